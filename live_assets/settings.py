@@ -1,0 +1,156 @@
+"""Settings, read once from environment variables (and a ``.env`` file, as ``dagster dev`` does).
+
+Every setting is named after its environment variable so that an error message can point at the
+exact variable to fix. Nothing here opens a connection: loading settings is cheap and safe at
+definition time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from live_assets import contract
+from live_assets.secret import Secret
+
+DEFAULT_START_DATE = dt.date(2025, 1, 1)
+DEFAULT_DUCKDB_PATH = Path("data/live.duckdb")
+DEFAULT_LANDING_DIR = Path("data/landing")
+DEFAULT_MAX_ATTEMPTS = 6
+DEFAULT_TIMEOUT_SECONDS = 120.0
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    base_url: str = contract.VENDOR_BASE_URL
+    email: str | None = None
+    password: Secret | None = field(default=None, repr=False)
+    token: Secret | None = field(default=None, repr=False)
+    x_token: Secret | None = field(default=None, repr=False)
+    timezone: str = contract.DEFAULT_TIMEZONE
+    start_date: dt.date = DEFAULT_START_DATE
+    duckdb_path: Path = DEFAULT_DUCKDB_PATH
+    landing_dir: Path = DEFAULT_LANDING_DIR
+    export_lang: str = contract.DEFAULT_EXPORT_LANGUAGE
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    token_cache_dir: Path | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_api_access(self) -> None:
+        """Fail with one clear message when the settings cannot authenticate a data call."""
+        if self.x_token is None:
+            raise SettingsError("LIVE_API_X_TOKEN is not set: every data call needs the bot's X-token")
+        if self.email and self.password is None:
+            raise SettingsError("LIVE_API_PASSWORD is not set, but LIVE_API_EMAIL is")
+        if self.password is not None and not self.email:
+            raise SettingsError("LIVE_API_EMAIL is not set, but LIVE_API_PASSWORD is")
+        if not self.email and self.token is None:
+            raise SettingsError(
+                "no credentials: set LIVE_API_EMAIL and LIVE_API_PASSWORD (renewable), "
+                "or LIVE_API_TOKEN (a token issued by the vendor)"
+            )
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _secret(env: Mapping[str, str], name: str) -> Secret | None:
+    value = _text(env, name)
+    return Secret(value) if value else None
+
+
+def _parse_url(name: str, value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(f"{name} must be an http(s) URL such as {contract.VENDOR_BASE_URL}, got {value!r}")
+    return value.rstrip("/")
+
+
+def _parse_zone(name: str, value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{name} must be an IANA time zone such as Europe/Madrid, got {value!r}") from None
+    return value
+
+
+def _parse_date(name: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def _parse_positive_int(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
+def _parse_positive_float(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if number <= 0:
+        raise SettingsError(f"{name} must be a positive number of seconds, got {value!r}")
+    return number
+
+
+def _parse_lang(name: str, value: str) -> str:
+    if value not in contract.EXPORT_LANGUAGES:
+        raise SettingsError(f"{name} must be one of {', '.join(contract.EXPORT_LANGUAGES)}, got {value!r}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> LiveSettings:
+    """Read every ``LIVE_*`` variable, validating each, and raise :class:`SettingsError` on the first bad one.
+
+    With ``env`` left out, ``os.environ`` is read after loading ``./.env`` (existing variables win).
+    """
+    if env is None:
+        if dotenv:
+            from dotenv import load_dotenv
+
+            load_dotenv(Path.cwd() / ".env", override=False)
+        env = os.environ
+    optional = {
+        "LIVE_API_BASE_URL": ("base_url", _parse_url),
+        "LIVE_TIMEZONE": ("timezone", _parse_zone),
+        "LIVE_START_DATE": ("start_date", _parse_date),
+        "LIVE_DUCKDB_PATH": ("duckdb_path", lambda _n, v: Path(v)),
+        "LIVE_LANDING_DIR": ("landing_dir", lambda _n, v: Path(v)),
+        "LIVE_EXPORT_LANG": ("export_lang", _parse_lang),
+        "LIVE_API_MAX_ATTEMPTS": ("max_attempts", _parse_positive_int),
+        "LIVE_API_TIMEOUT": ("timeout_seconds", _parse_positive_float),
+        "LIVE_TOKEN_CACHE_DIR": ("token_cache_dir", lambda _n, v: Path(v)),
+    }
+    values: dict[str, object] = {}
+    for variable, (attribute, parse) in optional.items():
+        raw = _text(env, variable)
+        if raw is not None:
+            values[attribute] = parse(variable, raw)
+    return dataclasses.replace(
+        LiveSettings(),
+        email=_text(env, "LIVE_API_EMAIL"),
+        password=_secret(env, "LIVE_API_PASSWORD"),
+        token=_secret(env, "LIVE_API_TOKEN"),
+        x_token=_secret(env, "LIVE_API_X_TOKEN"),
+        **values,  # type: ignore[arg-type]
+    )
