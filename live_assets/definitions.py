@@ -1,0 +1,20 @@
+"""The Dagster code location of live-assets: raw assets, KPI assets, checks, jobs and schedules."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from live_assets.automation import JOBS, SCHEDULES
+from live_assets.partitions import SETTINGS
+from live_assets.raw.assets import RAW_ASSETS
+from live_assets.resources import LiveApiResource, WarehouseResource
+
+defs = dg.Definitions(
+    assets=[*RAW_ASSETS],
+    jobs=JOBS,
+    schedules=SCHEDULES,
+    resources={
+        "live_api": LiveApiResource(),
+        "warehouse": WarehouseResource(duckdb_path=str(SETTINGS.duckdb_path), landing_dir=str(SETTINGS.landing_dir)),
+    },
+)

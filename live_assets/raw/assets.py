@@ -1,0 +1,228 @@
+"""The raw assets, one per endpoint, generated from the registry in ``endpoints.py``.
+
+Every asset that calls the API sits in the ``live_api`` pool (one slot in the shipped
+``dagster.yaml``), so no two steps ever share the token's single request lane. A backfill runs as
+one run per asset over the whole partition range (``BackfillPolicy.single_run``), and the asset cuts
+that range into the fewest requests the API allows, fetching the next while loading the previous.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from live_assets import contract
+from live_assets.client.errors import LiveApiError
+from live_assets.client.windows import Window, days_of_time_window
+from live_assets.partitions import daily_partitions, weekly_partitions
+from live_assets.raw import statements
+from live_assets.raw.endpoints import ENDPOINTS, BodyShape, EndpointSpec, Partitioning
+from live_assets.raw.fetching import fetch_details, fetch_window, plan_requests, prefetched
+from live_assets.raw.loading import Landed, Loaded, RawLoadError, ensure_table, load_landed
+from live_assets.resources import LiveApiResource, WarehouseResource
+from live_assets.warehouse import Warehouse
+
+RAW_GROUP = "live_raw"
+API_POOL = "live_api"
+OWNERS = ["team:data-engineering"]
+KINDS = {"duckdb", "live_api"}
+PREVIEW_ROWS = 5
+PREVIEW_COLUMNS = 8
+
+# Transient API failures are retried inside the client; what still fails after that (a gateway down
+# for minutes) gets a few more tries at the step level, further apart.
+RAW_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=20, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def _partitions_for(spec: EndpointSpec) -> dg.PartitionsDefinition | None:
+    return {
+        Partitioning.DAILY: daily_partitions,
+        Partitioning.WEEKLY: weekly_partitions,
+        Partitioning.NONE: None,
+    }[spec.partitioning]
+
+
+def column_schema(spec: EndpointSpec) -> dg.TableSchema:
+    columns = [dg.TableColumn(c.name, c.sql_type, description=c.description or None) for c in spec.columns]
+    columns += [dg.TableColumn(n, t, description=d) for n, t, d in statements.metadata_columns(spec)]
+    return dg.TableSchema(columns=columns)
+
+
+def requested_days(context: dg.AssetExecutionContext, timezone: str) -> tuple[dt.date, dt.date]:
+    """The local days of the run's partition range (one partition, or a whole backfill range)."""
+    window = context.partition_time_window
+    return days_of_time_window(window.start, window.end, timezone)
+
+
+def ensure_final(last_day: dt.date, timezone: str, now: dt.datetime | None = None) -> None:
+    """Refuse a day whose last conversations may still be arriving (CONTRACT.md §1)."""
+    zone = ZoneInfo(timezone)
+    final_at = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone) + contract.DATA_LAG
+    current = now or dt.datetime.now(zone)
+    if current < final_at:
+        raise dg.Failure(
+            description=(
+                f"{last_day} is not final yet: the API may still add conversations until "
+                f"{final_at.isoformat(timespec='minutes')} ({timezone})"
+            ),
+            allow_retries=False,
+        )
+
+
+def markdown_preview(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A small markdown table of the first rows, for the materialization's metadata."""
+
+    def cell(value: object) -> str:
+        text = "" if value is None else str(value)
+        text = text.replace("|", "\\|").replace("\n", " ")
+        return text if len(text) <= 40 else text[:39] + "…"
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _preview(warehouse: Warehouse, spec: EndpointSpec, bot: str, first: dt.date | None, last: dt.date | None) -> str:
+    names = [c.name for c in spec.columns[:PREVIEW_COLUMNS]]
+    selected = ", ".join(statements.quote_identifier(n) for n in names)
+    where = f"{statements.BOT_COLUMN} = $bot"
+    parameters: dict[str, object] = {"bot": bot}
+    if first is not None and spec.partitioning is not Partitioning.NONE:
+        where += f" AND {statements.DAY_COLUMN} BETWEEN $first AND $last"
+        parameters |= {"first": first, "last": last}
+    sql = f"SELECT {selected} FROM {spec.qualified_table} WHERE {where} LIMIT {PREVIEW_ROWS}"
+    return markdown_preview(names, warehouse.query(sql, parameters))
+
+
+def _missing_conversations(warehouse: Warehouse, bot: str, day: dt.date) -> list[int]:
+    """Conversations of the day that ``raw.conversation_messages`` does not hold yet."""
+    ensure_table(warehouse, _MESSAGES)
+    rows = warehouse.query(
+        "SELECT c.conversation_id FROM raw.conversations AS c WHERE c._bot = $bot AND c._partition_day = $day "
+        "AND NOT EXISTS (SELECT 1 FROM raw.conversation_messages AS m "
+        "WHERE m._bot = c._bot AND m.conversation_id = c.conversation_id) ORDER BY c.conversation_id",
+        {"bot": bot, "day": day},
+    )
+    return [int(conversation_id) for (conversation_id,) in rows]
+
+
+_MESSAGES = next(spec for spec in ENDPOINTS if spec.body is BodyShape.DETAIL_MESSAGES)
+
+
+def _as_failure(error: Exception) -> Exception:
+    """API errors that trying again cannot fix (400, 401, 403, 404, bad bodies) stop the step for good."""
+    if isinstance(error, LiveApiError) and not error.is_retryable:
+        return dg.Failure(description=str(error), allow_retries=False)
+    if isinstance(error, RawLoadError):
+        return dg.Failure(description=str(error), allow_retries=False)
+    return error
+
+
+def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
+    partitions_def = _partitions_for(spec)
+
+    @dg.asset(
+        key=spec.asset_key_path,
+        group_name=RAW_GROUP,
+        description=spec.description + f"\n\nSource: `GET {spec.path.value}`. Table: `{spec.qualified_table}`.",
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
+        pool=API_POOL,
+        retry_policy=RAW_RETRY_POLICY,
+        code_version=spec.code_version,
+        owners=OWNERS,
+        kinds=KINDS,
+        deps=[dg.AssetKey(["raw", table]) for table in spec.upstream],
+        metadata={
+            "dagster/column_schema": column_schema(spec),
+            "dagster/table_name": spec.qualified_table,
+            "endpoint": spec.path.value,
+            "partitioning": spec.partitioning.value,
+        },
+    )
+    def raw_asset(
+        context: dg.AssetExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        settings = live_api.settings()
+        store = warehouse.warehouse()
+        first = last = None
+        if partitions_def is not None:
+            first, last = requested_days(context, settings.timezone)
+            ensure_final(last, settings.timezone)
+        loaded_at = dt.datetime.now(dt.UTC)
+        stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
+        landing_dir = warehouse.landing()
+
+        with live_api.open_client() as client:
+            if spec.body is BodyShape.DETAIL_MESSAGES:
+                assert first is not None and last is not None
+                days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+                tasks = [
+                    (
+                        lambda day=day: fetch_details(  # type: ignore[misc]
+                            client,
+                            spec,
+                            day,
+                            _missing_conversations(store, live_api.bot, day),
+                            landing_dir=landing_dir,
+                            bot=live_api.bot,
+                            stamp=stamp,
+                        )
+                    )
+                    for day in days
+                ]
+            else:
+                windows: list[Window | None] = (
+                    list(plan_requests(spec, first, last)) if first is not None and last is not None else [None]
+                )
+                tasks = [
+                    (
+                        lambda window=window: fetch_window(  # type: ignore[misc]
+                            client,
+                            spec,
+                            window,
+                            landing_dir=landing_dir,
+                            bot=live_api.bot,
+                            export_lang=settings.export_lang,
+                        )
+                    )
+                    for window in windows
+                ]
+            loads: list[Loaded] = []
+            try:
+                for landed in prefetched(tasks):
+                    loads.append(_load(store, landed, live_api.bot, loaded_at, context))
+            except (LiveApiError, RawLoadError) as error:
+                raise _as_failure(error) from error
+            client_stats = client.stats
+
+        rows = sum(item.rows for item in loads)
+        metadata: dict[str, object] = {
+            "dagster/row_count": rows,
+            "rows_loaded": rows,
+            "requests": client_stats.requests,
+            "bytes_received": client_stats.bytes_received,
+            "retries": client_stats.retries,
+            "windows": dg.MetadataValue.md("\n".join(f"- `{item.landed.window}`" for item in loads) or "-"),
+            "preview": dg.MetadataValue.md(_preview(store, spec, live_api.bot, first, last)),
+        }
+        if first is not None:
+            metadata["first_day"] = first.isoformat()
+            metadata["last_day"] = last.isoformat() if last else ""
+        return dg.MaterializeResult(metadata=metadata)
+
+    return raw_asset
+
+
+def _load(
+    store: Warehouse, landed: Landed, bot: str, loaded_at: dt.datetime, context: dg.AssetExecutionContext
+) -> Loaded:
+    loaded = load_landed(store, landed, bot=bot, loaded_at=loaded_at)
+    context.log.info(f"{landed.spec.table}: {loaded.rows} rows for {landed.window or 'all'}")
+    return loaded
+
+
+RAW_ASSETS: list[dg.AssetsDefinition] = [build_raw_asset(spec) for spec in ENDPOINTS]

@@ -1,0 +1,106 @@
+"""Turning a span of partition days into requests, and overlapping fetching with loading.
+
+The API serves one request at a time per token, so the fastest a backfill can go is the sum of the
+API's own service times. To get there, the next window is fetched while the previous one loads:
+a single background thread runs the requests in order (never two at once) and hands each landed
+file to the caller through a one-slot queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from live_assets.client import LiveClient
+from live_assets.client.windows import Window, plan_windows
+from live_assets.raw.endpoints import EndpointSpec
+from live_assets.raw.loading import Landed, landing_path, write_landing
+
+T = TypeVar("T")
+_DONE = object()
+
+
+def plan_requests(spec: EndpointSpec, first_day: dt.date, last_day: dt.date) -> list[Window]:
+    """The fewest request windows for ``spec`` over the days, per its registry window rule."""
+    if spec.window is None:
+        raise ValueError(f"{spec.table} is not fetched by date windows")
+    rule = spec.window
+    return plan_windows(first_day, last_day, max_range=rule.max_range, unit_days=rule.unit_days, per_unit=rule.per_unit)
+
+
+def fetch_window(
+    client: LiveClient, spec: EndpointSpec, window: Window | None, *, landing_dir: Path, bot: str, export_lang: str
+) -> Landed:
+    """One request for ``window`` (or the whole dimension list), landed on disk as received."""
+    params = spec.request_params(export_lang) | (window.params() if window else {})
+    response = client.get(spec.table, spec.path, params=params, window=window)
+    path = landing_path(landing_dir, bot, spec, window)
+    write_landing(path, response.body)
+    return Landed(spec, path, window, len(response.body), response.attempts)
+
+
+def fetch_details(
+    client: LiveClient,
+    spec: EndpointSpec,
+    day: dt.date,
+    conversation_ids: list[int],
+    *,
+    landing_dir: Path,
+    bot: str,
+    stamp: str,
+) -> Landed:
+    """Every listed conversation's detail, landed together as one JSON array for the day."""
+    bodies = [client.conversation_detail(conversation_id).body for conversation_id in conversation_ids]
+    window = Window.for_days(day, day)
+    path = landing_path(landing_dir, bot, spec, window, stamp)
+    chunks = [b"["]
+    for index, body in enumerate(bodies):
+        chunks.append(b"," + body if index else body)
+    chunks.append(b"]")
+    write_landing(path, chunks)
+    return Landed(spec, path, window, sum(len(body) for body in bodies), len(bodies))
+
+
+def prefetched(tasks: Iterable[Callable[[], T]], *, depth: int = 1) -> Iterator[T]:
+    """Run ``tasks`` in order on one background thread, yielding each result as it is ready.
+
+    At most ``depth`` results wait unconsumed, so memory stays bounded while the caller works on the
+    previous one. An exception in a task is raised in the caller at that task's turn; when the caller
+    stops early (an error while loading), the thread finishes its current task and stops.
+    """
+    results: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def worker() -> None:
+        try:
+            for task in tasks:
+                if stop.is_set():
+                    return
+                results.put((True, task()))
+        except BaseException as error:  # handed to the caller, who re-raises it
+            results.put((False, error))
+            return
+        results.put(_DONE)
+
+    thread = threading.Thread(target=worker, name="live-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = results.get()
+            if item is _DONE:
+                return
+            ok, value = item  # type: ignore[misc]
+            if not ok:
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                results.get(timeout=0.1)
+        thread.join()

@@ -1,0 +1,153 @@
+"""Landing responses on disk and loading them into DuckDB, one window per transaction.
+
+Every response is first written, gzip-compressed and exactly as received, under the landing
+directory (by bot, table and window), so that a table can be rebuilt without calling the API again.
+DuckDB then reads the landed file with its own JSON reader (or Arrow batches, for the CSV export),
+stages the typed rows, checks that every row falls inside the window it was asked for, and replaces
+the window's rows in one transaction: a failure anywhere leaves the previous rows as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from live_assets.client.export_csv import iter_export_batches
+from live_assets.client.windows import Window
+from live_assets.raw import statements
+from live_assets.raw.endpoints import BodyShape, EndpointSpec, Partitioning
+from live_assets.warehouse import Warehouse
+
+# Fast compression: landing must keep pace with the API, and level 1 still shrinks JSON ~8x.
+_GZIP_LEVEL = 1
+
+
+class RawLoadError(RuntimeError):
+    """A landed response could not be loaded; the table was left as it was."""
+
+
+@dataclass(frozen=True)
+class Landed:
+    """One response (or, for conversation details, one day of them) kept on disk."""
+
+    spec: EndpointSpec
+    path: Path
+    window: Window | None
+    bytes_received: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class Loaded:
+    landed: Landed
+    rows: int
+
+
+def _file_stamp(moment: dt.datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%S")
+
+
+def landing_path(landing_dir: Path, bot: str, spec: EndpointSpec, window: Window | None, stamp: str = "") -> Path:
+    """``<dir>/<bot>/<table>/<from>__<to>[.<stamp>].<ext>.gz``: one file per endpoint and window."""
+    extension = {BodyShape.CSV_EXPORT: "csv", BodyShape.DETAIL_MESSAGES: "jsonl"}.get(spec.body, "json")
+    name = f"{_file_stamp(window.start)}__{_file_stamp(window.end)}" if window else "all"
+    if stamp:
+        name = f"{name}.{stamp}"
+    return landing_dir / bot / spec.table / f"{name}.{extension}.gz"
+
+
+def write_landing(path: Path, chunks: list[bytes] | bytes) -> None:
+    """Write compressed bytes atomically: a reader never sees half a file, a crash leaves none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".landing-", suffix=".tmp")
+    try:
+        with (
+            os.fdopen(descriptor, "wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=_GZIP_LEVEL) as out,
+        ):
+            for chunk in [chunks] if isinstance(chunks, bytes) else chunks:
+                out.write(chunk)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def ensure_table(warehouse: Warehouse, spec: EndpointSpec) -> None:
+    with warehouse.transaction() as connection:
+        for statement in statements.create_table(spec):
+            connection.execute(statement)
+
+
+def load_landed(warehouse: Warehouse, landed: Landed, *, bot: str, loaded_at: dt.datetime) -> Loaded:
+    """Replace the rows of ``landed``'s window (or conversations) with the rows of its file."""
+    spec = landed.spec
+    window = landed.window
+    parameters: dict[str, object] = {"bot": bot, "loaded_at": loaded_at}
+    if window is not None:
+        parameters |= {"first_day": window.first_day, "last_day": window.last_day}
+    where = f"{spec.table} {window or ''} ({landed.path.name})".strip()
+    try:
+        with warehouse.transaction() as connection:
+            for statement in statements.create_table(spec):
+                connection.execute(statement)
+            if spec.body is BodyShape.CSV_EXPORT:
+                _stage_csv(connection, spec, landed.path, parameters)
+            else:
+                connection.execute(
+                    statements.stage_json(spec),
+                    _used(statements.stage_json(spec), parameters | {"path": str(landed.path)}),
+                )
+            rows = _check_stage(connection, spec, parameters, where)
+            delete = statements.delete_scope(spec)
+            connection.execute(delete, _used(delete, parameters))
+            connection.execute(statements.insert_stage(spec))
+            connection.execute("DROP TABLE stage")
+    except RawLoadError:
+        raise
+    except Exception as error:  # DuckDB parse/cast errors, the CSV parser's ExportFormatError
+        raise RawLoadError(f"could not load {where}: {error}") from error
+    return Loaded(landed, rows)
+
+
+def _used(sql: str, parameters: dict[str, object]) -> dict[str, object]:
+    """DuckDB rejects named parameters a statement does not use: pass only those it names."""
+    return {name: value for name, value in parameters.items() if f"${name}" in sql}
+
+
+def _stage_csv(connection: object, spec: EndpointSpec, path: Path, parameters: dict[str, object]) -> None:
+    import duckdb
+
+    assert isinstance(connection, duckdb.DuckDBPyConnection)
+    connection.execute(statements.create_empty_stage(spec))
+    insert = statements.stage_csv_batch(spec)
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as text:
+        for batch in iter_export_batches(text):
+            connection.register("batch", batch)
+            connection.execute(insert, _used(insert, parameters))
+            connection.unregister("batch")
+
+
+def _check_stage(connection: object, spec: EndpointSpec, parameters: dict[str, object], where: str) -> int:
+    """Refuse rows without a partition day or outside the requested window; return the row count."""
+    import duckdb
+
+    assert isinstance(connection, duckdb.DuckDBPyConnection)
+    if spec.partitioning is Partitioning.NONE or spec.body is BodyShape.DETAIL_MESSAGES:
+        (count,) = connection.execute("SELECT count(*) FROM stage").fetchone() or (0,)
+        return int(count)
+    without_day, outside, first, last, count = connection.execute(
+        statements.STAGE_OUTSIDE_WINDOW, _used(statements.STAGE_OUTSIDE_WINDOW, parameters)
+    ).fetchone() or (0, 0, None, None, 0)
+    if without_day:
+        hint = " (is raw/conversations loaded for these days?)" if spec.upstream else ""
+        raise RawLoadError(f"could not load {where}: {without_day} rows have no partition day{hint}")
+    if outside:
+        raise RawLoadError(
+            f"could not load {where}: {outside} rows fall outside the requested window (days {first}..{last})"
+        )
+    return int(count)

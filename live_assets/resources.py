@@ -1,0 +1,50 @@
+"""Dagster resources: the authenticated Live API client and the DuckDB warehouse.
+
+Neither resource takes a secret as Dagster config. Secrets are read from the environment inside
+the run's process when the client is opened, so they never appear in run configuration, the
+launchpad or the event log; the UI shows only the non-secret fields below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+
+from live_assets.client import LiveClient
+from live_assets.settings import LiveSettings, load_settings
+from live_assets.warehouse import Warehouse
+
+DEFAULT_BOT = "default"
+
+
+class LiveApiResource(dg.ConfigurableResource):
+    """The Live analytics API for one bot: one HTTP client per step, logins shared on the machine."""
+
+    bot: str = DEFAULT_BOT
+
+    def settings(self) -> LiveSettings:
+        return load_settings()
+
+    @contextlib.contextmanager
+    def open_client(self) -> Iterator[LiveClient]:
+        client = LiveClient.from_settings(self.settings())
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Where raw responses land (``LIVE_LANDING_DIR``) and where tables live (``LIVE_DUCKDB_PATH``)."""
+
+    duckdb_path: str
+    landing_dir: str
+
+    def warehouse(self) -> Warehouse:
+        return Warehouse(Path(self.duckdb_path))
+
+    def landing(self) -> Path:
+        return Path(self.landing_dir)
