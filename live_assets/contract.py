@@ -19,10 +19,12 @@ LOGIN_PATH: Final = "/user/login-simple"
 AUTH_HEADER: Final = "Authorization"
 X_TOKEN_HEADER: Final = "X-Token"
 TOKEN_TTL_SECONDS: Final = 36_000  # [vendor] 10 hours; [chosen] reported as ``expires_in``
+LOGIN_EXPIRES_IN_FIELD: Final = "expires_in"  # [chosen] login answer: token lifetime in seconds
 RETRY_AFTER_HEADER: Final = "Retry-After"  # [chosen] whole seconds, may be 0 ("no hint")
 EXPIRED_TOKEN_REASON: Final = "expired"  # [chosen] details.reason of a 401 on an expired token
 DATA_LAG: Final = dt.timedelta(minutes=15)  # [chosen] a conversation is visible 15 min after its end
 MAX_REQUESTS_IN_FLIGHT_PER_TOKEN: Final = 1  # [vendor] "1 thread per query"
+JSON_CONTENT_TYPE: Final = "application/json"  # [vendor] every data endpoint but the export (CSV_CONTENT_TYPE)
 
 # --- dates and ranges --------------------------------------------------------------------------
 DATETIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"  # [vendor] yyyy-MM-dd HH:mm:ss, wall-clock, bot's zone

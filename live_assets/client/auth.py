@@ -1,0 +1,214 @@
+"""Tokens: log in once, share the token across processes, renew it before it expires.
+
+A backfill runs many steps in many processes on one machine over hours; the token lives 10 hours
+(CONTRACT.md §2). Logging in per step would multiply logins for nothing, so the token is kept in a
+cache file per (base URL, e-mail, X-token), readable by its owner only (0600), written atomically and
+guarded by a file lock: whichever process needs a token first logs in, the others read it.
+
+The module does no HTTP itself: the client hands in a ``login`` callable, which keeps the lock logic
+testable and the password inside the client's request code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from filelock import FileLock, Timeout
+
+from live_assets.client.errors import TOKEN_EXPIRED_HINT, LiveTokenExpiredError
+from live_assets.secret import Secret
+
+log = logging.getLogger(__name__)
+
+RENEWAL_MARGIN_CAP_SECONDS: Final = 300.0  # renew at most 5 minutes before expiry ...
+RENEWAL_MARGIN_SHARE: Final = 0.2  # ... or after 80 % of the token's life, whichever is later
+CACHE_LOCK_TIMEOUT_SECONDS: Final = 300.0  # longer than any sane login, shorter than forever
+
+
+def default_token_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/live-assets``, i.e. ``~/.cache/live-assets`` by default."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "live-assets"
+
+
+def renewal_margin(ttl_seconds: float) -> float:
+    """How long before expiry a token is renewed: ``min(300 s, 20 % of its life)``, so that a
+    10-hour token is renewed 5 minutes early and a 2-second test token 0.4 s early."""
+    return min(RENEWAL_MARGIN_CAP_SECONDS, RENEWAL_MARGIN_SHARE * max(ttl_seconds, 0.0))
+
+
+@dataclass(frozen=True)
+class Token:
+    """A bearer value and when to stop using it (``renew_at``, epoch seconds, before the expiry)."""
+
+    value: Secret
+    expires_at: float
+    renew_at: float
+
+    @classmethod
+    def issued(cls, value: Secret, expires_in: float, now: float) -> Token:
+        return cls(value, now + expires_in, now + expires_in - renewal_margin(expires_in))
+
+    def fresh(self, now: float) -> bool:
+        return now < self.renew_at
+
+
+def cache_key(base_url: str, email: str, x_token: Secret) -> str:
+    """The cache file's name: a hash, so that neither the e-mail nor the X-token shows in a file name."""
+    material = "\n".join((base_url.rstrip("/"), email, x_token.reveal()))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+class TokenCache:
+    """One token in one 0600 JSON file ``{token, expires_at, renew_at}``, shared by processes."""
+
+    def __init__(self, directory: Path, key: str) -> None:
+        self.path = directory / f"token-{key}.json"
+        self._lock = FileLock(str(directory / f"token-{key}.lock"), timeout=CACHE_LOCK_TIMEOUT_SECONDS, mode=0o600)
+        self._directory = directory
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the cross-process lock: logins happen inside it, so concurrent processes log in once."""
+        self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise OSError(f"could not lock the token cache {self.path} within {CACHE_LOCK_TIMEOUT_SECONDS} s") from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def load(self) -> Token | None:
+        """The cached token, or ``None`` when absent, unreadable, malformed, or readable by others."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO) or info.st_uid != os.getuid():
+                # A file others can read (or wrote) is not trusted, nor used: it is replaced on next login.
+                log.warning("ignoring token cache %s: it is not private to this user (0600)", self.path)
+                return None
+            try:
+                payload = json.loads(file.read())
+                return Token(Secret(str(payload["token"])), float(payload["expires_at"]), float(payload["renew_at"]))
+            except (ValueError, KeyError, TypeError):
+                return None
+
+    def store(self, token: Token) -> None:
+        """Write atomically (temp file created 0600, then rename), so readers never see half a file."""
+        payload = json.dumps(
+            {"token": token.value.reveal(), "expires_at": token.expires_at, "renew_at": token.renew_at}
+        ).encode("utf-8")
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(payload)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+
+Login = Callable[[], tuple[Secret, float]]
+"""Performs one login and returns ``(authorization value, expires_in seconds)``."""
+
+
+class TokenManager:
+    """Hands out a usable token, logging in (once, across processes) when there is none or it is old.
+
+    With ``login`` (credentials), tokens are renewed before expiry and once after a ``401``. With only
+    a ``static_token``, that token is used as is; its ``401`` is final (:class:`LiveTokenExpiredError`).
+    """
+
+    def __init__(
+        self,
+        *,
+        login: Login | None,
+        static_token: Secret | None = None,
+        cache: TokenCache | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if login is None and static_token is None:
+            raise ValueError("a TokenManager needs credentials (login) or a static token")
+        self._login = login
+        self._cache = cache if login is not None else None
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: Token | None = (
+            Token(static_token, float("inf"), float("inf")) if static_token is not None and login is None else None
+        )
+        self.logins = 0
+
+    @property
+    def renewable(self) -> bool:
+        return self._login is not None
+
+    def current(self) -> Secret:
+        """A token believed valid now; logs in when there is none or it is due for renewal."""
+        with self._lock:
+            token = self._token
+            if token is not None and token.fresh(self._clock()):
+                return token.value
+            return self._refresh(failed=None).value
+
+    def reject(self, failed: Secret) -> Secret:
+        """The API answered ``401`` to ``failed``: renew (unless someone already did) and return the new token."""
+        with self._lock:
+            if self._login is None:
+                raise LiveTokenExpiredError(TOKEN_EXPIRED_HINT, status=401, code="UNAUTHORIZED")
+            token = self._token
+            if token is not None and token.value != failed and token.fresh(self._clock()):
+                return token.value  # another thread of this process renewed it already
+            return self._refresh(failed=failed).value
+
+    def _refresh(self, failed: Secret | None) -> Token:
+        """Adopt a fresh token from the cache, or log in and publish one; caller holds ``self._lock``."""
+        if self._login is None:  # a static token never goes stale by our clock
+            assert self._token is not None
+            return self._token
+        if self._cache is None:
+            self._token = self._log_in()
+            return self._token
+        try:
+            with self._cache.locked():
+                cached = self._cache.load()
+                if cached is not None and cached.value != failed and cached.fresh(self._clock()):
+                    log.debug("using the token another process logged in for")
+                    self._token = cached
+                    return cached
+                self._token = self._log_in()
+                try:
+                    self._cache.store(self._token)
+                except OSError as error:
+                    log.warning("could not write the token cache %s: %s", self._cache.path, error.strerror)
+                return self._token
+        except OSError as error:
+            # An unwritable cache costs extra logins, not the run.
+            log.warning("token cache unavailable (%s); logging in without sharing the token", error)
+            self._token = self._log_in()
+            return self._token
+
+    def _log_in(self) -> Token:
+        assert self._login is not None
+        value, expires_in = self._login()
+        self.logins += 1
+        return Token.issued(value, expires_in, self._clock())
