@@ -1,0 +1,69 @@
+"""``python -m live_assets.simulator``: serve the simulated Live API until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from live_assets import contract
+from live_assets.simulator.config import DEMO_EMAIL, DEMO_PASSWORD, DEMO_X_TOKEN, SimulatorConfig
+from live_assets.simulator.server import SimulatorServer
+
+
+def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
+    parser = argparse.ArgumentParser(prog="python -m live_assets.simulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--conversations-per-day", type=int, default=300, help="weekday average")
+    parser.add_argument("--timezone", default=contract.DEFAULT_TIMEZONE, help="IANA zone of every bot")
+    parser.add_argument("--token-ttl", type=float, default=contract.TOKEN_TTL_SECONDS, help="seconds")
+    parser.add_argument("--email", default=DEMO_EMAIL)
+    parser.add_argument("--password", default=DEMO_PASSWORD)
+    parser.add_argument("--x-token", default=DEMO_X_TOKEN)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="base latency of every data request")
+    parser.add_argument("--latency-per-row-us", type=float, default=0.0, help="extra latency per row returned")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of data requests given a fault (0..1)")
+    parser.add_argument("--bots", type=int, default=1, help="bots 2.. get X-tokens <x-token>-2, <x-token>-3, ...")
+    parser.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
+    try:
+        return SimulatorConfig(
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            conversations_per_day=args.conversations_per_day,
+            timezone=args.timezone,
+            token_ttl=args.token_ttl,
+            email=args.email,
+            password=args.password,
+            x_token=args.x_token,
+            latency_ms=args.latency_ms,
+            latency_per_row_us=args.latency_per_row_us,
+            fault_rate=args.fault_rate,
+            bots=args.bots,
+            log_level=args.log_level,
+        )
+    except ValueError as error:
+        parser.error(str(error))
+        raise  # unreachable: parser.error exits
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_args(argv)
+    server = SimulatorServer(config)
+    server.start()
+    tokens = ", ".join(server.x_tokens())
+    print(f"Live API simulator on {server.base_url} (X-tokens: {tokens}); Ctrl-C stops it", flush=True)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
