@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any, Final
 
@@ -27,6 +29,7 @@ _INTEGER_COLUMNS: Final = frozenset({"conversation_id", "transfers", "feedback"}
 _TIMESTAMP_COLUMNS: Final = frozenset({"queued_at", "started_at", "ended_at"})
 _DURATION_COLUMNS: Final = frozenset(contract.EXPORT_DURATION_COLUMNS)
 _DURATION_PATTERN: Final = r"^[0-9]+:[0-5][0-9]:[0-5][0-9]$"
+_LINE_BREAK: Final = re.compile(r"\r\n|\r|\n")
 
 
 def _column_type(name: str) -> pa.DataType:
@@ -111,7 +114,7 @@ def _first_false(ok: pa.Array) -> int:
     return next(index for index, good in enumerate(ok.to_pylist()) if not good)
 
 
-def _convert_column(name: str, values: list[str], first_lines: list[int]) -> pa.Array:
+def _convert_column(name: str, values: Sequence[str], lines: _LineIndex) -> pa.Array:
     """One column's strings to its schema type, vectorised; a bad cell names its line and column."""
     strings = pa.array(values, type=pa.string())
     empty = pc.equal(strings, "")
@@ -120,7 +123,7 @@ def _convert_column(name: str, values: list[str], first_lines: list[int]) -> pa.
 
     def fail(reason: str, ok: pa.Array) -> ExportFormatError:
         index = _first_false(ok)
-        return ExportFormatError(f"line {first_lines[index]}, column {name!r}: {reason}: {values[index]!r}")
+        return ExportFormatError(f"line {lines[index]}, column {name!r}: {reason}: {values[index]!r}")
 
     if name == "status":
         encoded = nulls.dictionary_encode()
@@ -141,11 +144,12 @@ def _convert_column(name: str, values: list[str], first_lines: list[int]) -> pa.
                 "not a whole number", pa.array([value == "" or _is_integer(value) for value in values])
             ) from None
     if kind == pa.timestamp("s"):
-        try:
-            return pc.strptime(nulls, format=contract.DATETIME_FORMAT, unit="s")
-        except pa.ArrowInvalid:
-            ok = pa.array([value == "" or _is_datetime(value) for value in values])
-            raise fail("not a date yyyy-MM-dd HH:mm:ss", ok) from None
+        parsed = pc.strptime(nulls, format=contract.DATETIME_FORMAT, unit="s", error_is_null=True)
+        # Arrow rolls impossible dates over (Feb 30 becomes Mar 2): formatting back must give the cell.
+        ok = pc.or_(empty, pc.fill_null(pc.equal(pc.strftime(parsed, format=contract.DATETIME_FORMAT), strings), False))
+        if not pc.all(ok).as_py():
+            raise fail("not a date yyyy-MM-dd HH:mm:ss", ok)
+        return parsed
     return nulls
 
 
@@ -157,23 +161,40 @@ def _is_integer(text: str) -> bool:
     return True
 
 
-def _is_datetime(text: str) -> bool:
-    try:
-        contract.parse_datetime(text)
-    except ValueError:
-        return False
-    return True
+class _LineIndex:
+    """The first physical line of each row of a batch, worked out only when an error needs one.
+
+    Counting lines while reading would cost a Python step per row; afterwards it is exact: a record
+    takes one line plus one per line break inside its quoted cells (``\r\n``, ``\r`` or ``\n``, the
+    breaks a ``newline=""`` text stream splits on).
+    """
+
+    def __init__(self, first_line: int, raw_rows: list[list[str]], positions: list[int] | None = None) -> None:
+        self._first_line = first_line
+        self._raw_rows = raw_rows
+        self._positions = positions
+
+    def without_blank_rows(self) -> tuple[_LineIndex, list[list[str]]]:
+        positions = [index for index, row in enumerate(self._raw_rows) if row]
+        return _LineIndex(self._first_line, self._raw_rows, positions), [self._raw_rows[i] for i in positions]
+
+    def __getitem__(self, index: int) -> int:
+        position = self._positions[index] if self._positions is not None else index
+        line = self._first_line
+        for row in self._raw_rows[:position]:
+            line += 1 + sum(len(_LINE_BREAK.findall(cell)) for cell in row)
+        return line
 
 
-def _batch(names: list[str], rows: list[list[str]], first_lines: list[int]) -> pa.RecordBatch:
-    columns = dict(zip(names, zip(*rows, strict=True), strict=True))
+def _batch(names: list[str], rows: list[list[str]], lines: _LineIndex) -> pa.RecordBatch:
+    columns = dict(zip(names, zip(*rows, strict=False), strict=True))  # widths were checked already
     arrays = []
     for field in EXPORT_SCHEMA:
         values = columns.get(field.name)
         if values is None:  # a column this export lacks: optional, so null rather than refused
             arrays.append(pa.nulls(len(rows), type=field.type))
         else:
-            arrays.append(_convert_column(field.name, list(values), first_lines))
+            arrays.append(_convert_column(field.name, values, lines))
     return pa.RecordBatch.from_arrays(arrays, schema=EXPORT_SCHEMA)
 
 
@@ -211,35 +232,33 @@ def _batches(reader: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:
     except (csv.Error, UnicodeDecodeError) as error:
         raise ExportFormatError(f"line 1: unreadable header: {error}") from None
     names = export_column_names(header)
-    rows: list[list[str]] = []
-    first_lines: list[int] = []
-    line = reader.line_num
+    width = len(names)
     while True:
+        before = reader.line_num
         problem = None
         try:
-            row = next(reader)
-        except StopIteration:
-            break
+            rows = list(itertools.islice(reader, batch_rows))  # the whole batch at C speed
         except csv.Error as error:
-            problem = f"line {line + 1}: malformed CSV: {error}"
+            problem = f"line {reader.line_num}: malformed CSV: {error}"
         except UnicodeDecodeError as error:
-            problem = f"after line {line}: not UTF-8: {error.reason}"
+            problem = f"after line {reader.line_num}: not UTF-8: {error.reason}"
         if problem is not None:
             raise ExportFormatError(problem)
-        first_line, line = line + 1, reader.line_num
-        if not row:
-            continue  # a blank line (a trailing one, typically) holds no record
-        if len(row) != len(names):
-            raise ExportFormatError(
-                f"line {first_line}: ragged row: {len(row)} fields where the header has {len(names)}"
-            )
-        rows.append(row)
-        first_lines.append(first_line)
-        if len(rows) >= batch_rows:
-            yield _batch(names, rows, first_lines)
-            rows, first_lines = [], []
-    if rows:
-        yield _batch(names, rows, first_lines)
+        if not rows:
+            return
+        lines = _LineIndex(before + 1, rows)
+        widths = set(map(len, rows))
+        if widths != {width}:
+            if 0 in widths:  # blank lines (a trailing one, typically) hold no record
+                lines, rows = lines.without_blank_rows()
+            ragged = next((index for index, row in enumerate(rows) if len(row) != width), None)
+            if ragged is not None:
+                raise ExportFormatError(
+                    f"line {lines[ragged]}: ragged row: {len(rows[ragged])} fields where the header has {width}"
+                )
+            if not rows:
+                continue
+        yield _batch(names, rows, lines)
 
 
 def parse_export(body: bytes) -> list[dict[str, Any]]:
