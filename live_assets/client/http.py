@@ -415,7 +415,7 @@ class LiveClient:
                 outcome.error.attempts = attempts
                 if failures >= self.max_attempts:
                     raise outcome.error
-                why = outcome.error.code or str(outcome.error.status or type(outcome.error).__name__)
+                why = _reason(outcome.error)
                 self._wait_before_retry(failures, outcome.retry_after, what, attempts, why)
 
     @staticmethod
@@ -481,7 +481,7 @@ class LiveClient:
             outcome.error.attempts = attempts
             if not outcome.error.is_retryable or failures >= self.max_attempts:
                 raise outcome.error
-            why = outcome.error.code or str(outcome.error.status or type(outcome.error).__name__)
+            why = _reason(outcome.error)
             self._wait_before_retry(failures, outcome.retry_after, "login", attempts, why)
 
     def _login_attempt(self, email: str, password: Secret) -> tuple[Secret, float] | _Failure:
@@ -578,6 +578,15 @@ class LiveClient:
     def groups(self) -> ApiResponse:
         """The groups dimension."""
         return self.get(endpoint_name(contract.Path.GROUPS), contract.Path.GROUPS)
+
+
+def _reason(error: LiveApiError) -> str:
+    """A short reason for a retry's log line: ``429 TOO_MANY_REQUESTS``, ``timed out (ReadTimeout)``."""
+    if error.code:
+        return f"{error.status} {error.code}"
+    if error.status is not None and error.status != 200:
+        return f"HTTP {error.status}"
+    return error.message[:120]
 
 
 def _token_from_login(body: bytes) -> tuple[Secret, float] | None:
