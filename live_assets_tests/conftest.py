@@ -8,13 +8,18 @@ from __future__ import annotations
 #   sim             - the same server, counters reset and scheduled faults cleared for each test
 #   make_simulator  - factory: make_simulator(**SimulatorConfig overrides) -> a started server,
 #                     stopped at the end of the test
+#   sim_client_for  - factory: sim_client_for(server, x_token=None, email=..., password=...) -> an
+#                     httpx.Client logged in, with Authorization and X-Token set; closed at teardown
+#   sim_client      - sim_client_for(sim)
 # ================================================================================================
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
-from live_assets.simulator import SimulatorConfig, SimulatorServer
+from live_assets import contract
+from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD, SimulatorConfig, SimulatorServer
 
 DEFAULT_SIMULATOR_CONFIG = SimulatorConfig(seed=7, conversations_per_day=300, timezone="UTC")
 
@@ -46,6 +51,40 @@ def make_simulator() -> Iterator[Callable[..., SimulatorServer]]:
         server.stop()
 
 
+@pytest.fixture
+def sim_client_for() -> Iterator[Callable[..., httpx.Client]]:
+    clients: list[httpx.Client] = []
+
+    def make(
+        server: SimulatorServer,
+        x_token: str | None = None,
+        email: str = DEMO_EMAIL,
+        password: str = DEMO_PASSWORD,
+    ) -> httpx.Client:
+        client = httpx.Client(base_url=server.base_url, timeout=30)
+        clients.append(client)
+        login = client.post(contract.LOGIN_PATH, json={"email": email, "password": password})
+        login.raise_for_status()
+        client.headers[contract.AUTH_HEADER] = login.json()[contract.AUTH_HEADER]
+        client.headers[contract.X_TOKEN_HEADER] = x_token or server.config.x_token
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def sim_client(sim: SimulatorServer, sim_client_for: Callable[..., httpx.Client]) -> httpx.Client:
+    return sim_client_for(sim)
+
+
 # ================================================================================================
 # End of the simulator fixtures.
 # ================================================================================================
+
+# ================================================================================================
+# Pipeline fixtures (owner: raw assets). `pipeline`: LIVE_* settings pointing at `sim`, with a
+# DuckDB file, a landing folder and a token cache of the test's own (see pipeline.py).
+# ================================================================================================
+pytest_plugins = ["live_assets_tests.pipeline"]

@@ -71,7 +71,8 @@ class SimulatorConfig:
     users: tuple[UserAccount, ...] | None = None  # None: the demo user, the viewer and nothing else
     now: dt.datetime | None = None  # freeze the data clock (an aware instant); None is the real clock
     agents: int | None = None  # agents per bot; None scales with the volume (12 at the demo volume)
-    cache_days: int = 64  # (bot, day) generations kept in memory
+    # Conversations kept generated in memory (about 2 KB each): 90 days at 3,000 a day fit.
+    cache_conversations: int = 250_000
     host: str = "127.0.0.1"
     port: int = 0  # 0 picks a free port
     log_level: str = "warning"

@@ -13,6 +13,7 @@ from typing import Any
 class Counters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # lets a test await "n requests in flight"
         self._reset()
 
     def _reset(self) -> None:
@@ -42,6 +43,7 @@ class Counters:
                 self.logins += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._changed.notify_all()
             if token is None:
                 return 0
             self.in_flight_per_token[token] += 1
@@ -61,6 +63,11 @@ class Counters:
             self.responses[label] += 1
             self.responses_by_path[path][label] += 1
             self.serving_seconds += seconds
+
+    def wait_in_flight(self, count: int, timeout: float) -> bool:
+        """Block until at least ``count`` requests are in flight (True), or ``timeout`` passes (False)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.in_flight >= count, timeout)
 
     def fault(self, kind: str) -> None:
         with self._lock:

@@ -7,6 +7,7 @@ check makes a column added to the contract without a filler fail loudly rather t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from live_assets import contract
 from live_assets.simulator.generate import Conversation, fmt
@@ -34,7 +35,26 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-Cell = Callable[[Conversation, World, str], str]
+@dataclass(frozen=True)
+class Names:
+    """Id-to-name lookups of one bot, built once per export request."""
+
+    groups: dict[int, str]
+    protocols: dict[int, str]
+    agents: dict[int, str]
+    agent_emails: dict[int, str]
+
+    @classmethod
+    def of(cls, world: World) -> Names:
+        return cls(
+            groups={g.id: g.name for g in world.groups},
+            protocols={p.id: p.name for p in world.protocols},
+            agents={a.id: a.name for a in world.agents},
+            agent_emails={a.id: a.email for a in world.agents},
+        )
+
+
+Cell = Callable[[Conversation, Names, str], str]
 CELLS: dict[str, Cell] = {
     "conversation_id": lambda c, w, lang: str(c.id),
     "queued_at": lambda c, w, lang: _text(fmt(c.queued)),
@@ -45,10 +65,10 @@ CELLS: dict[str, Cell] = {
     "first_response_time": lambda c, w, lang: duration(c.first_response_time),
     "status": lambda c, w, lang: contract.EXPORT_STATUS_LABELS[lang][c.status],
     "transfers": lambda c, w, lang: str(c.transfers),
-    "group": lambda c, w, lang: w.group(c.group_id).name,
-    "protocol": lambda c, w, lang: next(p.name for p in w.protocols if p.id == c.protocol_id),
-    "agent": lambda c, w, lang: "" if c.agent_id is None else w.agent(c.agent_id).name,
-    "agent_email": lambda c, w, lang: "" if c.agent_id is None else w.agent(c.agent_id).email,
+    "group": lambda c, w, lang: w.groups[c.group_id],
+    "protocol": lambda c, w, lang: w.protocols[c.protocol_id],
+    "agent": lambda c, w, lang: "" if c.agent_id is None else w.agents[c.agent_id],
+    "agent_email": lambda c, w, lang: "" if c.agent_id is None else w.agent_emails[c.agent_id],
     "user_name": lambda c, w, lang: c.user_name,
     "closed_by": lambda c, w, lang: _text(c.closed_by),
     "close_reason": lambda c, w, lang: _text(c.reason),
@@ -67,9 +87,9 @@ def header_line(lang: str) -> bytes:
     return ",".join(cell(header) for header in contract.export_headers(lang)).encode("utf-8")
 
 
-def row_line(conversation: Conversation, world: World, lang: str) -> bytes:
+def row_line(conversation: Conversation, names: Names, lang: str) -> bytes:
     """One record, without its line end."""
-    return ",".join(cell(fill(conversation, world, lang)) for fill in _ORDERED_CELLS).encode("utf-8")
+    return ",".join(cell(fill(conversation, names, lang)) for fill in _ORDERED_CELLS).encode("utf-8")
 
 
 def join_lines(lines: list[bytes]) -> bytes:

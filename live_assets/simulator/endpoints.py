@@ -105,14 +105,14 @@ def export_simple(store: DataStore, bot: BotProfile, query: Mapping[str, str]) -
     window = params.parse_range(query)
     filters = params.parse_filters(query)
     lang = params.parse_lang(query)
-    world = store.world(bot)
+    names = csv_export.Names.of(store.world(bot))
     lines = [csv_export.header_line(lang)]
     for day, index, conversation in store.select_indexed(bot, window, filters):
         rows = day.csv_rows.get(lang)
         if rows is None:
             rows = day.csv_rows.setdefault(lang, [b""] * len(day.conversations))
         if not rows[index]:
-            rows[index] = csv_export.row_line(conversation, world, lang)
+            rows[index] = csv_export.row_line(conversation, names, lang)
         lines.append(rows[index])
     return Reply(
         200, csv_export.join_lines(lines), content_type=contract.CSV_CONTENT_TYPE, rows=len(lines) - 1, csv_lines=lines

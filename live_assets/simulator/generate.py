@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import hashlib
 import heapq
 import itertools
 import json
@@ -24,7 +25,7 @@ from typing import Any
 
 from live_assets import contract
 from live_assets.simulator import world as w
-from live_assets.simulator.stablehash import rng_for, stable_int
+from live_assets.simulator.stablehash import rng_for
 
 ID_EPOCH = dt.date(2000, 1, 1)
 IDS_PER_DAY = 1_000_000  # conversation_id = days since ID_EPOCH * IDS_PER_DAY + sequence of the day
@@ -39,6 +40,7 @@ _HOURLY_CUMULATIVE = tuple(itertools.accumulate(HOURLY_WEIGHTS))
 _PEAK = max(HOURLY_WEIGHTS)
 # Volume factor per weekday (Monday = 0): weekdays average exactly 1.0, weekends are lower.
 WEEKDAY_FACTORS: tuple[float, ...] = (1.05, 1.0, 1.0, 1.0, 0.95, 0.5, 0.35)
+LOG_MEDIAN_SESSION = math.log(330)  # sessions are log-normal around 5.5 minutes
 DAILY_NOISE = 0.06  # +-6 % day-to-day variation
 GROUP_WEIGHTS: tuple[float, ...] = (0.38, 0.27, 0.2, 0.15)
 FEEDBACK_VALUE_WEIGHTS: tuple[float, ...] = (0.07, 0.08, 0.15, 0.3, 0.4)
@@ -94,36 +96,45 @@ def day_volume(conversations_per_day: int, day: dt.date, bot_seed: int) -> int:
     return max(0, round(conversations_per_day * WEEKDAY_FACTORS[day.weekday()] * noise))
 
 
-def lag_seconds(bot_seed: int, conversation_id: int) -> int:
-    """The deterministic delay between a conversation's end and its appearance (0 .. DATA_LAG)."""
-    span = int(contract.DATA_LAG.total_seconds())
-    return stable_int(bot_seed, "lag", conversation_id) % (span + 1)
-
-
 def fmt(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.strftime(contract.DATETIME_FORMAT)
 
 
-@functools.lru_cache(maxsize=65_536)
+class _Bits:
+    """Draws from one 256-bit stable digest: cheaper than seeding a ``random.Random`` per user."""
+
+    def __init__(self, *parts: object) -> None:
+        key = "\x1f".join(str(part) for part in parts).encode("utf-8")
+        self._value = int.from_bytes(hashlib.blake2b(key, digest_size=32).digest(), "big")
+
+    def below(self, bound: int) -> int:
+        self._value, drawn = divmod(self._value, bound)
+        return drawn
+
+    def chance(self, probability: float) -> bool:
+        return self.below(1000) < probability * 1000
+
+
 def user_profile(bot_seed: int, user_id: int) -> dict[str, Any]:
     """An end user, the same every time they come back (users return across conversations)."""
-    rng = rng_for(bot_seed, "user", user_id)
-    first, last = rng.choice(w.FIRST_NAMES), rng.choice(w.LAST_NAMES)
-    brazilian = rng.random() < 0.35
+    bits = _Bits(bot_seed, "user", user_id)
+    first, last = w.FIRST_NAMES[bits.below(len(w.FIRST_NAMES))], w.LAST_NAMES[bits.below(len(w.LAST_NAMES))]
+    brazilian = bits.chance(0.35)
     phone = (
-        f"+55 11 9{rng.randrange(1000, 9999)}-{rng.randrange(1000, 9999)}"
+        f"+55 11 9{1000 + bits.below(9000)}-{1000 + bits.below(9000)}"
         if brazilian
-        else f"+34 6{rng.randrange(10, 99)} {rng.randrange(100, 999)} {rng.randrange(100, 999)}"
+        else f"+34 6{10 + bits.below(90)} {100 + bits.below(900)} {100 + bits.below(900)}"
     )
     extra: dict[str, Any] = {}
-    if rng.random() < 0.8:
-        extra["plan"] = rng.choice(w.PLAN_NAMES)
+    if bits.chance(0.8):
+        extra["plan"] = w.PLAN_NAMES[bits.below(len(w.PLAN_NAMES))]
         extra["idioma"] = "pt" if brazilian else "es"
-    if rng.random() < 0.3:
-        extra["etiquetas"] = rng.sample(["vip", "recompra", "moroso", "nuevo, sin verificar"], 2)
-    if rng.random() < 0.2:
-        extra["pedido"] = {"id": rng.randrange(10_000, 99_999), "total": round(rng.uniform(5, 900), 2)}
-    created = dt.datetime(2020, 1, 1) + dt.timedelta(seconds=rng.randrange(5 * 365 * DAY_SECONDS))
+    if bits.chance(0.3):
+        tags = ["vip", "recompra", "moroso", "nuevo, sin verificar"]
+        extra["etiquetas"] = [tags.pop(bits.below(4)), tags[bits.below(3)]]
+    if bits.chance(0.2):
+        extra["pedido"] = {"id": 10_000 + bits.below(90_000), "total": (500 + bits.below(90_000)) / 100}
+    created = dt.datetime(2020, 1, 1) + dt.timedelta(seconds=bits.below(5 * 365 * DAY_SECONDS))
     return {
         "id": user_id,
         "first_name": first,
@@ -132,6 +143,13 @@ def user_profile(bot_seed: int, user_id: int) -> dict[str, Any]:
         "created_at": fmt(created),
         "extra_information": extra,
     }
+
+
+@functools.lru_cache(maxsize=65_536)
+def user_fragment(bot_seed: int, user_id: int) -> tuple[str, str]:
+    """A user's JSON text and display name, cached: returning users cost nothing."""
+    profile = user_profile(bot_seed, user_id)
+    return _json(profile), f"{profile['first_name']} {profile['last_name']}"
 
 
 def _arrivals(rng_random: Any, count: int) -> list[int]:
@@ -145,8 +163,55 @@ def _arrivals(rng_random: Any, count: int) -> list[int]:
     return times
 
 
-def _dumps(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def _json(value: Any) -> str:
+    """Compact JSON, UTF-8 characters kept as they are: the served form of every value."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class _Fragments:
+    """The JSON text of every fixed object of a bot, serialized once per day instead of once per chat."""
+
+    groups: dict[int, str]
+    protocols: dict[int, str]
+    agents: dict[int, str]
+    reasons: dict[int, str]
+    feedback_names: dict[int, str]
+    closed_by: dict[str, str]
+    locations: list[str]  # JSON text up to the ip value, which varies per conversation
+    platforms: list[str]
+    browsers: list[str]
+    app_browser: str
+
+
+def _fragments(world: w.World) -> _Fragments:
+    reasons = (*world.attended_reasons, *world.lost_reasons, world.end_of_day_reason)
+    return _Fragments(
+        groups={g.id: _json({"id": g.id, "name": g.name, "description": g.description}) for g in world.groups},
+        protocols={p.id: _json({"id": p.id, "name": p.name}) for p in world.protocols},
+        agents={
+            a.id: _json({"id": a.id, "name": a.name, "nick_name": a.nick_name, "email": a.email, "picture": a.picture})
+            for a in world.agents
+        },
+        reasons={r.id: _json({"id": r.id, "description": r.description}) for r in reasons},
+        feedback_names={value: _json(label) for value, label in w.FEEDBACK_LABELS.items()},
+        closed_by={name: _json({"id": CLOSED_BY_IDS[name], "name": name}) for name in CLOSED_BY_IDS},
+        locations=[
+            _json({"id": i, "city": city, "country": country, "ip": ""})[:-3] for i, city, country in w.LOCATIONS
+        ],
+        platforms=[_json({"id": i, "name": name, "version": version}) for i, name, version in w.PLATFORMS],
+        browsers=[_json({"id": i, "name": name, "version": version}) for i, name, version in w.BROWSERS],
+        app_browser=_json(dict(zip(("id", "name", "version"), w.APP_BROWSER, strict=True))),
+    )
+
+
+def _clock_text(prefix: str, midnight: dt.datetime, seconds: int) -> str:
+    """``yyyy-MM-dd HH:mm:ss`` of ``seconds`` after midnight, without strftime for the common case."""
+    if seconds < DAY_SECONDS:
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        return f"{prefix}{hours:02d}:{minutes:02d}:{secs:02d}"
+    return fmt(midnight + dt.timedelta(seconds=seconds)) or ""
 
 
 def generate_day(
@@ -165,11 +230,12 @@ def generate_day(
     members = {g.id: [a for a in world.agents if g.id in a.group_ids] for g in groups}
     # One heap of "slot free at" times per agent: a chat takes the earliest free slot.
     slots = {a.id: [0] * a.max_concurrent_chats for a in world.agents}
-    agent_objects = {
-        a.id: {"id": a.id, "name": a.name, "nick_name": a.nick_name, "email": a.email, "picture": a.picture}
-        for a in world.agents
-    }
-    user_pool = max(50, conversations_per_day * 20)
+    fragments = _fragments(world)
+    feedback_names = fragments.feedback_names
+    feedback_cumulative = list(itertools.accumulate(FEEDBACK_VALUE_WEIGHTS))
+    prefix = day.isoformat() + " "
+    lag_span = int(contract.DATA_LAG.total_seconds())
+    user_pool = max(50, conversations_per_day * 5)  # about one user in four comes back within days
     out: list[Conversation] = []
     for seq, queued_s in enumerate(_arrivals(rnd, count), start=1):
         conversation_id = id_base + seq
@@ -194,16 +260,17 @@ def generate_day(
                 agent = best
             else:
                 start_s = None
-        session_s = int(min(5400, max(40, rng.lognormvariate(math.log(330), 0.7) * protocol.session_factor)))
+        session_s = int(min(5400, max(40, rng.lognormvariate(LOG_MEDIAN_SESSION, 0.7) * protocol.session_factor)))
         closed_by_draw = rnd()
         reason_draw = rnd()
         feedback_draw = rnd()
-        value = rng.choices(FEEDBACK_VALUES, weights=FEEDBACK_VALUE_WEIGHTS)[0]
+        value = FEEDBACK_VALUES[bisect.bisect_right(feedback_cumulative, rnd() * feedback_cumulative[-1])]
         comment_draw = rnd()
-        comment = rng.choice(w.COMMENTS)
+        comment = w.COMMENTS[int(rnd() * len(w.COMMENTS))]
         frt_draw = rnd()
         frt = 4 + int(rng.gammavariate(2.0, 12.0))
         feedback_delay = 5 + int(rnd() * 85)
+        lag = int(rnd() * (lag_span + 1))  # the API is not real-time: seconds from the end to visibility
         if agent is None:
             status = "lost"
             wait = patience if not gives_up else min(patience, 10 + int(rnd() * 600))
@@ -228,44 +295,38 @@ def generate_day(
             heapq.heapreplace(slots[agent.id], end_s)
             feedback_value = value if feedback_draw < 0.36 else None
         has_comment = feedback_value is not None and comment_draw < 0.55
-        user_id = 1 + int(rnd() * user_pool)
-        user = user_profile(bot_seed, user_id)
-        city_id, city, country = w.LOCATIONS[int(rnd() * len(w.LOCATIONS))]
-        platform = w.PLATFORMS[int(rnd() * len(w.PLATFORMS))]
-        browser = w.BROWSERS[int(rnd() * len(w.BROWSERS))] if protocol.name == "webchat" else w.APP_BROWSER
+        user_json, user_name = user_fragment(bot_seed, 1 + int(rnd() * user_pool))
+        location_index = int(rnd() * len(w.LOCATIONS))
+        _, city, country = w.LOCATIONS[location_index]
+        platform_json = fragments.platforms[int(rnd() * len(w.PLATFORMS))]
+        browser_draw = int(rnd() * len(w.BROWSERS))
+        browser_json = fragments.browsers[browser_draw] if protocol.name == "webchat" else fragments.app_browser
         ip = f"{'203.0.113' if rnd() < 0.5 else '198.51.100'}.{1 + int(rnd() * 254)}"
-        queued = midnight + dt.timedelta(seconds=queued_s)
-        start = None if start_s is None else midnight + dt.timedelta(seconds=start_s)
-        end = midnight + dt.timedelta(seconds=end_s)
-        payload = {
-            "conversation_id": conversation_id,
-            "bot_id": bot_id,
-            "queueddatetime": fmt(queued),
-            "startdatetime": fmt(start),
-            "enddatetime": fmt(end),
-            "wait_time": wait,
-            "session_time": session_s,
-            "first_response_time": first_response,
-            "status": status,
-            "transfers": transfers,
-            "group": {"id": group.id, "name": group.name, "description": group.description},
-            "protocol": {"id": protocol.id, "name": protocol.name},
-            "user": user,
-            "agent": None if agent is None else agent_objects[agent.id],
-            "reason": None if reason is None else {"id": reason.id, "description": reason.description},
-            "feedback": None
+        start_text = "null" if start_s is None else f'"{_clock_text(prefix, midnight, start_s)}"'
+        feedback_json = (
+            "null"
             if feedback_value is None
-            else {"id": conversation_id, "name": w.FEEDBACK_LABELS[feedback_value], "value": feedback_value},
-            "closed_by": {"id": CLOSED_BY_IDS[closed_by], "name": closed_by},
-            "location": {"id": city_id, "city": city, "country": country, "ip": ip},
-            "platform": {"id": platform[0], "name": platform[1], "version": platform[2]},
-            "browser": {"id": browser[0], "name": browser[1], "version": browser[2]},
-        }
+            else f'{{"id":{conversation_id},"name":{feedback_names[feedback_value]},"value":{feedback_value}}}'
+        )
+        body = (
+            f'{{"conversation_id":{conversation_id},"bot_id":{bot_id},'
+            f'"queueddatetime":"{_clock_text(prefix, midnight, queued_s)}","startdatetime":{start_text},'
+            f'"enddatetime":"{_clock_text(prefix, midnight, end_s)}","wait_time":{wait},"session_time":{session_s},'
+            f'"first_response_time":{"null" if first_response is None else first_response},'
+            f'"status":"{status}","transfers":{transfers},"group":{fragments.groups[group.id]},'
+            f'"protocol":{fragments.protocols[protocol.id]},"user":{user_json},'
+            f'"agent":{"null" if agent is None else fragments.agents[agent.id]},'
+            f'"reason":{"null" if reason is None else fragments.reasons[reason.id]},"feedback":{feedback_json},'
+            f'"closed_by":{fragments.closed_by[closed_by]},'
+            f'"location":{fragments.locations[location_index]}"{ip}"}},'
+            f'"platform":{platform_json},"browser":{browser_json}}}'
+        )
+        end = midnight + dt.timedelta(seconds=end_s)
         out.append(
             Conversation(
                 id=conversation_id,
-                queued=queued,
-                start=start,
+                queued=midnight + dt.timedelta(seconds=queued_s),
+                start=None if start_s is None else midnight + dt.timedelta(seconds=start_s),
                 end=end,
                 wait_time=wait,
                 session_time=session_s,
@@ -280,11 +341,11 @@ def generate_day(
                 feedback_value=feedback_value,
                 comment=comment if has_comment else None,
                 feedback_at=None if feedback_value is None else end + dt.timedelta(seconds=feedback_delay),
-                user_name=f"{user['first_name']} {user['last_name']}",
+                user_name=user_name,
                 city=city,
                 country=country,
-                visible_at=end + dt.timedelta(seconds=lag_seconds(bot_seed, conversation_id)),
-                body=_dumps(payload),
+                visible_at=end + dt.timedelta(seconds=lag),
+                body=body.encode("utf-8"),
             )
         )
     return tuple(out)

@@ -122,6 +122,10 @@ class SimulatorServer:
     def reset_counters(self) -> None:
         self.app.counters.reset()
 
+    def wait_until_in_flight(self, count: int = 1, timeout: float = 10.0) -> bool:
+        """Block until ``count`` requests are being served at once: lets a test act while one is in flight."""
+        return self.app.counters.wait_in_flight(count, timeout)
+
     def schedule_fault(self, path: str, kind: str, times: int = 1) -> None:
         self.app.faults.schedule(str(path), kind, times)
 

@@ -42,6 +42,7 @@ class DataStore:
         self._lock = threading.Lock()
         self._days: OrderedDict[tuple[int, dt.date], DayData] = OrderedDict()
         self._worlds: dict[int, World] = {}
+        self._cached = 0  # conversations held by ``_days``
 
     def world(self, bot: BotProfile) -> World:
         with self._lock:
@@ -69,9 +70,12 @@ class DataStore:
             last_visible_at=max((c.visible_at for c in conversations), default=None),
         )
         with self._lock:
-            self._days[key] = data
-            while len(self._days) > max(1, self._config.cache_days):
-                self._days.popitem(last=False)
+            if key not in self._days:
+                self._days[key] = data
+                self._cached += len(conversations)
+            while self._cached > self._config.cache_conversations and len(self._days) > 1:
+                _, evicted = self._days.popitem(last=False)
+                self._cached -= len(evicted.conversations)
         return data
 
     def select_indexed(

@@ -175,7 +175,7 @@ COMMENTS: tuple[str, ...] = (
     "  espacios al inicio y al final  ",
     "Regular.\n\nLa próxima vez llamo por teléfono 📞",
     'A atendente foi educada, mas a solução demorou; "paciência" é a palavra.',
-    "Perfecto 👌",
+    "Perfecto, mañana vuelvo 👌",
 )
 
 USER_QUERIES: tuple[str, ...] = (
