@@ -282,6 +282,8 @@ def test_cache_is_shared_private_and_keyed_by_a_hash(tmp_path: Path) -> None:
     assert set(json.loads(cache_file.read_text())) == {"token", "expires_at", "renew_at"}
     other = cache_key("https://live.example", "ops@example.com", Secret("another-bot"))
     assert other != key  # one token per (base URL, e-mail, X-token)
+    with_password = cache_key("https://live.example", "ops@example.com", Secret(X_TOKEN), Secret(PASSWORD))
+    assert with_password != key and PASSWORD not in with_password  # a changed password never rides on an old token
 
 
 def test_cache_readable_by_others_is_not_trusted(tmp_path: Path) -> None:

@@ -64,10 +64,17 @@ class Token:
         return now < self.renew_at
 
 
-def cache_key(base_url: str, email: str, x_token: Secret) -> str:
-    """The cache file's name: a hash, so that neither the e-mail nor the X-token shows in a file name."""
-    material = "\n".join((base_url.rstrip("/"), email, x_token.reveal()))
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+def cache_key(base_url: str, email: str, x_token: Secret, password: Secret | None = None) -> str:
+    """The cache file's name: a hash, so that neither the e-mail nor the X-token shows in a file name.
+
+    The password is part of the key too: a token obtained with yesterday's password must not hide
+    that today's setting is wrong (it would surface hours later, at the first renewal). The hash
+    also covers the X-token, a secret of its own, so the name is no oracle for guessing the password.
+    """
+    parts = [base_url.rstrip("/"), email, x_token.reveal()]
+    if password is not None:
+        parts.append(password.reveal())
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 class TokenCache:

@@ -310,7 +310,7 @@ class LiveClient:
         cache = None
         if credentials is not None:
             directory = token_cache_dir if token_cache_dir is not None else default_token_cache_dir()
-            cache = TokenCache(directory, cache_key(self.base_url, credentials[0], x_token))
+            cache = TokenCache(directory, cache_key(self.base_url, credentials[0], x_token, credentials[1]))
         self._tokens = TokenManager(
             login=self._log_in if credentials is not None else None,
             static_token=static_token,
