@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 import subprocess
 import sys
 import threading
@@ -328,7 +330,7 @@ def test_unknown_paths_are_not_found(sim_client: httpx.Client) -> None:
 def test_a_second_concurrent_request_on_a_token_gets_429(
     make_simulator: Callable[..., SimulatorServer], sim_client_for: ClientFor
 ) -> None:
-    server = make_simulator(latency_ms=1500)
+    server = make_simulator(latency_ms=600)
     slow_client, other_client = sim_client_for(server), sim_client_for(server)
     first: dict[str, httpx.Response] = {}
     slow = threading.Thread(target=lambda: first.update(r=slow_client.get(Path.CONVERSATION_STATS, params=ONE_DAY)))
@@ -424,3 +426,37 @@ def test_the_command_line_serves_and_prints_its_url() -> None:
         process.terminate()
         _, stderr = process.communicate(timeout=30)
     assert DEMO_PASSWORD not in stderr and "Bearer" not in stderr
+
+
+# --- cost and logs ------------------------------------------------------------------------------
+def test_a_week_at_3000_a_day_is_cheap_to_serve(
+    make_simulator: Callable[..., SimulatorServer], sim_client_for: ClientFor
+) -> None:
+    server = make_simulator(conversations_per_day=3000)
+    client = sim_client_for(server)
+    week = {"from": "2025-12-01 00:00:00", "to": "2025-12-07 23:59:59"}
+    costs = []
+    for _ in range(3):  # the first fetch generates the days, the next ones come from the cache
+        server.reset_counters()
+        assert len(client.get(Path.CONVERSATION_LIST, params=week).json()) > 15_000
+        costs.append(server.counters()["serving_seconds"])
+    assert costs[0] < 3.0  # about 0.5 s on a 2-core machine; generous for shared CI runners
+    assert min(costs[1:]) < 0.5  # about 0.02 s
+
+
+def test_no_secret_and_no_error_reaches_the_logs(
+    sim: SimulatorServer, sim_client_for: ClientFor, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    httpx.post(sim.base_url + contract.LOGIN_PATH, json={"email": DEMO_EMAIL, "password": "wrong-secret-123"})
+    client = sim_client_for(sim)
+    token = client.headers[contract.AUTH_HEADER]
+    for kind in ("drop", "truncate", "502"):
+        sim.schedule_fault(Path.CONVERSATION_LIST, kind)
+        with contextlib.suppress(httpx.TransportError):
+            client.get(Path.CONVERSATION_LIST, params=ONE_DAY)
+    client.get(Path.CONVERSATION_LIST, params=ONE_DAY)
+    text = caplog.text
+    for secret in ("wrong-secret-123", DEMO_PASSWORD + '"', token, token.removeprefix("Bearer ")):
+        assert secret not in text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("uvicorn")]

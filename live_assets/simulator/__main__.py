@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -26,6 +27,7 @@ def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
     parser.add_argument("--latency-per-row-us", type=float, default=0.0, help="extra latency per row returned")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of data requests given a fault (0..1)")
     parser.add_argument("--bots", type=int, default=1, help="bots 2.. get X-tokens <x-token>-2, <x-token>-3, ...")
+    parser.add_argument("--bot-timezones", default="", help="comma-separated zones of bots 1, 2, ... (else --timezone)")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     try:
@@ -43,15 +45,17 @@ def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
             latency_per_row_us=args.latency_per_row_us,
             fault_rate=args.fault_rate,
             bots=args.bots,
+            bot_timezones=tuple(zone.strip() for zone in args.bot_timezones.split(",") if zone.strip()),
             log_level=args.log_level,
         )
-    except ValueError as error:
+    except (ValueError, LookupError) as error:  # an unknown zone raises ZoneInfoNotFoundError (a KeyError)
         parser.error(str(error))
         raise  # unreachable: parser.error exits
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_args(argv)
+    logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     server = SimulatorServer(config)
     server.start()
     tokens = ", ".join(server.x_tokens())

@@ -62,7 +62,10 @@ class SimulatorServer:
             uvicorn.Config(
                 self.app,
                 log_level=self.config.log_level,
-                access_log=False,  # the access log would print query strings; never headers, but keep it quiet
+                # No dictConfig of the process's logging (tests capture the root logger; uvicorn's own
+                # config would detach its loggers), and no access log: nothing of a request is logged.
+                log_config=None,
+                access_log=False,
                 lifespan="off",
                 timeout_keep_alive=30,
             )
