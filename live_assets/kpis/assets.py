@@ -1,0 +1,109 @@
+"""The KPI assets, one per table of ``tables.py``: ``kpi/sla_daily``, ``kpi/agent_daily``, ``kpi/sla_weekly``,
+``kpi/agent_weekly`` (group ``live_kpis``).
+
+Each run recomputes its whole partition range at once (``BackfillPolicy.single_run``): a 14-day
+backfill is one transaction over 14 days, not 14 runs. The assets read DuckDB only, never the API, so
+they take no slot of the ``live_api`` pool. Daily KPIs read the same day of their raw inputs; weekly
+KPIs read the seven days of their week (``TimeWindowPartitionMapping``).
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
+import dagster as dg
+
+from live_assets.client.windows import days_of_time_window
+from live_assets.kpis.conditions import kpi_automation_condition
+from live_assets.kpis.refresh import Refreshed, refresh
+from live_assets.kpis.tables import KPI_TABLES, Grain, KpiTable
+from live_assets.partitions import daily_partitions, weekly_partitions
+from live_assets.raw.assets import markdown_preview
+from live_assets.raw.endpoints import ENDPOINTS, Partitioning
+from live_assets.resources import LiveApiResource, WarehouseResource
+
+KPI_GROUP = "live_kpis"
+OWNERS = ["team:data-engineering"]
+KINDS = {"duckdb", "sql"}
+PREVIEW_ROWS = 8
+PREVIEW_COLUMNS = 10
+
+_PARTITIONING = {spec.table: spec.partitioning for spec in ENDPOINTS}
+
+
+def partitions_for(table: KpiTable) -> dg.TimeWindowPartitionsDefinition:
+    return daily_partitions if table.grain is Grain.DAILY else weekly_partitions
+
+
+def raw_deps(table: KpiTable) -> list[dg.AssetDep]:
+    """The raw assets a KPI table reads; a weekly partition maps to its seven daily partitions."""
+    deps = []
+    for source in table.raw_sources:
+        key = dg.AssetKey(["raw", source])
+        if _PARTITIONING[source] is Partitioning.NONE:
+            deps.append(dg.AssetDep(key))
+        else:
+            deps.append(dg.AssetDep(key, partition_mapping=dg.TimeWindowPartitionMapping()))
+    return deps
+
+
+def column_schema(table: KpiTable) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[dg.TableColumn(c.name, c.sql_type, description=c.description) for c in table.columns]
+    )
+
+
+def _metadata(written: Refreshed) -> dict[str, object]:
+    columns = written.columns[:PREVIEW_COLUMNS]
+    preview = markdown_preview(columns, [row[:PREVIEW_COLUMNS] for row in written.rows[:PREVIEW_ROWS]])
+    return {
+        "dagster/row_count": len(written.rows),
+        "rows_written": len(written.rows),
+        "first_day": written.first_day.isoformat(),
+        "last_day": written.last_day.isoformat(),
+        "preview": dg.MetadataValue.md(preview),
+    }
+
+
+def build_kpi_asset(table: KpiTable) -> dg.AssetsDefinition:
+    raw_keys = [dg.AssetKey(["raw", source]) for source in table.raw_sources]
+    unpartitioned = [
+        key
+        for key, source in zip(raw_keys, table.raw_sources, strict=True)
+        if _PARTITIONING[source] is Partitioning.NONE
+    ]
+
+    @dg.asset(
+        key=table.asset_key_path,
+        group_name=KPI_GROUP,
+        description=(
+            f"{table.description}\n\nTable: `{table.qualified_table}`, all bots keyed by `_bot`; computed "
+            f"from the conversation rows of `raw.{table.raw_sources[0]}`. Definitions: `docs/kpis.md`."
+        ),
+        partitions_def=partitions_for(table),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        code_version=table.code_version,
+        owners=OWNERS,
+        kinds=KINDS,
+        deps=raw_deps(table),
+        automation_condition=kpi_automation_condition(
+            dg.AssetSelection.assets(*unpartitioned) if unpartitioned else None
+        ),
+        metadata={
+            "dagster/column_schema": column_schema(table),
+            "dagster/table_name": table.qualified_table,
+            "grain": ", ".join(table.key_columns),
+        },
+    )
+    def kpi_asset(
+        context: dg.AssetExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        window = context.partition_time_window
+        first_day, last_day = days_of_time_window(window.start, window.end, live_api.settings().timezone)
+        written = refresh(warehouse.warehouse(), table, bot=live_api.bot, first_day=first_day, last_day=last_day)
+        context.log.info(
+            f"{table.qualified_table}: {len(written.rows)} rows for bot {live_api.bot!r}, {first_day}..{last_day}"
+        )
+        return dg.MaterializeResult(metadata=_metadata(written))
+
+    return kpi_asset
+
+
+KPI_ASSETS: list[dg.AssetsDefinition] = [build_kpi_asset(table) for table in KPI_TABLES]

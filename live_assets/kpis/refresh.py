@@ -1,0 +1,70 @@
+"""Recompute one KPI table for a span of days, for one bot, in one transaction.
+
+The span's rows of the bot are deleted and recomputed from the conversation rows of the same span,
+so that re-running a partition (or a backfill range) gives the same table, and a reader never sees a
+half-written partition: the delete and the insert commit together or not at all. Called by the KPI
+assets; plain Python so that the demo or a notebook can call it as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from live_assets.kpis import queries
+from live_assets.kpis.tables import Grain, KpiTable
+from live_assets.raw import statements
+from live_assets.raw.endpoints import ENDPOINTS, EndpointSpec
+from live_assets.warehouse import Warehouse
+
+_SPECS: dict[str, EndpointSpec] = {spec.table: spec for spec in ENDPOINTS}
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """The rows a refresh wrote (all of them: KPI tables are small), with their column names."""
+
+    table: KpiTable
+    first_day: dt.date
+    last_day: dt.date
+    columns: list[str]
+    rows: list[tuple]
+
+
+def ensure_raw_tables(connection: object, tables: tuple[str, ...]) -> None:
+    """Create missing raw tables with the raw layer's own DDL, so that a KPI over days nobody loaded is
+    empty rather than an error (the automation never runs it before its inputs exist anyway)."""
+    for table in tables:
+        for ddl in statements.create_table(_SPECS[table]):
+            connection.execute(ddl)  # type: ignore[attr-defined]
+
+
+def refresh(
+    warehouse: Warehouse,
+    table: KpiTable,
+    *,
+    bot: str,
+    first_day: dt.date,
+    last_day: dt.date,
+    computed_at: dt.datetime | None = None,
+) -> Refreshed:
+    """Replace ``table``'s rows of ``bot`` for the periods in ``first_day..last_day``.
+
+    For weekly tables the span must be whole weeks (Monday..Sunday), as a weekly partition range is.
+    """
+    if last_day < first_day:
+        raise ValueError(f"empty span {first_day}..{last_day}")
+    if table.grain is Grain.WEEKLY and (first_day.weekday() != 0 or ((last_day - first_day).days + 1) % 7):
+        # A partial week would delete and rewrite a week from part of its days.
+        raise ValueError(f"{table.name} needs whole weeks (Monday..Sunday), got {first_day}..{last_day}")
+    parameters: dict[str, object] = {
+        "bot": bot,
+        "first_day": first_day,
+        "last_day": last_day,
+        "computed_at": computed_at or dt.datetime.now(dt.UTC),
+    }
+    with warehouse.transaction() as connection:
+        ensure_raw_tables(connection, table.raw_sources)
+        queries.run_script(connection, table.facts_sql(), parameters)
+        written = queries.run_script(connection, table.sql(), parameters)
+    return Refreshed(table=table, first_day=first_day, last_day=last_day, columns=written.columns, rows=written.rows)
