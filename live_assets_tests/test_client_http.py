@@ -162,7 +162,6 @@ class Harness:
 
 @pytest.fixture
 def harness(sim: SimulatorServer, tmp_path: Path) -> Iterator[Harness]:
-    sim.expire_tokens()  # no token from an earlier test may satisfy this one
     built = Harness(sim, tmp_path / "token-cache")
     yield built
     for client in built.clients:
