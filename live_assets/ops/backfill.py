@@ -1,0 +1,478 @@
+"""Launch an asset backfill through a running Dagster webserver and follow it to the end.
+
+This is the path the UI takes when a user selects partitions and clicks "Launch backfill": the
+``launchPartitionBackfill`` mutation with ``partitionsByAssets``, which stores the backfill; the
+backfill daemon then submits runs to the run queue, layer by layer of the asset graph, and marks
+the backfill complete. A backfill launched here shows in the UI's backfill list like any other, and
+its runs carry the ``dagster/backfill`` tag.
+
+Each asset is given the partitions of the requested day range that suit it: daily assets every day,
+weekly assets the weeks that lie wholly inside the range, unpartitioned assets (the dimension lists)
+themselves. A partitioned asset that has no partition inside the range is left out: sending it with
+no partitions would ask Dagster for *all* of its partitions.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from live_assets.ops.days import DayRange, cadence_days, partitions_inside
+from live_assets.ops.graphql import DagsterGraphQL, DagsterGraphQLError
+
+TERMINAL_STATUSES = frozenset({"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"})
+FINISHED_RUN_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
+FAILED_RUN_STATUSES = frozenset({"FAILURE", "CANCELED"})
+BACKFILL_TAG = "dagster/backfill"
+# dagster.yaml limits runs per value of this tag to one: the bot's single API lane.
+BOT_TAG = "live/bot"
+DEFAULT_BOT = "default"
+DEFAULT_POLL_SECONDS = 1.0
+
+
+class BackfillError(RuntimeError):
+    """The backfill could not be planned or launched (bad selection, nothing to do, rejected)."""
+
+
+@dataclass(frozen=True)
+class AssetInfo:
+    """What the launcher needs to know of one asset, as the webserver reports it."""
+
+    key: tuple[str, ...]
+    group: str
+    kinds: frozenset[str] = frozenset()
+    partitioned: bool = False
+    partition_description: str = ""
+    partition_keys: tuple[str, ...] = ()
+    materializable: bool = True
+    check_names: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> str:
+        """The key as the UI writes it: ``raw/conversations``."""
+        return "/".join(self.key)
+
+
+@dataclass(frozen=True)
+class AssetPartitions:
+    """One asset of a backfill and its partition keys (None: an unpartitioned asset)."""
+
+    asset: AssetInfo
+    partition_keys: tuple[str, ...] | None
+
+    def graphql_input(self) -> dict[str, Any]:
+        selector: dict[str, Any] = {"assetKey": {"path": list(self.asset.key)}}
+        if self.partition_keys is not None:
+            selector["partitions"] = {"ranges": _key_ranges(self.asset.partition_keys, self.partition_keys)}
+        return selector
+
+
+@dataclass(frozen=True)
+class BackfillPlan:
+    """What a backfill will target, and what was left out and why (shown to the user)."""
+
+    days: DayRange
+    targets: tuple[AssetPartitions, ...]
+    skipped: tuple[tuple[AssetInfo, str], ...] = ()
+
+    @property
+    def num_partitions(self) -> int:
+        return sum(len(t.partition_keys) if t.partition_keys is not None else 1 for t in self.targets)
+
+    def describe(self) -> list[str]:
+        lines = []
+        for target in self.targets:
+            keys = target.partition_keys
+            if keys is None:
+                lines.append(f"{target.asset.path}: unpartitioned")
+            else:
+                lines.append(f"{target.asset.path}: {len(keys)} partition(s) {keys[0]}..{keys[-1]}")
+        lines += [f"{asset.path}: skipped ({reason})" for asset, reason in self.skipped]
+        return lines
+
+
+ASSETS_QUERY = """
+query LiveAssetNodes {
+  assetNodes {
+    assetKey { path }
+    groupName
+    kinds
+    isMaterializable
+    isPartitioned
+    partitionDefinition { type description }
+    partitionKeys
+    assetChecksOrError { __typename ... on AssetChecks { checks { name } } }
+  }
+}
+"""
+
+LAUNCH_MUTATION = """
+mutation LiveLaunchBackfill($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on Error { message }
+  }
+}
+"""
+
+STATUS_QUERY = """
+query LiveBackfillStatus($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill {
+      id
+      status
+      timestamp
+      endTimestamp
+      error { message }
+      runs { runId status creationTime startTime endTime }
+      assetBackfillData {
+        assetBackfillStatuses {
+          __typename
+          ... on AssetPartitionsStatusCounts {
+            assetKey { path }
+            numPartitionsTargeted
+            numPartitionsInProgress
+            numPartitionsMaterialized
+            numPartitionsFailed
+          }
+          ... on UnpartitionedAssetStatus { assetKey { path } inProgress materialized failed }
+        }
+      }
+    }
+    ... on Error { message }
+  }
+}
+"""
+
+
+def parse_assets(nodes: Iterable[Mapping[str, Any]]) -> list[AssetInfo]:
+    """The ``assetNodes`` answer as :class:`AssetInfo` objects, sorted by key."""
+    assets = []
+    for node in nodes:
+        partition_definition = node.get("partitionDefinition") or {}
+        checks = node.get("assetChecksOrError") or {}
+        check_names = (
+            tuple(c["name"] for c in checks.get("checks", [])) if checks.get("__typename") == "AssetChecks" else ()
+        )
+        assets.append(
+            AssetInfo(
+                key=tuple(node["assetKey"]["path"]),
+                group=node["groupName"],
+                kinds=frozenset(node.get("kinds") or ()),
+                partitioned=bool(node["isPartitioned"]),
+                partition_description=partition_definition.get("description", ""),
+                partition_keys=tuple(node.get("partitionKeys") or ()),
+                materializable=bool(node["isMaterializable"]),
+                check_names=check_names,
+            )
+        )
+    return sorted(assets, key=lambda a: a.key)
+
+
+def fetch_assets(client: DagsterGraphQL) -> list[AssetInfo]:
+    return parse_assets(client.execute(ASSETS_QUERY)["assetNodes"])
+
+
+def parse_selection(selection: str | Sequence[str] | None) -> list[str]:
+    """``"group:live_raw, raw/agents"`` or ``["group:live_raw", "raw/agents"]`` as a list of items."""
+    if selection is None:
+        return []
+    parts = selection.split(",") if isinstance(selection, str) else [p for s in selection for p in s.split(",")]
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _matches(asset: AssetInfo, item: str) -> bool:
+    kind, _, value = item.partition(":") if ":" in item else ("key", "", item)
+    if kind == "group":
+        return fnmatch.fnmatchcase(asset.group, value)
+    if kind == "key":
+        return fnmatch.fnmatchcase(asset.path, value.strip('"'))
+    if kind == "kind":
+        return any(fnmatch.fnmatchcase(k, value) for k in asset.kinds)
+    raise BackfillError(f"unknown selection {item!r}: use group:NAME, key:PATH, kind:NAME or a key such as raw/agents")
+
+
+def select_assets(assets: Sequence[AssetInfo], selection: str | Sequence[str] | None) -> list[AssetInfo]:
+    """The materializable assets matching any item of ``selection`` (all of them when it is empty).
+
+    The items are a small subset of Dagster's selection syntax (``group:``, ``key:``, ``kind:``, with
+    ``*`` wildcards), joined by commas as a union. An item that matches nothing is an error: a typo
+    must not silently shrink a backfill.
+    """
+    items = parse_selection(selection)
+    candidates = [a for a in assets if a.materializable]
+    if not items:
+        return candidates
+    chosen: dict[tuple[str, ...], AssetInfo] = {}
+    for item in items:
+        matched = [a for a in candidates if _matches(a, item)]
+        if not matched:
+            raise BackfillError(f"selection {item!r} matches no materializable asset")
+        chosen.update({a.key: a for a in matched})
+    return sorted(chosen.values(), key=lambda a: a.key)
+
+
+def plan_backfill(assets: Sequence[AssetInfo], days: DayRange) -> BackfillPlan:
+    """Each selected asset with the partitions of ``days`` that it has (see the module docstring)."""
+    targets: list[AssetPartitions] = []
+    skipped: list[tuple[AssetInfo, str]] = []
+    for asset in assets:
+        if not asset.partitioned:
+            targets.append(AssetPartitions(asset, None))
+            continue
+        try:
+            keys = partitions_inside(asset.partition_keys, days, width_days=cadence_days(asset.partition_description))
+        except ValueError as error:
+            skipped.append((asset, str(error)))
+            continue
+        if keys:
+            targets.append(AssetPartitions(asset, tuple(keys)))
+        else:
+            skipped.append((asset, f"no whole partition inside {days}"))
+    if not targets:
+        raise BackfillError(f"nothing to backfill for {days}: " + "; ".join(f"{a.path} {r}" for a, r in skipped))
+    return BackfillPlan(days, tuple(targets), tuple(skipped))
+
+
+def _key_ranges(all_keys: Sequence[str], chosen: Sequence[str]) -> list[dict[str, str]]:
+    """``chosen`` as the fewest ranges of consecutive keys of ``all_keys`` (one, for a day range)."""
+    position = {key: index for index, key in enumerate(all_keys)}
+    ranges: list[dict[str, str]] = []
+    previous = -2
+    for key in sorted(chosen, key=position.__getitem__):
+        index = position[key]
+        if index == previous + 1 and ranges:
+            ranges[-1]["end"] = key
+        else:
+            ranges.append({"start": key, "end": key})
+        previous = index
+    return ranges
+
+
+def launch_backfill(
+    client: DagsterGraphQL,
+    plan: BackfillPlan,
+    *,
+    tags: Mapping[str, str] | None = None,
+    title: str | None = None,
+    description: str | None = None,
+) -> str:
+    """Submit ``plan`` as one asset backfill and return its id; the daemon does the rest."""
+    params: dict[str, Any] = {
+        "partitionsByAssets": [target.graphql_input() for target in plan.targets],
+        "tags": [{"key": k, "value": v} for k, v in sorted((tags or {}).items())],
+    }
+    if title:
+        params["title"] = title
+    if description:
+        params["description"] = description
+    outcome = client.execute(LAUNCH_MUTATION, {"params": params})["launchPartitionBackfill"]
+    if outcome["__typename"] != "LaunchBackfillSuccess":
+        raise BackfillError(f"the webserver refused the backfill ({outcome['__typename']}): {outcome.get('message')}")
+    return str(outcome["backfillId"])
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    status: str
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+
+
+@dataclass(frozen=True)
+class BackfillProgress:
+    """One poll of a backfill: its status, its runs and its partitions, summed over the assets."""
+
+    backfill_id: str
+    status: str
+    submitted_at: float
+    ended_at: float | None
+    runs: tuple[RunInfo, ...]
+    partitions_targeted: int
+    partitions_materialized: int
+    partitions_failed: int
+    partitions_in_progress: int
+    error: str | None = None
+    per_asset: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)  # targeted, materialized, failed
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status in ("COMPLETED_SUCCESS", "COMPLETED") and not self.failed_runs
+
+    @property
+    def runs_finished(self) -> int:
+        return sum(run.status in FINISHED_RUN_STATUSES for run in self.runs)
+
+    @property
+    def failed_runs(self) -> list[RunInfo]:
+        return [run for run in self.runs if run.status in FAILED_RUN_STATUSES]
+
+    def summary(self) -> str:
+        """One line for a terminal, e.g. ``COMPLETED_SUCCESS · 3 runs launched, 3 finished · 30/30 partitions ...``."""
+        runs = f"{len(self.runs)} run{'s' if len(self.runs) != 1 else ''} launched, {self.runs_finished} finished"
+        if self.failed_runs:
+            runs += f" ({len(self.failed_runs)} failed)"
+        parts = f"{self.partitions_materialized}/{self.partitions_targeted} partitions materialized"
+        if self.partitions_in_progress:
+            parts += f", {self.partitions_in_progress} in progress"
+        if self.partitions_failed:
+            parts += f", {self.partitions_failed} failed"
+        return f"{self.status} · {runs} · {parts}"
+
+    def timings(self) -> dict[str, float]:
+        """Where the time went, from the instance's own timestamps (seconds).
+
+        ``pickup`` is the wait from submission to the first run (the daemon's next iteration);
+        ``runs`` the span from the first run's creation to the last run's end; ``completion`` the wait
+        from the last run's end to the backfill being marked complete (another daemon iteration).
+        """
+        result: dict[str, float] = {}
+        if self.runs:
+            first_created = min(run.created_at for run in self.runs)
+            result["pickup"] = first_created - self.submitted_at
+            ends = [run.ended_at for run in self.runs if run.ended_at is not None]
+            if len(ends) == len(self.runs):
+                result["runs"] = max(ends) - first_created
+                if self.ended_at is not None:
+                    result["completion"] = self.ended_at - max(ends)
+        if self.ended_at is not None:
+            result["total"] = self.ended_at - self.submitted_at
+        return result
+
+
+def parse_progress(node: Mapping[str, Any]) -> BackfillProgress:
+    """A ``PartitionBackfill`` GraphQL object as :class:`BackfillProgress`."""
+    targeted = materialized = failed = in_progress = 0
+    per_asset: dict[str, tuple[int, int, int]] = {}
+    for status in (node.get("assetBackfillData") or {}).get("assetBackfillStatuses", []):
+        key = "/".join(status["assetKey"]["path"])
+        if status["__typename"] == "AssetPartitionsStatusCounts":
+            counts = (
+                status["numPartitionsTargeted"],
+                status["numPartitionsMaterialized"],
+                status["numPartitionsFailed"],
+                status["numPartitionsInProgress"],
+            )
+        else:
+            counts = (1, int(status["materialized"]), int(status["failed"]), int(status["inProgress"]))
+        targeted += counts[0]
+        materialized += counts[1]
+        failed += counts[2]
+        in_progress += counts[3]
+        per_asset[key] = counts[:3]
+    runs = tuple(
+        RunInfo(r["runId"], r["status"], float(r["creationTime"]), r.get("startTime"), r.get("endTime"))
+        for r in node.get("runs") or []
+    )
+    return BackfillProgress(
+        backfill_id=node["id"],
+        status=node["status"],
+        submitted_at=float(node["timestamp"]),
+        ended_at=node.get("endTimestamp"),
+        runs=tuple(sorted(runs, key=lambda r: r.created_at)),
+        partitions_targeted=targeted,
+        partitions_materialized=materialized,
+        partitions_failed=failed,
+        partitions_in_progress=in_progress,
+        error=(node.get("error") or {}).get("message"),
+        per_asset=per_asset,
+    )
+
+
+def backfill_progress(client: DagsterGraphQL, backfill_id: str) -> BackfillProgress:
+    outcome = client.execute(STATUS_QUERY, {"id": backfill_id})["partitionBackfillOrError"]
+    if outcome["__typename"] != "PartitionBackfill":
+        raise DagsterGraphQLError(f"backfill {backfill_id}: {outcome.get('message', outcome['__typename'])}")
+    return parse_progress(outcome)
+
+
+class BackfillTimeoutError(TimeoutError):
+    def __init__(self, progress: BackfillProgress, timeout: float) -> None:
+        super().__init__(f"backfill {progress.backfill_id} not finished after {timeout:.0f} s: {progress.summary()}")
+        self.progress = progress
+
+
+def wait_for_backfill(
+    client: DagsterGraphQL,
+    backfill_id: str,
+    *,
+    timeout: float = 3600.0,
+    poll: float = DEFAULT_POLL_SECONDS,
+    on_progress: Callable[[BackfillProgress], None] | None = None,
+    daemon_grace: float = 90.0,
+    alive: Callable[[], None] | None = None,
+) -> BackfillProgress:
+    """Poll the backfill until it reaches a terminal status; ``on_progress`` sees every change.
+
+    A backfill only moves while a backfill daemon runs. If none has a healthy heartbeat after
+    ``daemon_grace`` seconds and no run has started, waiting longer cannot help: that raises at once,
+    naming the fix, instead of hanging until ``timeout``. ``alive`` (optional) raises when a process
+    the caller started (the daemon) has died, for the same reason.
+    """
+    started = time.monotonic()
+    deadline = started + timeout
+    last: BackfillProgress | None = None
+    daemons_checked = False
+    while True:
+        if alive is not None:
+            alive()
+        progress = backfill_progress(client, backfill_id)
+        if on_progress is not None and (last is None or _changed(last, progress)):
+            on_progress(progress)
+        last = progress
+        if progress.terminal:
+            return progress
+        now = time.monotonic()
+        if not daemons_checked and not progress.runs and now - started > daemon_grace:
+            daemons_checked = True
+            missing = client.missing_daemons()
+            if missing:
+                raise BackfillError(
+                    f"backfill {backfill_id} is waiting for daemons that are not running ({', '.join(missing)}): "
+                    "start `dagster dev` or `dagster-daemon run` with the same DAGSTER_HOME"
+                )
+        if now >= deadline:
+            raise BackfillTimeoutError(progress, timeout)
+        time.sleep(min(poll, max(0.0, deadline - now)))
+
+
+def _changed(before: BackfillProgress, after: BackfillProgress) -> bool:
+    return (before.summary(), [r.status for r in before.runs]) != (after.summary(), [r.status for r in after.runs])
+
+
+def default_tags(bot: str = DEFAULT_BOT, launched_by: str = "cli") -> dict[str, str]:
+    """The tags every launcher adds: the bot's run-queue lane (dagster.yaml) and where it came from."""
+    return {BOT_TAG: bot, "live/launched_by": launched_by}
+
+
+RUNS_QUERY = """
+query LiveRunsSince($after: Float!) {
+  runsOrError(filter: { createdAfter: $after }) {
+    __typename
+    ... on Runs { results { runId status creationTime startTime endTime } }
+    ... on Error { message }
+  }
+}
+"""
+
+
+def runs_since(client: DagsterGraphQL, timestamp: float) -> list[RunInfo]:
+    """Every run created after ``timestamp``, by any launcher (backfill, automation, schedule)."""
+    outcome = client.execute(RUNS_QUERY, {"after": timestamp})["runsOrError"]
+    if outcome["__typename"] != "Runs":
+        raise DagsterGraphQLError(f"runs could not be listed: {outcome.get('message', outcome['__typename'])}")
+    return [
+        RunInfo(r["runId"], r["status"], float(r["creationTime"]), r.get("startTime"), r.get("endTime"))
+        for r in outcome["results"]
+    ]
