@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from live_assets.kpis import queries
-from live_assets.kpis.tables import Grain, KpiTable
+from live_assets.kpis.tables import FACTS_SOURCES, Grain, KpiTable
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS, EndpointSpec
 from live_assets.warehouse import Warehouse
@@ -64,7 +64,7 @@ def refresh(
         "computed_at": computed_at or dt.datetime.now(dt.UTC),
     }
     with warehouse.transaction() as connection:
-        ensure_raw_tables(connection, table.raw_sources)
+        ensure_raw_tables(connection, FACTS_SOURCES)
         queries.run_script(connection, table.facts_sql(), parameters)
         written = queries.run_script(connection, table.sql(), parameters)
     return Refreshed(table=table, first_day=first_day, last_day=last_day, columns=written.columns, rows=written.rows)

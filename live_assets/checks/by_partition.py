@@ -1,0 +1,105 @@
+"""One check result per partition, also when a run covers a whole partition range.
+
+Dagster 1.13 records a partitioned check's result against ``context.partition_key``. In a single-run
+backfill there is no single key (``has_partition_key`` is False), so an ``AssetCheckResult`` would be
+stored once, without a partition, while the run had planned one execution per partition: those would
+stay unresolved, and a blocking check could neither show which day failed nor let the automation
+release the days that passed.
+
+So the checks here compute every partition of the run's range in one query and yield one
+``AssetCheckEvaluation`` per partition key, each pointing at that partition's latest materialization
+(what the UI and the automation compare against to decide whether a result is current), then the
+check's own output, which Dagster requires. A failing blocking evaluation still fails the step, so the
+downstream KPI steps of the same run do not run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+# Not exported by ``dagster``; the same record Dagster itself attaches to partitioned check results.
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+
+from live_assets.client.windows import days_of_time_window
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a check for one partition, and the metadata that explains it."""
+
+    passed: bool
+    description: str
+    metadata: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PartitionSpan:
+    key: str
+    first_day: dt.date
+    last_day: dt.date
+
+    def days(self) -> list[dt.date]:
+        return [self.first_day + dt.timedelta(days=n) for n in range((self.last_day - self.first_day).days + 1)]
+
+
+def check_spec(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckSpec:
+    (spec,) = context.check_specs
+    return spec
+
+
+def partition_spans(context: dg.AssetCheckExecutionContext, timezone: str) -> list[PartitionSpan]:
+    """The run's partitions (one, or a backfill's range) and the local days each covers."""
+    partitions_def = check_spec(context).partitions_def
+    if not isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+        raise TypeError(f"{check_spec(context).key}: expected time-window partitions, got {partitions_def!r}")
+    spans = []
+    for key in context.partition_keys:
+        window = partitions_def.time_window_for_partition_key(key)
+        first_day, last_day = days_of_time_window(window.start, window.end, timezone)
+        spans.append(PartitionSpan(key, first_day, last_day))
+    return spans
+
+
+def _latest_materialization(
+    context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, partition_key: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition_key]), limit=1
+    ).records
+    if not records:
+        return None
+    record = records[0]
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+    )
+
+
+def evaluations(
+    context: dg.AssetCheckExecutionContext, verdicts: Mapping[str, Verdict]
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """One evaluation per partition key of the run, then the check's output."""
+    spec = check_spec(context)
+    missing = set(context.partition_keys) - verdicts.keys()
+    if missing:
+        raise ValueError(f"{spec.key}: no verdict for partition(s) {sorted(missing)}")
+    for key in context.partition_keys:
+        verdict = verdicts[key]
+        yield dg.AssetCheckEvaluation(
+            asset_key=spec.asset_key,
+            check_name=spec.name,
+            passed=verdict.passed,
+            metadata={"partition": key, **verdict.metadata},
+            target_materialization_data=_latest_materialization(context, spec.asset_key, key),
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=verdict.description,
+            blocking=spec.blocking,
+            partition=key,
+        )
+    output_name = context.op_execution_context.assets_def.get_output_name_for_asset_check_key(spec.key)
+    yield dg.Output(None, output_name=output_name)

@@ -1,0 +1,97 @@
+"""Checks on ``raw/conversations`` itself: each conversation held once, each in its own day.
+
+Both are blocking: a duplicated or misplaced conversation would silently inflate or move the KPIs, and
+a KPI partition should not be computed from a day that fails them.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+
+from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
+from live_assets.checks.reading import missing_tables_verdicts, read_spans
+from live_assets.partitions import daily_partitions
+from live_assets.raw.assets import markdown_preview
+from live_assets.resources import LiveApiResource, WarehouseResource
+
+CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
+SAMPLE_SIZE = 10
+
+
+def duplicates_verdict(span: PartitionSpan, duplicates: list[dict[str, Any]]) -> Verdict:
+    if not duplicates:
+        return Verdict(True, f"{span.key}: every conversation_id is held once", {"duplicated_ids": 0})
+    extra = sum(int(row["copies"]) - 1 for row in duplicates)
+    sample = [
+        (row["conversation_id"], row["copies"], ", ".join(str(day) for day in row["days"]))
+        for row in duplicates[:SAMPLE_SIZE]
+    ]
+    return Verdict(
+        False,
+        f"{span.key}: {len(duplicates)} conversation_id(s) of this day are held more than once ({extra} extra rows)",
+        {
+            "duplicated_ids": len(duplicates),
+            "extra_rows": extra,
+            "sample": dg.MetadataValue.md(markdown_preview(["conversation_id", "copies", "days"], sample)),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=CONVERSATIONS,
+    name="conversation_id_unique",
+    partitions_def=daily_partitions,
+    blocking=True,
+    description="Each conversation_id is held once per bot (across all days): no conversation counted twice.",
+)
+def conversation_id_unique(
+    context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    spans, reading = read_spans(context, live_api, warehouse, "conversation_duplicates.sql", ["raw.conversations"])
+    if reading.missing_tables:
+        yield from evaluations(context, missing_tables_verdicts(spans, reading))
+        return
+    by_day: defaultdict[object, list[dict[str, Any]]] = defaultdict(list)
+    for row in reading.records():
+        by_day[row["day"]].append(row)
+    verdicts = {}
+    for span in spans:
+        verdicts[span.key] = duplicates_verdict(span, [row for day in span.days() for row in by_day.get(day, [])])
+    yield from evaluations(context, verdicts)
+
+
+def window_verdict(span: PartitionSpan, day_rows: list[dict[str, Any]]) -> Verdict:
+    rows = sum(int(row["rows"]) for row in day_rows)
+    outside = sum(int(row["outside"]) for row in day_rows)
+    metadata: dict[str, object] = {"rows": rows, "rows_outside_window": outside}
+    if day_rows:
+        metadata["first_queued_at"] = str(min(row["first_queued_at"] for row in day_rows))
+        metadata["last_queued_at"] = str(max(row["last_queued_at"] for row in day_rows))
+    window = f"{span.first_day} 00:00:00..{span.last_day} 23:59:59"
+    if not outside:
+        return Verdict(True, f"{span.key}: all {rows} rows queued within {window}", metadata)
+    sample = [conversation_id for row in day_rows for conversation_id in row["sample_ids"]][:SAMPLE_SIZE]
+    metadata["sample_conversation_ids"] = ", ".join(str(c) for c in sample)
+    return Verdict(False, f"{span.key}: {outside} of {rows} rows are not queued within {window}", metadata)
+
+
+@dg.asset_check(
+    asset=CONVERSATIONS,
+    name="queued_within_partition_day",
+    partitions_def=daily_partitions,
+    blocking=True,
+    description="Every row's queued_at lies inside its partition's day (D 00:00:00..D 23:59:59, bot's time zone).",
+)
+def queued_within_partition_day(
+    context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    spans, reading = read_spans(context, live_api, warehouse, "conversation_outside_day.sql", ["raw.conversations"])
+    if reading.missing_tables:
+        yield from evaluations(context, missing_tables_verdicts(spans, reading))
+        return
+    by_day = {row["day"]: row for row in reading.records()}
+    verdicts = {span.key: window_verdict(span, [by_day[d] for d in span.days() if d in by_day]) for span in spans}
+    yield from evaluations(context, verdicts)

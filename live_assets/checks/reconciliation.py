@@ -1,0 +1,119 @@
+"""Reconciliation: every endpoint tells the same story about a day, or the day's KPIs wait.
+
+CONTRACT.md §6 makes every aggregate a function of the same conversations, so for each day the
+conversation list, the CSV export, stats, the histogram's buckets, the summary's rows and the SLA's
+groups must give the same counts. A difference means a load went wrong (a partial window, a
+misparsed export, a day loaded twice), and KPIs computed from the list would then disagree with what
+the vendor's own screens show; the check is blocking so that they are not computed.
+
+Only what each endpoint reports is compared ("-" = not reported by that endpoint):
+
+============  ====  ======  =====  =========  =======  ===
+measure       list  export  stats  histogram  summary  sla
+============  ====  ======  =====  =========  =======  ===
+total          x      x       x        x         x      x
+attended       x      -       x        -         -      x
+lost           x      x       x        x         x      x
+transferred    x      x       x        -         x      -
+transfers      x      x       -        x         -      -
+============  ====  ======  =====  =========  =======  ===
+
+``transferred`` counts conversations with ``transfers > 0``; ``transfers`` is the sum of ``transfers``,
+the only transfer figure the histogram gives. The list (``raw.conversations``, what the KPIs read) is
+the reference each other source is compared with.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
+from collections.abc import Iterator
+from typing import Any, Final
+
+import dagster as dg
+
+from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
+from live_assets.checks.raw_conversations import CONVERSATIONS
+from live_assets.checks.reading import missing_tables_verdicts, read_spans
+from live_assets.partitions import daily_partitions
+from live_assets.raw.assets import markdown_preview
+from live_assets.resources import LiveApiResource, WarehouseResource
+
+REFERENCE: Final = "list"
+# source -> raw table
+SOURCES: Final[dict[str, str]] = {
+    "list": "conversations",
+    "export": "export_conversations",
+    "stats": "conversation_stats",
+    "histogram": "histogram",
+    "summary": "summary",
+    "sla": "sla_by_group",
+}
+# measure -> the sources that report it (see the module docstring)
+MEASURES: Final[dict[str, tuple[str, ...]]] = {
+    "total": ("list", "export", "stats", "histogram", "summary", "sla"),
+    "attended": ("list", "stats", "sla"),
+    "lost": ("list", "export", "stats", "histogram", "summary", "sla"),
+    "transferred": ("list", "export", "stats", "summary"),
+    "transfers": ("list", "export", "histogram"),
+}
+
+
+def day_verdict(span: PartitionSpan, counts: dict[str, Any]) -> Verdict:
+    """Compare one day's counts (``<source>_<measure>`` columns of reconciliation.sql) with the list's."""
+    problems: list[str] = []
+    mismatches: list[tuple[object, ...]] = []
+    if counts["stats_rows"] != 1:
+        problems.append(f"stats: {counts['stats_rows']} rows for the day (expected exactly 1)")
+    for measure, sources in MEASURES.items():
+        reference = counts[f"{REFERENCE}_{measure}"]
+        for source in sources[1:]:
+            value = counts[f"{source}_{measure}"]
+            if value is None or value == reference:
+                continue  # None: the stats row is missing, reported above
+            difference = int(value) - int(reference)
+            mismatches.append((measure, source, f"raw.{SOURCES[source]}", value, reference, f"{difference:+d}"))
+            problems.append(f"{source} {measure} {value} vs list {reference} ({difference:+d})")
+    table = [
+        (measure, *[counts[f"{source}_{measure}"] if source in sources else "-" for source in SOURCES])
+        for measure, sources in MEASURES.items()
+    ]
+    metadata: dict[str, object] = {
+        "total": int(counts["list_total"]),
+        "lost": int(counts["list_lost"]),
+        "transferred": int(counts["list_transferred"]),
+        "counts": dg.MetadataValue.md(markdown_preview(["measure", *SOURCES], table)),
+        "mismatches": len(problems),
+    }
+    if mismatches:
+        metadata["differences"] = dg.MetadataValue.md(
+            markdown_preview(["measure", "source", "table", "value", "list", "difference"], mismatches)
+        )
+    if problems:
+        return Verdict(False, f"{span.key}: " + "; ".join(problems), metadata)
+    return Verdict(
+        True,
+        f"{span.key}: all endpoints agree ({counts['list_total']} conversations, {counts['list_lost']} lost)",
+        metadata,
+    )
+
+
+@dg.asset_check(
+    asset=CONVERSATIONS,
+    name="endpoints_reconcile",
+    partitions_def=daily_partitions,
+    blocking=True,
+    additional_deps=[dg.AssetKey(["raw", table]) for source, table in SOURCES.items() if source != REFERENCE],
+    description=(
+        "Per day, the conversation list, the export, stats, the histogram, the summary and the SLA give the "
+        "same total, attended, lost, transferred and transfers counts (each where the endpoint reports it). "
+        "Blocking: the day's KPIs are not computed while it fails."
+    ),
+)
+def endpoints_reconcile(
+    context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    tables = [f"raw.{table}" for table in SOURCES.values()]
+    spans, reading = read_spans(context, live_api, warehouse, "reconciliation.sql", tables)
+    if reading.missing_tables:
+        yield from evaluations(context, missing_tables_verdicts(spans, reading))
+        return
+    by_day = {row["day"]: row for row in reading.records()}
+    yield from evaluations(context, {span.key: day_verdict(span, by_day[span.first_day]) for span in spans})
