@@ -6,6 +6,7 @@ once; readiness is a ``threading.Event`` set by uvicorn's own startup, never a s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import socket
 import threading
@@ -50,7 +51,7 @@ class SimulatorServer:
 
     def __init__(self, config: SimulatorConfig | None = None, **overrides: Any) -> None:
         base = config or SimulatorConfig()
-        self.config = base if not overrides else SimulatorConfig(**{**base.__dict__, **overrides})
+        self.config = dataclasses.replace(base, **overrides)
         self.app = SimulatorApp(self.config)
         self._socket: socket.socket | None = None
         self._server: _Server | None = None
