@@ -595,3 +595,39 @@ def test_secrets_never_reach_logs_errors_or_reprs(
         assert secret not in everything
     for client_built in harness.clients:
         client_built.close()
+
+
+# --- bodies streamed into files -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["conversations.json", "conversations.json.gz"])
+def test_a_body_streams_into_a_file_atomically(harness: Harness, tmp_path: Path, name: str) -> None:
+    client = harness.client()
+    in_memory = client.conversation_list(WEEK)
+    destination = tmp_path / "landing" / name
+    harness.server.schedule_fault(P.CONVERSATION_LIST, "truncate")  # half a body, then the connection drops
+    harness.server.schedule_fault(P.CONVERSATION_LIST, "truncated_json_200")  # a whole response, half a JSON
+    streamed = client.conversation_list(WEEK, destination=destination)
+    assert streamed.attempts == 3 and streamed.body == b"" and streamed.file == destination
+    assert streamed.size == len(in_memory.body)
+    with streamed.open() as stream:
+        assert stream.read() == in_memory.body
+    assert streamed.records() == in_memory.records()
+    assert sorted(p.name for p in destination.parent.iterdir()) == [name]  # no partial file left behind
+
+
+def test_a_body_that_never_arrives_whole_leaves_no_file(harness: Harness, tmp_path: Path) -> None:
+    client = harness.client(max_attempts=2)
+    destination = tmp_path / "landing" / "stats.json"
+    harness.server.schedule_fault(P.CONVERSATION_STATS, "html_200", times=2)
+    with pytest.raises(LiveResponseError):
+        client.conversation_stats(DAY, destination=destination)
+    assert list(destination.parent.iterdir()) == []
+
+
+def test_the_export_streams_into_a_compressed_file(harness: Harness, tmp_path: Path) -> None:
+    client = harness.client()
+    expected = client.export_simple(WEEK, "en").records()
+    streamed = client.export_simple(WEEK, "en", destination=tmp_path / "export.csv.gz")
+    assert streamed.records() == expected
+    assert streamed.size > (tmp_path / "export.csv.gz").stat().st_size  # it was compressed on the way

@@ -15,7 +15,7 @@ import ssl
 import stat
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -480,3 +480,34 @@ def test_a_password_echoed_by_the_server_is_masked(tmp_path: Path) -> None:
         client.groups()
     assert PASSWORD not in str(caught.value) and PASSWORD not in repr(caught.value.details)
     assert sleeps == []
+
+
+def test_streaming_a_large_body_into_a_file_uses_bounded_memory(tmp_path: Path) -> None:
+    """A 64 MB answer streamed to disk must not be held in memory (CONTRACT.md §1: big ranges, big bodies)."""
+    import tracemalloc
+
+    chunk = b'{"conversation_id": 1, "comment": "' + b"x" * 65_000 + b'"},'
+    chunks = 1000
+
+    def body() -> Iterator[bytes]:
+        yield b"["
+        for _ in range(chunks):
+            yield chunk
+        yield b"{}]"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == contract.LOGIN_PATH:
+            return login_ok(request)  # type: ignore[return-value]
+        return httpx.Response(200, content=body(), headers={"content-type": JSON})
+
+    sleeps: list[float] = []
+    with mock_client(handler, tmp_path / "cache", sleeps) as client:
+        client.agents()  # log in first: only the data call is measured
+        tracemalloc.start()
+        try:
+            response = client.agents(destination=tmp_path / "agents.json")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert response.size == len(chunk) * chunks + 4 == (tmp_path / "agents.json").stat().st_size
+    assert peak < 4_000_000, f"peak {peak} bytes for a {response.size} byte body"

@@ -18,15 +18,19 @@ Design choices, and why:
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import io
 import json
 import logging
+import os
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import httpx
 
@@ -43,7 +47,7 @@ from live_assets.client.errors import (
     envelope_of,
     error_for_status,
 )
-from live_assets.client.export_csv import parse_export
+from live_assets.client.export_csv import iter_export_batches, parse_export
 from live_assets.client.windows import Window
 from live_assets.secret import MASK, Secret
 from live_assets.settings import LiveSettings
@@ -84,6 +88,29 @@ def _edge_bytes(body: bytes) -> tuple[int | None, int | None]:
     return body[start], body[end]
 
 
+class _Edges:
+    """What the cheap body check needs, gathered chunk by chunk so a streamed body is never held whole."""
+
+    __slots__ = ("ends_with_newline", "first", "last", "size")
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self.last: int | None = None
+        self.ends_with_newline = False
+        self.size = 0
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self.size += len(chunk)
+        first, last = _edge_bytes(chunk)
+        if first is not None:
+            if self.first is None:
+                self.first = first
+            self.last = last
+        self.ends_with_newline = chunk.endswith(b"\n")
+
+
 def body_problem(path: str, content_type: str | None, body: bytes) -> str | None:
     """Why a ``200`` body is visibly not the answer asked for, or ``None`` if it looks right.
 
@@ -91,11 +118,17 @@ def body_problem(path: str, content_type: str | None, body: bytes) -> str | None
     and closes with the matching bracket (a body cut short by a gateway almost never does); for CSV
     that it is not an HTML page and ends with the line break every record ends with (RFC 4180, CRLF).
     """
+    edges = _Edges()
+    edges.feed(body)
+    return _shape_problem(path, content_type, edges)
+
+
+def _shape_problem(path: str, content_type: str | None, edges: _Edges) -> str | None:
     expected = expected_media_type(path)
     actual = media_type(content_type)
     if actual != expected and not (expected == JSON_MEDIA_TYPE and actual.endswith("+json")):
         return f"content type {actual or 'missing'!r}, expected {expected!r}"
-    first, last = _edge_bytes(body)
+    first, last = edges.first, edges.last
     if expected == JSON_MEDIA_TYPE:
         if first is None:
             return "empty JSON body"
@@ -108,7 +141,7 @@ def body_problem(path: str, content_type: str | None, body: bytes) -> str | None
         return "empty CSV body (not even a header row)"
     if first == ord("<"):
         return "CSV body looks like HTML"
-    if not body.endswith(b"\n"):
+    if not edges.ends_with_newline:
         return "CSV body truncated: it does not end with a line break"
     return None
 
@@ -160,7 +193,12 @@ def endpoint_name(path: str) -> str:
 
 @dataclass(frozen=True)
 class ApiResponse:
-    """One successful response, as received (``body``) plus how it was obtained; holds no secret."""
+    """One successful response plus how it was obtained; holds no secret.
+
+    The body is in memory (``body``), or, when the call was given a ``destination``, in that file
+    (``file``; gzip-compressed when its name ends in ``.gz``) and ``body`` is empty. ``size`` is the
+    body's length as received, either way.
+    """
 
     endpoint: str
     path: str
@@ -171,14 +209,30 @@ class ApiResponse:
     body: bytes = field(repr=False)
     attempts: int
     elapsed_seconds: float
+    file: Path | None = None
+    size: int = 0
+
+    def open(self) -> IO[bytes]:
+        """The body as a binary stream, wherever it is."""
+        if self.file is None:
+            return io.BytesIO(self.body)
+        if self.file.name.endswith(".gz"):
+            return gzip.open(self.file, "rb")
+        return self.file.open("rb")
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        if self.file is None:
+            return json.loads(self.body)
+        with self.open() as stream:
+            return json.load(stream)
 
     def records(self) -> list[dict[str, Any]]:
         """Rows: a JSON array as is, a JSON object as one row, the CSV export parsed (small bodies)."""
         if media_type(self.content_type) == CSV_MEDIA_TYPE:
-            return parse_export(self.body)
+            if self.file is None:
+                return parse_export(self.body)
+            with self.open() as stream:
+                return [row for batch in iter_export_batches(stream) for row in batch.to_pylist()]
         payload = self.json()
         if isinstance(payload, list):
             return payload
@@ -378,10 +432,15 @@ class LiveClient:
         path: str,
         params: Mapping[str, str] | None = None,
         window: Window | None = None,
+        *,
+        destination: Path | None = None,
     ) -> ApiResponse:
         """``GET path`` with the window's ``from``/``to`` and ``params``; retries what may pass later.
 
-        Raises a :class:`LiveApiError` subclass carrying ``endpoint`` and ``window``.
+        With ``destination``, the body streams into that file (gzip when the name ends in ``.gz``)
+        instead of memory, so a 100 MB answer costs a network buffer; the file appears, atomically,
+        only once a whole, well-shaped body has arrived. Raises a :class:`LiveApiError` subclass
+        carrying ``endpoint`` and ``window``.
         """
         path = str(path)  # a contract.Path is a StrEnum; keep plain text in responses and logs
         query = dict(window.params()) if window is not None else {}
@@ -395,7 +454,7 @@ class LiveClient:
             while True:
                 attempts += 1
                 token = self._located(self._tokens.current, endpoint, where)
-                outcome = self._attempt(endpoint, path, query, where, token)
+                outcome = self._attempt(endpoint, path, query, where, token, destination)
                 if isinstance(outcome, ApiResponse):
                     return replace(
                         outcome, window=window, attempts=attempts, elapsed_seconds=time.perf_counter() - started
@@ -430,33 +489,58 @@ class LiveClient:
         raise failure
 
     def _attempt(
-        self, endpoint: str, path: str, query: Mapping[str, str], where: str | None, token: Secret
+        self,
+        endpoint: str,
+        path: str,
+        query: Mapping[str, str],
+        where: str | None,
+        token: Secret,
+        destination: Path | None,
     ) -> ApiResponse | _Unauthorized | _Failure:
         """One request: a good response, a ``401``, a retryable failure; raises on a final error."""
+        headers = {contract.AUTH_HEADER: token.reveal(), contract.X_TOKEN_HEADER: self._x_token.reveal()}
+        partial = None if destination is None else _partial_path(destination)
+        edges = _Edges()
+        body = b""
         transport_problem = None
         try:
-            response = self._http.get(
-                path,
-                params=query,
-                headers={contract.AUTH_HEADER: token.reveal(), contract.X_TOKEN_HEADER: self._x_token.reveal()},
-            )
+            with self._http.stream("GET", path, params=query, headers=headers) as response:
+                status = response.status_code
+                if status == 200 and destination is not None and partial is not None:
+                    _receive_into(response, partial, edges, compress=destination.name.endswith(".gz"))
+                else:
+                    body = response.read()
+                    edges.feed(body)
         except httpx.TimeoutException as error:
             transport_problem = f"timed out ({type(error).__name__})"
         except (httpx.TransportError, httpx.DecodingError) as error:
             transport_problem = f"connection failed ({type(error).__name__}: {error})"
-        self._count(requests=1)
+        self._count(requests=1, bytes_received=edges.size)
         if transport_problem is not None:  # raised here, outside the except: no httpx request attached
+            _discard(partial)
             return _Failure(LiveTransportError(transport_problem, endpoint=endpoint, window=where))
-        body = response.content
-        status = response.status_code
         content_type = response.headers.get("content-type", "")
-        self._count(bytes_received=len(body))
-        log.debug("%s [%s]: HTTP %d, %d bytes", endpoint, where or "-", status, len(body))
+        log.debug("%s [%s]: HTTP %d, %d bytes", endpoint, where or "-", status, edges.size)
         if status == 200:
-            problem = body_problem(path, content_type, body)
-            if problem is None:
-                return ApiResponse(endpoint, path, None, query, status, content_type, body, 0, 0.0)
-            return _Failure(LiveResponseError(problem, status=status, endpoint=endpoint, window=where))
+            problem = _shape_problem(path, content_type, edges)
+            if problem is not None:
+                _discard(partial)
+                return _Failure(LiveResponseError(problem, status=status, endpoint=endpoint, window=where))
+            if partial is not None and destination is not None:
+                os.replace(partial, destination)
+            return ApiResponse(
+                endpoint=endpoint,
+                path=path,
+                window=None,
+                params=query,
+                status=status,
+                content_type=content_type,
+                body=body,
+                attempts=0,
+                elapsed_seconds=0.0,
+                file=destination,
+                size=edges.size,
+            )
         if status == 401:
             return _Unauthorized(body)
         error = error_for_status(status, body, endpoint=endpoint, window=where)
@@ -522,62 +606,77 @@ class LiveClient:
     # -- one method per endpoint (CONTRACT.md §6) -------------------------------------------------------
 
     def _ranged(
-        self, path: contract.Path, window: Window, extra: Mapping[str, str], filters: Mapping[str, Any]
+        self,
+        path: contract.Path,
+        window: Window,
+        extra: Mapping[str, str],
+        filters: Mapping[str, Any],
+        destination: Path | None,
     ) -> ApiResponse:
         params = dict(extra)
         params.update(filter_params(filters))
-        return self.get(endpoint_name(path), path, params, window)
+        return self.get(endpoint_name(path), path, params, window, destination=destination)
 
-    def conversation_list(self, window: Window, **filters: Any) -> ApiResponse:
+    def conversation_list(self, window: Window, *, destination: Path | None = None, **filters: Any) -> ApiResponse:
         """Every conversation queued in the window, ordered by ``queueddatetime``."""
-        return self._ranged(contract.Path.CONVERSATION_LIST, window, {}, filters)
+        return self._ranged(contract.Path.CONVERSATION_LIST, window, {}, filters, destination)
 
-    def conversation_detail(self, conversation_id: int) -> ApiResponse:
+    def conversation_detail(self, conversation_id: int, *, destination: Path | None = None) -> ApiResponse:
         """One conversation with its messages; an unknown id raises :class:`LiveNotFoundError`."""
         path = contract.Path.CONVERSATION_DETAIL
-        return self.get(endpoint_name(path), path, {"conversation_id": str(int(conversation_id))})
+        params = {"conversation_id": str(int(conversation_id))}
+        return self.get(endpoint_name(path), path, params, destination=destination)
 
-    def conversation_stats(self, window: Window, **filters: Any) -> ApiResponse:
+    def conversation_stats(self, window: Window, *, destination: Path | None = None, **filters: Any) -> ApiResponse:
         """One object of totals and averages over the whole window."""
-        return self._ranged(contract.Path.CONVERSATION_STATS, window, {}, filters)
+        return self._ranged(contract.Path.CONVERSATION_STATS, window, {}, filters, destination)
 
-    def conversation_sla(self, window: Window, **filters: Any) -> ApiResponse:
+    def conversation_sla(self, window: Window, *, destination: Path | None = None, **filters: Any) -> ApiResponse:
         """SLA figures per group over the whole window."""
-        return self._ranged(contract.Path.CONVERSATION_SLA, window, {}, filters)
+        return self._ranged(contract.Path.CONVERSATION_SLA, window, {}, filters, destination)
 
-    def histogram(self, window: Window, frequency: contract.Frequency | str, **filters: Any) -> ApiResponse:
+    def histogram(
+        self, window: Window, frequency: contract.Frequency | str, *, destination: Path | None = None, **filters: Any
+    ) -> ApiResponse:
         """One row per bucket of ``frequency`` in the window, empty buckets included."""
         extra = {"frequency": contract.Frequency(frequency).value}
-        return self._ranged(contract.Path.HISTOGRAM, window, extra, filters)
+        return self._ranged(contract.Path.HISTOGRAM, window, extra, filters, destination)
 
-    def summary(self, window: Window, frequency: contract.Frequency | str, **filters: Any) -> ApiResponse:
+    def summary(
+        self, window: Window, frequency: contract.Frequency | str, *, destination: Path | None = None, **filters: Any
+    ) -> ApiResponse:
         """One row per non-empty (bucket, group, protocol)."""
         extra = {"frequency": contract.Frequency(frequency).value}
-        return self._ranged(contract.Path.SUMMARY, window, extra, filters)
+        return self._ranged(contract.Path.SUMMARY, window, extra, filters, destination)
 
-    def agent_performance(self, window: Window, **filters: Any) -> ApiResponse:
+    def agent_performance(self, window: Window, *, destination: Path | None = None, **filters: Any) -> ApiResponse:
         """One row per agent active in the window, aggregated over the whole window."""
-        return self._ranged(contract.Path.AGENT_PERFORMANCE, window, {}, filters)
+        return self._ranged(contract.Path.AGENT_PERFORMANCE, window, {}, filters, destination)
 
-    def feedback(self, window: Window, **filters: Any) -> ApiResponse:
+    def feedback(self, window: Window, *, destination: Path | None = None, **filters: Any) -> ApiResponse:
         """Survey figures and items for the window (one JSON object)."""
-        return self._ranged(contract.Path.FEEDBACK, window, {}, filters)
+        return self._ranged(contract.Path.FEEDBACK, window, {}, filters, destination)
 
     def export_simple(
-        self, window: Window, lang: str = contract.DEFAULT_EXPORT_LANGUAGE, **filters: Any
+        self,
+        window: Window,
+        lang: str = contract.DEFAULT_EXPORT_LANGUAGE,
+        *,
+        destination: Path | None = None,
+        **filters: Any,
     ) -> ApiResponse:
         """The CSV export, headers and labels in ``lang``; ``records()`` un-translates them."""
         if lang not in contract.EXPORT_LANGUAGES:
             raise ValueError(f"lang must be one of {', '.join(contract.EXPORT_LANGUAGES)}, got {lang!r}")
-        return self._ranged(contract.Path.EXPORT_SIMPLE, window, {"lang": lang}, filters)
+        return self._ranged(contract.Path.EXPORT_SIMPLE, window, {"lang": lang}, filters, destination)
 
-    def agents(self) -> ApiResponse:
+    def agents(self, *, destination: Path | None = None) -> ApiResponse:
         """The agents dimension."""
-        return self.get(endpoint_name(contract.Path.AGENTS), contract.Path.AGENTS)
+        return self.get(endpoint_name(contract.Path.AGENTS), contract.Path.AGENTS, destination=destination)
 
-    def groups(self) -> ApiResponse:
+    def groups(self, *, destination: Path | None = None) -> ApiResponse:
         """The groups dimension."""
-        return self.get(endpoint_name(contract.Path.GROUPS), contract.Path.GROUPS)
+        return self.get(endpoint_name(contract.Path.GROUPS), contract.Path.GROUPS, destination=destination)
 
 
 def _reason(error: LiveApiError) -> str:
@@ -623,3 +722,31 @@ def _scrub(error: LiveApiError, password: Secret) -> None:
     escaped = json.dumps(secret)[1:-1]
     if escaped in text:
         error.details = json.loads(text.replace(escaped, MASK))
+
+
+def _partial_path(destination: Path) -> Path:
+    """Where a streamed body is written until it is known whole (same directory: the rename is atomic)."""
+    return destination.with_name(f".{destination.name}.{os.getpid()}.{threading.get_ident()}.part")
+
+
+def _receive_into(response: httpx.Response, partial: Path, edges: _Edges, *, compress: bool) -> None:
+    """Stream ``response``'s body into ``partial``; gzip at level 1 when ``compress``, as that keeps up
+    with the network where the default level would make the disk the bottleneck."""
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    with partial.open("wb") as raw:
+        sink: IO[bytes] = raw
+        if compress:
+            sink = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0)
+        try:
+            for chunk in response.iter_bytes():
+                edges.feed(chunk)
+                sink.write(chunk)
+        finally:
+            if sink is not raw:
+                sink.close()
+
+
+def _discard(partial: Path | None) -> None:
+    if partial is not None:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
