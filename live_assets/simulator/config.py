@@ -23,6 +23,8 @@ VIEWER_PASSWORD = "viewer"
 FOREIGN_X_TOKEN = "foreign-x-token"
 FIRST_BOT_ID = 101
 DEFAULT_AGENTS = 12
+# Ids hold a day's rank below 1,000,000 (generate.IDS_PER_DAY); busy days run 11 % above the average.
+MAX_CONVERSATIONS_PER_DAY = 800_000
 CONVERSATIONS_PER_EXTRA_AGENT = 150  # volumes above 12 * 250 a day get more agents, to keep the queue sane
 
 
@@ -80,8 +82,8 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError(f"fault_rate must be between 0 and 1, got {self.fault_rate}")
-        if self.conversations_per_day < 0:
-            raise ValueError("conversations_per_day must not be negative")
+        if not 0 <= self.conversations_per_day <= MAX_CONVERSATIONS_PER_DAY:
+            raise ValueError(f"conversations_per_day must be between 0 and {MAX_CONVERSATIONS_PER_DAY}")
         if self.bots < 1:
             raise ValueError("bots must be at least 1")
         if self.token_ttl <= 0:

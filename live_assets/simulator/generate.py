@@ -13,15 +13,18 @@ joins the bytes. Messages of the detail endpoint are generated on demand by :fun
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import functools
+import gc
 import hashlib
 import heapq
 import itertools
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from live_assets import contract
 from live_assets.simulator import world as w
@@ -48,9 +51,12 @@ FEEDBACK_VALUES: tuple[int, ...] = tuple(contract.FEEDBACK_VALUES)
 CLOSED_BY_IDS: dict[str, int] = {name: index + 1 for index, name in enumerate(contract.CLOSED_BY_NAMES)}
 
 
-@dataclass(frozen=True, slots=True)
-class Conversation:
-    """One conversation: the typed fields the aggregates need, plus its served JSON bytes."""
+class Conversation(NamedTuple):
+    """One conversation: the typed fields the aggregates need, plus its served JSON bytes.
+
+    A named tuple of atomic values rather than a dataclass: the garbage collector untracks such
+    tuples, so hundreds of thousands of cached conversations cost nothing to later collections.
+    """
 
     id: int
     queued: dt.datetime  # wall-clock, bot's zone (naive)
@@ -214,10 +220,58 @@ def _clock_text(prefix: str, midnight: dt.datetime, seconds: int) -> str:
     return fmt(midnight + dt.timedelta(seconds=seconds)) or ""
 
 
+Routing = dict[int, list[tuple[int, int, int]]]
+
+
+def _routing_heaps(world: w.World) -> tuple[Routing, dict[int, list[int]]]:
+    """Per group, a heap of (agent's earliest free slot, agent's last assignment, agent id).
+
+    Routing picks the agent whose slot frees first, then the one assigned longest ago (which spreads
+    chats over idle agents), in O(log agents) even for hundreds of agents. A group without members
+    is served by every agent. Also returns, per agent, the groups whose heap holds it.
+    """
+    routing: Routing = {}
+    queues_of_agent: dict[int, list[int]] = {a.id: [] for a in world.agents}
+    for group in world.groups:
+        members = [a for a in world.agents if group.id in a.group_ids] or list(world.agents)
+        routing[group.id] = [(0, -1, a.id) for a in members]  # sorted by agent id: already a heap
+        for agent in members:
+            queues_of_agent[agent.id].append(group.id)
+    return routing, queues_of_agent
+
+
+def _route(heap: list[tuple[int, int, int]], slots: dict[int, list[int]], last_assigned: dict[int, int]) -> int:
+    """The agent at the top of a routing heap, after dropping entries that are no longer current."""
+    while True:
+        free_at, assigned, agent_id = heap[0]
+        if free_at == slots[agent_id][0] and assigned == last_assigned[agent_id]:
+            return agent_id
+        heapq.heappop(heap)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a day is built (it allocates no cycles, only many objects)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def generate_day(
     bot_seed: int, bot_id: int, world: w.World, day: dt.date, conversations_per_day: int
 ) -> tuple[Conversation, ...]:
     """Every conversation queued on ``day`` (wall clock of the bot), ordered by queue time then id."""
+    with _collector_paused():
+        return _generate_day(bot_seed, bot_id, world, day, conversations_per_day)
+
+
+def _generate_day(
+    bot_seed: int, bot_id: int, world: w.World, day: dt.date, conversations_per_day: int
+) -> tuple[Conversation, ...]:
     rng = rng_for(bot_seed, "day", day.isoformat())
     rnd = rng.random
     count = day_volume(conversations_per_day, day, bot_seed)
@@ -227,9 +281,11 @@ def generate_day(
     groups = world.groups
     group_cumulative = list(itertools.accumulate(GROUP_WEIGHTS[: len(groups)]))
     protocol_cumulative = list(itertools.accumulate(p.weight for p in world.protocols))
-    members = {g.id: [a for a in world.agents if g.id in a.group_ids] for g in groups}
-    # One heap of "slot free at" times per agent: a chat takes the earliest free slot.
+    agents_by_id = {a.id: a for a in world.agents}
+    # One heap of "slot free at" times per agent: a chat takes the agent's earliest free slot.
     slots = {a.id: [0] * a.max_concurrent_chats for a in world.agents}
+    last_assigned = {a.id: -1 for a in world.agents}
+    routing, queues_of_agent = _routing_heaps(world)
     fragments = _fragments(world)
     feedback_names = fragments.feedback_names
     feedback_cumulative = list(itertools.accumulate(FEEDBACK_VALUE_WEIGHTS))
@@ -253,11 +309,10 @@ def generate_day(
         agent = None
         start_s = None
         if not gives_up:
-            candidates = members[group.id] or list(world.agents)
-            best = min(candidates, key=lambda a: (max(ready, slots[a.id][0]), rnd()))
-            start_s = max(ready, slots[best.id][0])
+            best = _route(routing[group.id], slots, last_assigned)
+            start_s = max(ready, slots[best][0])
             if start_s - queued_s <= patience and start_s < last_second:
-                agent = best
+                agent = agents_by_id[best]
             else:
                 start_s = None
         session_s = int(min(5400, max(40, rng.lognormvariate(LOG_MEDIAN_SESSION, 0.7) * protocol.session_factor)))
@@ -293,6 +348,9 @@ def generate_day(
             if first_response is None and closed_by == "agent":
                 closed_by = "user"
             heapq.heapreplace(slots[agent.id], end_s)
+            last_assigned[agent.id] = start_s
+            for group_id in queues_of_agent[agent.id]:
+                heapq.heappush(routing[group_id], (slots[agent.id][0], start_s, agent.id))
             feedback_value = value if feedback_draw < 0.36 else None
         has_comment = feedback_value is not None and comment_draw < 0.55
         user_json, user_name = user_fragment(bot_seed, 1 + int(rnd() * user_pool))
