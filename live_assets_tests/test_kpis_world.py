@@ -114,12 +114,13 @@ def make_day(day: dt.date, count: int, *, seed: int, first_id: int) -> list[Conv
     return conversations
 
 
-def make_days(first_day: dt.date, days: int, *, per_day: int = 60, seed: int = 1) -> list[Conversation]:
+def make_days(
+    first_day: dt.date, days: int, *, per_day: int = 60, seed: int = 1, first_id: int = 1
+) -> list[Conversation]:
     conversations: list[Conversation] = []
     for offset in range(days):
-        conversations += make_day(
-            first_day + dt.timedelta(days=offset), per_day, seed=seed * 1000 + offset, first_id=len(conversations) + 1
-        )
+        day = first_day + dt.timedelta(days=offset)
+        conversations += make_day(day, per_day, seed=seed * 1000 + offset, first_id=first_id + len(conversations))
     return conversations
 
 
