@@ -19,6 +19,7 @@ from live_assets.ops.backfill import AssetInfo
 from live_assets.ops.graphql import DagsterGraphQL
 
 PASSED = "SUCCEEDED"
+SKIPPED = "SKIPPED"
 FAILED_STATUSES = frozenset({"FAILED", "EXECUTION_FAILED"})
 EXECUTIONS_LIMIT = 1000
 
@@ -76,25 +77,36 @@ class CheckSummary:
     executions: tuple[CheckExecution, ...]
 
     def latest(self) -> list[CheckExecution]:
-        """The newest execution of each partition (one, for an unpartitioned check), by partition."""
+        """The newest evaluation of each partition (one, for an unpartitioned check), by partition.
+
+        A ``SKIPPED`` execution (planned in a run that ended without evaluating it, as Dagster plans an
+        unpartitioned check once per partition of a range run) counts only when nothing evaluated
+        that partition.
+        """
         newest: dict[str | None, CheckExecution] = {}
         for execution in self.executions:
             current = newest.get(execution.partition)
-            if current is None or execution.timestamp > current.timestamp:
+            rank = (execution.status != SKIPPED, execution.timestamp)
+            if current is None or rank > (current.status != SKIPPED, current.timestamp):
                 newest[execution.partition] = execution
         return [newest[key] for key in sorted(newest, key=lambda k: k or "")]
 
+    def evaluated(self) -> list[CheckExecution]:
+        return [e for e in self.latest() if e.status != SKIPPED]
+
     @property
     def status(self) -> str:
-        """``failed`` if a latest execution failed, ``passed`` if all passed, else ``not run`` or ``pending``."""
+        """``failed`` if a latest evaluation failed, ``passed`` if all passed, else ``pending``, ``skipped``
+        or ``not run``."""
         latest = self.latest()
+        evaluated = self.evaluated()
         if not latest:
             return "not run"
-        if any(e.failed for e in latest):
+        if any(e.failed for e in evaluated):
             return "failed"
-        if all(e.status == PASSED for e in latest):
-            return "passed"
-        return "pending"
+        if any(e.status not in (PASSED, SKIPPED) for e in evaluated):
+            return "pending"
+        return "passed" if evaluated else "skipped"
 
     @property
     def failures(self) -> list[CheckExecution]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from live_assets.ops.graphql import DagsterGraphQL
+from live_assets.settings import LiveSettings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_SECONDS = 30.0
@@ -54,6 +55,34 @@ def dagster_executable(name: str) -> str:
     if found is None:
         raise FileNotFoundError(f"{name} is not installed in {sys.prefix}: run `make venv`")
     return found
+
+
+def simulator_settings_env(
+    base_url: str, *, duckdb_path: Path, landing_dir: Path, token_cache_dir: Path, settings: LiveSettings
+) -> dict[str, str]:
+    """The LIVE_* settings that point Dagster's processes at a simulator and at these (absolute) files.
+
+    Every API variable is set explicitly (``LIVE_API_TOKEN`` to empty) so that nothing from the
+    caller's environment or a ``.env`` can point a simulator stack at the vendor's real API. Paths
+    must be absolute: the processes run in DAGSTER_HOME, where a relative path means another file.
+    """
+    from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD, DEMO_X_TOKEN
+
+    return {
+        "LIVE_API_BASE_URL": base_url,
+        "LIVE_API_EMAIL": DEMO_EMAIL,
+        "LIVE_API_PASSWORD": DEMO_PASSWORD,
+        "LIVE_API_TOKEN": "",
+        "LIVE_API_X_TOKEN": DEMO_X_TOKEN,
+        "LIVE_TIMEZONE": settings.timezone,
+        "LIVE_START_DATE": settings.start_date.isoformat(),
+        "LIVE_DUCKDB_PATH": str(duckdb_path.resolve()),
+        "LIVE_LANDING_DIR": str(landing_dir.resolve()),
+        "LIVE_TOKEN_CACHE_DIR": str(token_cache_dir.resolve()),
+        "LIVE_EXPORT_LANG": settings.export_lang,
+        "LIVE_API_MAX_ATTEMPTS": str(settings.max_attempts),
+        "LIVE_API_TIMEOUT": str(settings.timeout_seconds),
+    }
 
 
 class ProcessDiedError(RuntimeError):

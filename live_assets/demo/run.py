@@ -1,0 +1,290 @@
+"""The demo, end to end: simulator, Dagster, a backfill of every asset, the checks, the KPI report.
+
+It takes the path a user takes in the UI, not a shortcut: a Dagster webserver and daemon on a real
+instance (``.dagster_home``, with the project's ``dagster.yaml``), a partition backfill submitted to
+the webserver and run by the daemon through the run queue and pools. So ``make dev`` afterwards
+shows the very runs, partitions and check results the demo produced, on the same DuckDB file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from live_assets.ops.backfill import (
+    BackfillError,
+    BackfillProgress,
+    BackfillTimeoutError,
+    RunInfo,
+    default_tags,
+    fetch_assets,
+    launch_backfill,
+    plan_backfill,
+    runs_since,
+    select_assets,
+    wait_for_backfill,
+)
+from live_assets.ops.checks import CheckSummary, check_results
+from live_assets.ops.days import DayRange, last_complete_days
+from live_assets.ops.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
+from live_assets.ops.stack import LocalDagster, ProcessDiedError, simulator_settings_env
+from live_assets.report.data import ReportData, load_report
+from live_assets.report.html import REPORT_NAME, RunContext, render_report, write_report
+from live_assets.report.views import agent_view, sla_view
+from live_assets.settings import LiveSettings, SettingsError, load_settings
+from live_assets.warehouse import Warehouse
+
+EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
+DEMO_BOT = "default"  # LiveApiResource's default bot: the simulator's first X-token
+DEV_HINT = "make dev"
+
+
+@dataclass
+class DemoPaths:
+    """Where the demo keeps things; defaults match ``make dev`` so both see the same data."""
+
+    duckdb_path: Path
+    landing_dir: Path
+    token_cache_dir: Path
+    dagster_home: Path
+    output_dir: Path
+
+    @property
+    def report_path(self) -> Path:
+        return self.output_dir / REPORT_NAME
+
+    @property
+    def log_dir(self) -> Path:
+        return self.dagster_home / "logs" / "demo"
+
+
+@dataclass
+class DemoOutcome:
+    """What the demo found; ``exit_code`` turns it into the process's answer."""
+
+    days: DayRange
+    progress: BackfillProgress | None = None
+    checks: list[CheckSummary] = field(default_factory=list)
+    other_failed_runs: list[RunInfo] = field(default_factory=list)
+    report: ReportData | None = None
+    report_path: Path | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def failed_checks(self) -> list[CheckSummary]:
+        return [c for c in self.checks if c.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if self.problems else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m live_assets.demo",
+        description="Materialize the last complete days of every asset through Dagster, check them, report the KPIs.",
+    )
+    parser.add_argument("--days", type=int, default=14, help="how many complete days to backfill (default: 14)")
+    parser.add_argument("--output", type=Path, default=Path("reports"), help="folder of the HTML report")
+    parser.add_argument(
+        "--data-dir", type=Path, help="put the DuckDB file and landing folder here (default: LIVE_DUCKDB_PATH, ...)"
+    )
+    parser.add_argument("--dagster-home", type=Path, default=Path(".dagster_home"), help="the Dagster instance")
+    parser.add_argument("--port", type=int, default=0, help="webserver port (default: a free one)")
+    parser.add_argument("--conversations-per-day", type=int, default=300, help="simulated volume (weekday average)")
+    parser.add_argument("--seed", type=int, default=7, help="simulator seed (make dev uses 7 too)")
+    parser.add_argument("--select", action="append", help="assets to backfill (default: all), see live_assets.backfill")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="give up on the backfill after this many seconds")
+    return parser
+
+
+def resolve_paths(args: argparse.Namespace, settings: LiveSettings) -> DemoPaths:
+    """Absolute paths: Dagster's processes run in DAGSTER_HOME, where a relative path would mean something else."""
+    if args.data_dir is not None:
+        duckdb_path, landing_dir = args.data_dir / "live.duckdb", args.data_dir / "landing"
+    else:
+        duckdb_path, landing_dir = settings.duckdb_path, settings.landing_dir
+    token_cache = settings.token_cache_dir or duckdb_path.parent / "token-cache"
+    return DemoPaths(
+        duckdb_path=duckdb_path.resolve(),
+        landing_dir=landing_dir.resolve(),
+        token_cache_dir=token_cache.resolve(),
+        dagster_home=args.dagster_home.resolve(),
+        output_dir=args.output.resolve(),
+    )
+
+
+def simulator_env(base_url: str, paths: DemoPaths, settings: LiveSettings) -> dict[str, str]:
+    return simulator_settings_env(
+        base_url,
+        duckdb_path=paths.duckdb_path,
+        landing_dir=paths.landing_dir,
+        token_cache_dir=paths.token_cache_dir,
+        settings=settings,
+    )
+
+
+class Narrator:
+    """Prints the demo's steps with the time since the start, so a slow step is visible as such."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.started = time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def step(self, text: str) -> None:
+        print(f"[{self.elapsed():6.1f} s] {text}", file=self.out, flush=True)
+
+    def detail(self, text: str) -> None:
+        print(f"           {text}", file=self.out, flush=True)
+
+    def progress(self, progress: BackfillProgress) -> None:
+        self.step(f"backfill {progress.backfill_id}: {progress.summary()}")
+
+
+def run_demo(args: argparse.Namespace, out: TextIO) -> DemoOutcome:
+    from live_assets.simulator import SimulatorConfig, SimulatorServer
+
+    say = Narrator(out)
+    settings = load_settings()
+    paths = resolve_paths(args, settings)
+    days = last_complete_days(args.days, dt.datetime.now(dt.UTC), settings.timezone, start_date=settings.start_date)
+    outcome = DemoOutcome(days=days)
+    say.step(f"live-assets demo: the last {days.days} complete day(s) {days} ({settings.timezone})")
+    say.detail(f"DuckDB {paths.duckdb_path} · Dagster instance {paths.dagster_home}")
+
+    simulator = SimulatorConfig(
+        seed=args.seed, conversations_per_day=args.conversations_per_day, timezone=settings.timezone, port=0
+    )
+    with SimulatorServer(simulator) as sim:
+        say.step(f"simulated Live API on {sim.base_url} ({args.conversations_per_day} conversations a weekday)")
+        stack = LocalDagster(
+            dagster_home=paths.dagster_home,
+            env=simulator_env(sim.base_url, paths, settings),
+            log_dir=paths.log_dir,
+            port=args.port,
+        )
+        with stack:
+            say.step(f"starting the Dagster webserver on {stack.url} (logs: {paths.log_dir})")
+            stack.start_webserver()
+            with DagsterGraphQL(stack.url) as client:
+                _backfill_and_check(client, stack, args, days, outcome, say)
+            say.step("stopping Dagster")
+        counters = sim.counters()
+        responses = counters.get("responses", {})
+        total = counters.get("requests_total", 0)
+        say.detail(f"the simulator answered {total} requests: {dict(sorted(responses.items()))}")
+
+    outcome.report = load_report(Warehouse(paths.duckdb_path), days, DEMO_BOT)
+    _print_report(outcome, say)
+    html = render_report(
+        outcome.report,
+        outcome.checks,
+        RunContext(
+            backfill_id=outcome.progress.backfill_id if outcome.progress else None,
+            backfill_status=outcome.progress.status if outcome.progress else None,
+            backfill_summary=outcome.progress.summary() if outcome.progress else "",
+            dagster_hint=DEV_HINT,
+        ),
+    )
+    outcome.report_path = write_report(paths.report_path, html)
+    say.step(f"HTML report: {outcome.report_path}")
+    return outcome
+
+
+def _backfill_and_check(
+    client: DagsterGraphQL,
+    stack: LocalDagster,
+    args: argparse.Namespace,
+    days: DayRange,
+    outcome: DemoOutcome,
+    say: Narrator,
+) -> None:
+    submitted_after = time.time()
+    assets = fetch_assets(client)
+    plan = plan_backfill(select_assets(assets, args.select), days)
+    say.step(f"backfill plan: {len(plan.targets)} assets, {plan.num_partitions} asset partitions")
+    for line in plan.describe():
+        say.detail(line)
+    backfill_id = launch_backfill(client, plan, tags=default_tags(DEMO_BOT, "demo"), title=f"live-assets demo {days}")
+    say.step(f"submitted backfill {backfill_id}: {stack.url}/runs/b/{backfill_id}")
+    # Started after the submission, the daemon's first iteration picks the backfill up at once.
+    stack.start_daemon()
+    say.step("started the Dagster daemon; it advances the backfill every 30 s (its fixed interval)")
+    outcome.progress = progress = wait_for_backfill(
+        client, backfill_id, timeout=args.timeout, on_progress=say.progress, alive=stack.check_alive
+    )
+    timings = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in progress.timings().items())
+    say.step(f"backfill ended: {progress.status} ({timings})")
+    if not progress.succeeded:
+        outcome.problems.append(f"backfill {backfill_id} ended {progress.status}")
+    for run in progress.failed_runs:
+        outcome.problems.append(f"run {run.run_id} {run.status}: {stack.url}/runs/{run.run_id}")
+
+    backfill_runs = {run.run_id for run in progress.runs}
+    others = [r for r in runs_since(client, submitted_after) if r.run_id not in backfill_runs]
+    outcome.other_failed_runs = [r for r in others if r.status in ("FAILURE", "CANCELED")]
+    if others:
+        say.detail(f"{len(others)} other run(s) started meanwhile (automation): {sorted({r.status for r in others})}")
+    for run in outcome.other_failed_runs:
+        outcome.problems.append(f"run {run.run_id} (not from the backfill) {run.status}")
+
+    targeted = [target.asset for target in plan.targets]
+    all_runs = backfill_runs | {r.run_id for r in others}
+    outcome.checks = check_results(client, targeted, all_runs)
+    for summary in outcome.checks:
+        evaluated = f"{len(summary.latest())} partition(s), {len(summary.executions)} execution(s)"
+        say.detail(f"check {summary.asset}:{summary.check}: {summary.status} ({evaluated})")
+        for failure in summary.failures[:3]:
+            where = f" partition {failure.partition}" if failure.partition else ""
+            say.detail(f"  failed{where}: {failure.description or dict(failure.metadata)}")
+    for summary in outcome.failed_checks:
+        outcome.problems.append(f"check {summary.asset}:{summary.check} failed")
+
+
+def _print_report(outcome: DemoOutcome, say: Narrator) -> None:
+    data = outcome.report
+    assert data is not None
+    if data.missing_tables:
+        say.detail(f"tables not in the warehouse: {', '.join(data.missing_tables)}")
+    if data.period is None:
+        say.step("no KPI tables to show")
+        return
+    print(file=say.out)
+    print(sla_view(data).text(), file=say.out)
+    print(file=say.out)
+    print(agent_view(data).text(), file=say.out)
+    print(file=say.out)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        outcome = run_demo(args, out)
+    except (SettingsError, ValueError, BackfillError) as error:
+        print(f"demo: {error}", file=sys.stderr)
+        return EXIT_SETUP
+    except (ProcessDiedError, DagsterUnreachableError, DagsterGraphQLError, BackfillTimeoutError) as error:
+        print(f"demo: Dagster failed: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if outcome.problems:
+        print("The demo found problems:", file=out)
+        for problem in outcome.problems:
+            print(f"  - {problem}", file=out)
+    else:
+        print(f"All runs succeeded and all checks passed for {outcome.days}.", file=out)
+    print(
+        f"Open the Dagster UI on the same data: `{DEV_HINT}` (then http://127.0.0.1:3000). "
+        f"Report: {outcome.report_path}",
+        file=out,
+    )
+    return outcome.exit_code

@@ -1,0 +1,476 @@
+"""The demo's pure parts: which days are complete, which partitions a range covers, the backfill plan,
+the tables, the SVG charts and the HTML page, checked without Dagster or a simulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from live_assets.ops.backfill import (
+    BackfillError,
+    parse_assets,
+    parse_progress,
+    parse_selection,
+    plan_backfill,
+    select_assets,
+)
+from live_assets.ops.checks import CheckExecution, CheckSummary, parse_executions
+from live_assets.ops.days import DayRange, cadence_days, last_complete_day, last_complete_days, partitions_inside
+from live_assets.report import svg
+from live_assets.report.data import (
+    AgentRow,
+    Bucket,
+    Period,
+    ReportData,
+    SlaRow,
+    bucket_counts,
+    last_whole_week,
+    marker_position,
+    total_sla,
+    wait_buckets,
+    weighted_mean,
+)
+from live_assets.report.html import RunContext, render_report
+from live_assets.report.tables import Column, display_width, fmt_int, fmt_pct, fmt_seconds, format_table
+from live_assets.report.views import agent_view, sla_view
+
+UTC = dt.UTC
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def at(text: str, zone: str = "UTC") -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+
+
+# --- complete days ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        ("2026-11-25 00:14:59", "2026-11-23"),  # yesterday's last conversations may still arrive
+        ("2026-11-25 00:15:00", "2026-11-24"),  # 15 minutes after midnight: yesterday is final
+        ("2026-11-25 23:59:59", "2026-11-24"),
+        ("2026-01-01 00:20:00", "2025-12-31"),
+    ],
+)
+def test_a_day_is_complete_fifteen_minutes_after_it_ends(now: str, expected: str) -> None:
+    assert last_complete_day(at(now), "UTC") == dt.date.fromisoformat(expected)
+
+
+def test_complete_days_are_counted_in_the_bots_zone_not_the_machines() -> None:
+    # 23:30 UTC on the 24th is already 00:30 on the 25th in Madrid: the 24th is complete there.
+    now = at("2026-11-24 23:30:00")
+    assert last_complete_day(now, "UTC") == dt.date(2026, 11, 23)
+    assert last_complete_day(now, "Europe/Madrid") == dt.date(2026, 11, 24)
+    # And at 10:00 in Sao Paulo it is 13:00 UTC: the same answer as UTC's.
+    assert last_complete_day(at("2026-11-25 10:00:00", "America/Sao_Paulo"), "America/Sao_Paulo") == dt.date(
+        2026, 11, 24
+    )
+
+
+def test_complete_days_across_a_dst_change() -> None:
+    # Europe/Madrid leaves summer time on 2026-10-25 (a 25-hour day); 00:16 local on the 26th is final.
+    assert last_complete_day(at("2026-10-26 00:16:00", "Europe/Madrid"), "Europe/Madrid") == dt.date(2026, 10, 25)
+    assert last_complete_day(at("2026-10-26 00:14:00", "Europe/Madrid"), "Europe/Madrid") == dt.date(2026, 10, 24)
+
+
+def test_last_n_complete_days() -> None:
+    days = last_complete_days(14, at("2026-11-25 09:00:00"), "UTC")
+    assert (days.first, days.last, days.days) == (dt.date(2026, 11, 11), dt.date(2026, 11, 24), 14)
+    assert list(last_complete_days(1, at("2026-11-25 09:00:00"), "UTC")) == [dt.date(2026, 11, 24)]
+
+
+def test_last_n_complete_days_stop_at_the_start_date() -> None:
+    days = last_complete_days(14, at("2026-11-25 09:00:00"), "UTC", start_date=dt.date(2026, 11, 20))
+    assert (days.first, days.last) == (dt.date(2026, 11, 20), dt.date(2026, 11, 24))
+    with pytest.raises(ValueError, match="no complete day"):
+        last_complete_days(3, at("2026-11-25 09:00:00"), "UTC", start_date=dt.date(2026, 11, 25))
+    with pytest.raises(ValueError, match="at least 1"):
+        last_complete_days(0, at("2026-11-25 09:00:00"), "UTC")
+    with pytest.raises(ValueError, match="aware"):
+        last_complete_day(dt.datetime(2026, 11, 25), "UTC")
+
+
+# --- partitions of a range -------------------------------------------------------------------------
+def daily_keys(first: str, last: str) -> list[str]:
+    start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    return [(start + dt.timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+
+
+def weekly_keys(first_monday: str, weeks: int) -> list[str]:
+    start = dt.date.fromisoformat(first_monday)
+    return [(start + dt.timedelta(weeks=n)).isoformat() for n in range(weeks)]
+
+
+def test_daily_partitions_inside_a_range_are_its_days() -> None:
+    keys = daily_keys("2026-01-01", "2026-11-24")
+    days = DayRange(dt.date(2026, 11, 11), dt.date(2026, 11, 24))
+    assert partitions_inside(keys, days) == daily_keys("2026-11-11", "2026-11-24")
+    assert partitions_inside(keys, days, width_days=1) == daily_keys("2026-11-11", "2026-11-24")
+
+
+def test_weekly_partitions_inside_a_range_are_only_whole_weeks() -> None:
+    keys = weekly_keys("2026-01-05", 46)  # Mondays up to 2026-11-16 (the week ending Sunday 22nd)
+    wednesday_to_tuesday = DayRange(dt.date(2026, 11, 11), dt.date(2026, 11, 24))
+    assert partitions_inside(keys, wednesday_to_tuesday, width_days=7) == ["2026-11-16"]
+    two_whole_weeks = DayRange(dt.date(2026, 11, 9), dt.date(2026, 11, 22))
+    assert partitions_inside(keys, two_whole_weeks, width_days=7) == ["2026-11-09", "2026-11-16"]
+    # Without the cadence, the width is read from the spacing of the keys: the same answer.
+    assert partitions_inside(keys, two_whole_weeks) == ["2026-11-09", "2026-11-16"]
+    assert partitions_inside(keys, DayRange(dt.date(2026, 11, 23), dt.date(2026, 11, 24)), width_days=7) == []
+
+
+def test_partition_widths() -> None:
+    assert cadence_days("Daily, starting 2025-01-01 UTC.") == 1
+    assert cadence_days("Weekly, starting 2025-01-06 Europe/Madrid.") == 7
+    assert cadence_days("0 * * * *, starting 2025-01-01 UTC.") is None
+    with pytest.raises(ValueError, match="cannot tell"):
+        partitions_inside(["2026-11-16"], DayRange(dt.date(2026, 11, 1), dt.date(2026, 11, 30)))
+    with pytest.raises(ValueError, match="increasing"):
+        partitions_inside(["2026-11-17", "2026-11-16"], DayRange(dt.date(2026, 11, 1), dt.date(2026, 11, 30)))
+
+
+# --- the backfill plan -----------------------------------------------------------------------------
+DAILY = "Daily, starting 2026-01-01 UTC."
+WEEKLY = "Weekly, starting 2026-01-05 UTC."
+
+
+def asset_nodes() -> list[dict]:
+    def node(path: list[str], group: str, description: str | None, keys: list[str], checks: tuple[str, ...] = ()):
+        return {
+            "assetKey": {"path": path},
+            "groupName": group,
+            "kinds": ["duckdb"],
+            "isMaterializable": True,
+            "isPartitioned": description is not None,
+            "partitionDefinition": {"type": "TIME_WINDOW", "description": description} if description else None,
+            "partitionKeys": keys,
+            "assetChecksOrError": {"__typename": "AssetChecks", "checks": [{"name": c} for c in checks]},
+        }
+
+    days, weeks = daily_keys("2026-01-01", "2026-11-24"), weekly_keys("2026-01-05", 46)
+    return [
+        node(["raw", "conversations"], "live_raw", DAILY, days, ("conversation_id_unique",)),
+        node(["raw", "summary_weekly"], "live_raw", WEEKLY, weeks),
+        node(["raw", "agents"], "live_raw", None, []),
+        node(["kpi", "sla_daily"], "live_kpis", DAILY, days),
+        node(["kpi", "sla_weekly"], "live_kpis", WEEKLY, weeks),
+    ]
+
+
+def test_the_plan_gives_each_asset_the_partitions_of_the_range_that_fit_it() -> None:
+    assets = parse_assets(asset_nodes())
+    plan = plan_backfill(assets, DayRange(dt.date(2026, 11, 11), dt.date(2026, 11, 24)))
+    by_path = {t.asset.path: t for t in plan.targets}
+    assert by_path["raw/agents"].graphql_input() == {"assetKey": {"path": ["raw", "agents"]}}
+    assert by_path["raw/conversations"].graphql_input() == {
+        "assetKey": {"path": ["raw", "conversations"]},
+        "partitions": {"ranges": [{"start": "2026-11-11", "end": "2026-11-24"}]},
+    }
+    assert by_path["kpi/sla_weekly"].partition_keys == ("2026-11-16",)
+    assert by_path["raw/summary_weekly"].graphql_input()["partitions"] == {
+        "ranges": [{"start": "2026-11-16", "end": "2026-11-16"}]
+    }
+    assert plan.num_partitions == 14 + 14 + 1 + 1 + 1
+    assert next(a for a in assets if a.path == "raw/conversations").check_names == ("conversation_id_unique",)
+
+
+def test_a_partitioned_asset_without_a_partition_in_range_is_left_out_never_sent_bare() -> None:
+    # Sent without partitions, Dagster would backfill *all* of an asset's partitions.
+    plan = plan_backfill(parse_assets(asset_nodes()), DayRange(dt.date(2026, 11, 23), dt.date(2026, 11, 24)))
+    assert {t.asset.path for t in plan.targets} == {"raw/conversations", "raw/agents", "kpi/sla_daily"}
+    assert {a.path for a, _ in plan.skipped} == {"raw/summary_weekly", "kpi/sla_weekly"}
+    assert all("partitions" in t.graphql_input() for t in plan.targets if t.asset.partitioned)
+    assert "raw/summary_weekly: skipped (no whole partition inside 2026-11-23..2026-11-24)" in plan.describe()
+
+
+def test_nothing_to_backfill_is_an_error() -> None:
+    weekly_only = select_assets(parse_assets(asset_nodes()), "kpi/sla_weekly")
+    with pytest.raises(BackfillError, match="nothing to backfill"):
+        plan_backfill(weekly_only, DayRange(dt.date(2026, 11, 23), dt.date(2026, 11, 24)))
+
+
+def test_selection() -> None:
+    assets = parse_assets(asset_nodes())
+
+    def paths(selection: object) -> list[str]:
+        return [a.path for a in select_assets(assets, selection)]  # type: ignore[arg-type]
+
+    assert paths(None) == [a.path for a in assets]
+    assert paths("group:live_kpis") == ["kpi/sla_daily", "kpi/sla_weekly"]
+    assert paths("group:live_raw, kpi/sla_daily") == [
+        "kpi/sla_daily",
+        "raw/agents",
+        "raw/conversations",
+        "raw/summary_weekly",
+    ]
+    assert paths(["key:raw/*", "kind:duckdb"]) == [a.path for a in assets]
+    assert paths(['key:"raw/agents"']) == ["raw/agents"]
+    assert parse_selection(" a, ,b ") == ["a", "b"]
+    with pytest.raises(BackfillError, match="matches no"):
+        select_assets(assets, "group:live_rwa")
+    with pytest.raises(BackfillError, match="unknown selection"):
+        select_assets(assets, "owner:someone")
+
+
+def test_progress_and_where_the_time_went() -> None:
+    progress = parse_progress(
+        {
+            "id": "abc",
+            "status": "COMPLETED_SUCCESS",
+            "timestamp": 100.0,
+            "endTimestamp": 160.0,
+            "error": None,
+            "runs": [
+                {"runId": "r2", "status": "SUCCESS", "creationTime": 104.0, "startTime": 120.0, "endTime": 140.0},
+                {"runId": "r1", "status": "SUCCESS", "creationTime": 103.0, "startTime": 105.0, "endTime": 118.0},
+            ],
+            "assetBackfillData": {
+                "assetBackfillStatuses": [
+                    {
+                        "__typename": "AssetPartitionsStatusCounts",
+                        "assetKey": {"path": ["raw", "conversations"]},
+                        "numPartitionsTargeted": 2,
+                        "numPartitionsInProgress": 0,
+                        "numPartitionsMaterialized": 2,
+                        "numPartitionsFailed": 0,
+                    },
+                    {
+                        "__typename": "UnpartitionedAssetStatus",
+                        "assetKey": {"path": ["raw", "agents"]},
+                        "inProgress": False,
+                        "materialized": True,
+                        "failed": False,
+                    },
+                ]
+            },
+        }
+    )
+    assert [r.run_id for r in progress.runs] == ["r1", "r2"]
+    assert (progress.partitions_targeted, progress.partitions_materialized) == (3, 3)
+    assert progress.terminal and progress.succeeded
+    assert progress.summary() == "COMPLETED_SUCCESS · 2 runs launched, 2 finished · 3/3 partitions materialized"
+    assert progress.timings() == {"pickup": 3.0, "runs": 37.0, "completion": 20.0, "total": 60.0}
+    assert progress.per_asset == {"raw/conversations": (2, 2, 0), "raw/agents": (1, 1, 0)}
+
+
+# --- checks ----------------------------------------------------------------------------------------
+def execution(status: str, partition: str | None, timestamp: float) -> CheckExecution:
+    return CheckExecution("kpi/sla_daily", "c", "run", status, partition, timestamp, "ERROR", None)
+
+
+def test_a_check_is_judged_by_its_latest_execution_per_partition() -> None:
+    # A sensor evaluated it before the backfill (failed), the backfill's run evaluated it again (passed).
+    recovered = CheckSummary("a", "c", (execution("FAILED", None, 1.0), execution("SUCCEEDED", None, 2.0)))
+    assert recovered.status == "passed" and recovered.failures == []
+    broke = CheckSummary("a", "c", (execution("SUCCEEDED", "d1", 1.0), execution("FAILED", "d2", 1.0)))
+    assert broke.status == "failed" and [f.partition for f in broke.failures] == ["d2"]
+    assert CheckSummary("a", "c", ()).status == "not run"
+    # An unpartitioned check planned per partition of a range run, evaluated once: the evaluation counts.
+    planned = (execution("SKIPPED", "d1", 3.0), execution("SKIPPED", "d2", 3.0), execution("SUCCEEDED", None, 2.0))
+    assert CheckSummary("a", "c", planned).status == "passed"
+    assert CheckSummary("a", "c", planned[:1]).status == "skipped"
+    # A later run that skipped a partition does not hide the failure of an earlier evaluation of it.
+    hidden = (execution("FAILED", "d1", 1.0), execution("SKIPPED", "d1", 2.0))
+    assert CheckSummary("a", "c", hidden).status == "failed"
+    assert CheckSummary("a", "c", (execution("IN_PROGRESS", "d1", 1.0),)).status == "pending"
+    parsed = parse_executions(
+        "raw/conversations",
+        "unique",
+        [
+            {
+                "runId": "r",
+                "status": "FAILED",
+                "partition": "2026-11-23",
+                "timestamp": 5.0,
+                "evaluation": {
+                    "severity": "ERROR",
+                    "description": "2 duplicates",
+                    "metadataEntries": [
+                        {"__typename": "IntMetadataEntry", "label": "duplicates", "intRepr": "2"},
+                        {"__typename": "BoolMetadataEntry", "label": "blocking", "boolValue": True},
+                        {"__typename": "TableMetadataEntry", "label": "sample"},
+                    ],
+                },
+            }
+        ],
+    )
+    assert parsed[0].metadata == {"duplicates": "2", "blocking": "true", "sample": "table"}
+    assert parsed[0].failed
+
+
+# --- tables ----------------------------------------------------------------------------------------
+def test_number_formats() -> None:
+    assert [fmt_seconds(v) for v in (None, 0, 42.4, 65, 3599, 7380)] == ["–", "0s", "42s", "1m05s", "59m59s", "2h03m"]
+    assert fmt_pct(84.567) == "84.6%" and fmt_pct(None) == "–" and fmt_pct(float("nan")) == "–"
+    assert fmt_int(12345) == "12,345"
+
+
+def test_a_text_table_aligns_columns_for_the_eye() -> None:
+    table = format_table(
+        [Column("Group"), Column("Offered", fmt_int, numeric=True), Column("SLA %", fmt_pct, numeric=True)],
+        [("Soporte", 1200, 84.6), ("Atención VIP 🌟", 7, None), ("All groups", 1207, 84.1)],
+        title="SLA",
+        footer_rows=1,
+    )
+    lines = table.splitlines()
+    assert lines[0] == "SLA"
+    assert lines[2] == "│ Group           │ Offered │ SLA % │"
+    assert lines[4] == "│ Soporte         │   1,200 │ 84.6% │"
+    assert lines[5] == "│ Atención VIP 🌟 │       7 │     – │"  # the star is two columns wide
+    assert lines[6].startswith("├") and lines[7] == "│ All groups      │   1,207 │ 84.1% │"
+    assert len({display_width(line) for line in lines[1:]}) == 1
+    with pytest.raises(ValueError, match="one value per column"):
+        format_table([Column("a")], [(1, 2)])
+
+
+def sla(group: str, offered: int, within: int | None, attended: int, wait: float | None, p90: float | None = 40.0):
+    return SlaRow(group, offered, attended, offered - attended, within, wait, p90, 10, 80.0)
+
+
+def test_totals_add_up_exactly_and_leave_percentiles_out() -> None:
+    total = total_sla([sla("a", 100, 80, 90, 20.0), sla("b", 300, 150, 270, 40.0)])
+    assert total is not None
+    assert (total.offered, total.attended, total.lost, total.within_sla) == (400, 360, 40, 230)
+    assert total.sla_pct == pytest.approx(57.5)
+    assert total.wait_avg_s == pytest.approx((20 * 90 + 40 * 270) / 360)
+    assert total.wait_p90_s is None
+    assert total_sla([sla("a", 10, None, 9, 1.0)]).sla_pct is None  # type: ignore[union-attr]
+    assert weighted_mean([(None, 5), (2.0, 0), (4.0, 1)]) == 4.0 and weighted_mean([]) is None
+
+
+def test_last_whole_week() -> None:
+    assert last_whole_week(DayRange(dt.date(2026, 11, 11), dt.date(2026, 11, 24))) == (
+        dt.date(2026, 11, 16),
+        dt.date(2026, 11, 22),
+    )
+    assert last_whole_week(DayRange(dt.date(2026, 11, 16), dt.date(2026, 11, 22))) == (
+        dt.date(2026, 11, 16),
+        dt.date(2026, 11, 22),
+    )
+    assert last_whole_week(DayRange(dt.date(2026, 11, 17), dt.date(2026, 11, 24))) is None
+
+
+def test_wait_buckets_are_round_and_keep_every_value() -> None:
+    values = [float(v) for v in range(0, 200)] + [3000.0]  # a long tail beyond the 99th percentile
+    buckets = wait_buckets(values)
+    assert buckets[0] == Bucket(0, 20) and buckets[-1].high is None
+    assert all(b.high - b.low == 20 for b in buckets[:-1])  # type: ignore[operator]
+    assert len(buckets) <= 12
+    counts = bucket_counts(buckets, values)
+    assert sum(counts) == len(values) and counts[-1] >= 1
+    assert [b.label for b in buckets[:2]] == ["0–20s", "20–40s"] and buckets[-1].label.startswith("≥")
+    assert marker_position(buckets, 25) == 1.25 and marker_position(buckets, 10_000) is None
+    assert wait_buckets([]) == []
+
+
+# --- charts ----------------------------------------------------------------------------------------
+def parse_svg(text: str) -> ET.Element:
+    root = ET.fromstring(text)
+    assert root.tag == f"{SVG}svg" and root.get("role") == "img"
+    return root
+
+
+def test_line_chart_draws_a_line_per_group_and_breaks_it_at_gaps() -> None:
+    chart = svg.line_chart(
+        "SLA % by day and group",
+        ["Mon 16", "Tue 17", "Wed 18", "Thu 19"],
+        [svg.Series("Soporte <técnico>", (80.0, 82.5, None, 90.0)), svg.Series("VIP", (95.0, 96.0, 97.0, 98.0))],
+        y_max=100,
+        unit="%",
+    )
+    root = parse_svg(chart)
+    lines = root.findall(f"{SVG}polyline")
+    assert len(lines) == 2  # Soporte: one segment of two points (the lone last point is a dot); VIP: one line
+    assert len(root.findall(f"{SVG}circle")) == 3 + 4
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "Soporte <técnico>" in texts and "100%" in texts and "Mon 16" in texts
+    assert "<técnico>" not in chart  # escaped in the markup
+    with pytest.raises(ValueError, match="values for"):
+        svg.line_chart("x", ["a"], [svg.Series("s", (1.0, 2.0))])
+
+
+def test_stacked_columns_stack_series_and_mark_thresholds() -> None:
+    chart = svg.stacked_columns(
+        "waits",
+        ["0–10s", "10–20s", "≥20s"],
+        [svg.Series("answered", (10.0, 5.0, 0.0)), svg.Series("abandoned", (2.0, 0.0, 1.0))],
+        markers=[(1.5, "SLA 15s")],
+    )
+    root = parse_svg(chart)
+    bars = [r for r in root.findall(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    assert len(bars) == 4  # zero-height pieces are not drawn
+    heights = {r.find(f"{SVG}title").text: float(r.get("height")) for r in bars}  # type: ignore[union-attr]
+    assert heights["0–10s: answered 10"] == pytest.approx(2 * heights["10–20s: answered 5"])
+    assert len(root.findall(f"{SVG}line[@stroke-dasharray]")) == 1
+    assert "SLA 15s" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_horizontal_bars_rank_in_the_given_order_with_lengths_in_proportion() -> None:
+    chart = svg.horizontal_bars("ranking", [("Ana", 40.0, "CSAT 90%"), ("Bo & co", 20.0, "CSAT 70%")])
+    root = parse_svg(chart)
+    rects = root.findall(f"{SVG}rect")
+    assert float(rects[0].get("width")) == pytest.approx(2 * float(rects[1].get("width")))  # type: ignore[arg-type]
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert texts[:3] == ["Ana", "CSAT 90%", "Bo & co"]
+
+
+@pytest.mark.parametrize("maximum", [0.0, 0.4, 7.0, 87.0, 100.0, 101.0, 1234.0])
+def test_nice_ticks_cover_the_maximum_with_round_steps(maximum: float) -> None:
+    ticks = svg.nice_ticks(maximum)
+    assert ticks[0] == 0 and ticks[-1] >= maximum and 2 <= len(ticks) <= 7
+    steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
+    assert len(steps) == 1
+
+
+# --- the page --------------------------------------------------------------------------------------
+def sample_report() -> ReportData:
+    days = DayRange(dt.date(2026, 11, 16), dt.date(2026, 11, 22))
+    data = ReportData(days=days, bot="default", period=Period(days.first, days.last, weekly=True))
+    data.sla = [sla("Soporte", 100, 80, 90, 20.0), sla("Ventas & <VIP>", 50, 45, 48, 10.0)]
+    data.agents = [
+        AgentRow("Ana", 40, 5.5, 300.0, 20.0, 10.0, 12, 90.0, 3, 1.4),
+        AgentRow("Bo", 20, 2.0, 280.0, 25.0, 5.0, 4, 75.0, 2, 1.1),
+    ]
+    data.daily_days = list(days)
+    data.daily_sla = {"Soporte": [80.0] * 7, "Ventas & <VIP>": [90.0, None, 91.0, 92.0, 93.0, 94.0, 95.0]}
+    data.buckets = [Bucket(0, 10), Bucket(10, 20), Bucket(20, None)]
+    data.answered, data.abandoned = [50, 30, 5], [1, 2, 3]
+    data.thresholds = {"Soporte": 15, "Ventas & <VIP>": 15}
+    return data
+
+
+def test_the_terminal_tables_show_the_last_week() -> None:
+    data = sample_report()
+    text = sla_view(data).text()
+    assert "SLA by group — week of 2026-11-16 (Monday to Sunday 2026-11-22)" in text
+    assert "│ All groups     │     150 │" in text and "80.0%" in text
+    agents = agent_view(data).text()
+    assert agents.index("Ana") < agents.index("Bo") and "5m00s" in agents
+
+
+def test_the_html_report_is_self_contained_and_holds_charts_tables_and_checks() -> None:
+    checks = [
+        CheckSummary("raw/conversations", "conversation_id_unique", (execution("SUCCEEDED", "2026-11-16", 1.0),)),
+        CheckSummary(
+            "kpi/sla_daily",
+            "sla_pct_matches_api",
+            (CheckExecution("kpi/sla_daily", "x", "r", "FAILED", "2026-11-17", 1.0, "ERROR", "off by 2.5 <pts>"),),
+        ),
+    ]
+    page = render_report(sample_report(), checks, RunContext(backfill_id="abcd", backfill_summary="ok"))
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "<link" not in page and "@import" not in page
+    assert page.count("<svg") == 3
+    for title in ("SLA % by day and group", "Wait-time distribution (conversations)", "Agent ranking by conversations"):
+        assert title in page
+    assert "Ventas &amp; &lt;VIP&gt;" in page and "<VIP>" not in page
+    assert "off by 2.5 &lt;pts&gt;" in page and "class='failed'" in page and "class='passed'" in page
+    assert "15s: Soporte, Ventas &amp; &lt;VIP&gt;" in page
+    assert "make dev" in page
+    ET.fromstring(page[page.index("<svg") : page.index("</svg>") + 6])  # the first chart is well-formed XML
