@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
+import io
 import logging
 import subprocess
 import sys
@@ -460,3 +462,68 @@ def test_no_secret_and_no_error_reaches_the_logs(
     for secret in ("wrong-secret-123", DEMO_PASSWORD + '"', token, token.removeprefix("Bearer ")):
         assert secret not in text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("uvicorn")]
+
+
+# --- the CSV export and determinism -------------------------------------------------------------
+def _hms(seconds: int | None) -> str:
+    return "" if seconds is None else f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+@pytest.mark.parametrize("lang", contract.EXPORT_LANGUAGES)
+def test_the_export_in_each_language(sim: SimulatorServer, sim_client: httpx.Client, lang: str) -> None:
+    response = sim_client.get(Path.EXPORT_SIMPLE, params={**ONE_DAY, "lang": lang})
+    assert response.status_code == 200 and response.headers["content-type"] == contract.CSV_CONTENT_TYPE
+    assert response.content.startswith(",".join(contract.export_headers(lang)).encode("utf-8") + b"\r\n")
+    assert response.content.endswith(b"\r\n")
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8"), newline="")))
+    names = [name for name, _ in contract.EXPORT_COLUMNS]
+    records = [dict(zip(names, line, strict=True)) for line in table[1:]]
+    conversations = sim.conversations(dt.date(2025, 12, 2))
+    assert len(records) == len(conversations)
+    labels = contract.EXPORT_STATUS_LABELS[lang]
+    for record, c in zip(records, conversations, strict=True):
+        expected = {
+            "conversation_id": str(c["conversation_id"]),
+            "queued_at": c["queueddatetime"],
+            "started_at": c["startdatetime"] or "",
+            "ended_at": c["enddatetime"],
+            "wait_time": _hms(c["wait_time"]),
+            "session_time": _hms(c["session_time"]),
+            "first_response_time": _hms(c["first_response_time"]),
+            "status": labels[c["status"]],
+            "transfers": str(c["transfers"]),
+            "group": c["group"]["name"],
+            "protocol": c["protocol"]["name"],
+            "agent": c["agent"]["name"] if c["agent"] else "",
+            "agent_email": c["agent"]["email"] if c["agent"] else "",
+            "user_name": f"{c['user']['first_name']} {c['user']['last_name']}",
+            "closed_by": c["closed_by"]["name"],
+            "close_reason": c["reason"]["description"] if c["reason"] else "",
+            "feedback": str(c["feedback"]["value"]) if c["feedback"] else "",
+            "city": c["location"]["city"],
+            "country": c["location"]["country"],
+        }
+        assert {k: v for k, v in record.items() if k != "comment"} == expected
+    comments = [r["comment"] for r in records if r["comment"]]
+    assert any("\n" in text for text in comments) and any('"' in text for text in comments)
+    assert any("\r\n" in text for text in comments)  # a CRLF inside a quoted cell survives
+
+
+def test_same_seed_same_bytes_over_http(
+    make_simulator: Callable[..., SimulatorServer], sim_client_for: ClientFor
+) -> None:
+    def fetch(server: SimulatorServer) -> tuple[bytes, ...]:
+        client = sim_client_for(server)
+        return tuple(
+            client.get(path, params=params).content
+            for path, params in (
+                (Path.CONVERSATION_LIST, WEEK),
+                (Path.EXPORT_SIMPLE, {**WEEK, "lang": "pt"}),
+                (Path.SUMMARY, {**WEEK, "frequency": "HOUR"}),
+                (Path.AGENTS, {}),
+            )
+        )
+
+    first, again, other = fetch(make_simulator()), fetch(make_simulator()), fetch(make_simulator(seed=8))
+    assert first == again
+    assert all(a != b for a, b in zip(first, other, strict=True))
