@@ -13,11 +13,14 @@ from hypothesis import strategies as st
 
 from live_assets import contract
 from live_assets.contract import ErrorCode, Frequency
-from live_assets.simulator.aggregate import bucket_start, buckets, max_concurrent, next_bucket
+from live_assets.simulator import SimulatorConfig
+from live_assets.simulator.aggregate import bucket_start, buckets, histogram, max_concurrent, next_bucket
 from live_assets.simulator.csv_export import cell, duration
 from live_assets.simulator.errors import ApiError
 from live_assets.simulator.faults import add_extra_fields, drop_optional_fields, null_objects, transform_csv
+from live_assets.simulator.generate import generate_day
 from live_assets.simulator.params import DateRange, parse_filters, parse_range, provided_range_label
+from live_assets.simulator.world import build_world
 
 moments = st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 12, 31)).map(
     lambda m: m.replace(microsecond=0)
@@ -97,3 +100,21 @@ def test_body_transforms_are_pure() -> None:
     assert add_extra_fields(conversation)["agent"]["id"] == 2
     assert conversation["agent"] == {"id": 2}  # the input is untouched
     assert transform_csv("csv_ragged_row", [b"a,b", b"1,2"]) == [b"a,b", b"1,2,sobrante"]
+
+
+def test_active_agents_count_only_what_is_held_inside_the_range() -> None:
+    bot = SimulatorConfig().bot_profiles()[0]
+    day = generate_day(bot.seed, bot.bot_id, build_world(bot.seed, 12), dt.date(2025, 12, 2), 300)
+    waited = next(c for c in day if c.agent_id is not None and c.wait_time > 0)
+    queued_only = DateRange(waited.queued, waited.queued)  # ends before the agent takes it
+    assert histogram([waited], queued_only, Frequency.DAY) == [
+        {
+            "period": "2025-12-02 00:00:00",
+            "total": 1,
+            "closed": 1,
+            "lost": 0,
+            "transfers": waited.transfers,
+            "active_agents": 0,
+        }
+    ]
+    assert histogram([waited], DateRange(waited.queued, waited.end), Frequency.DAY)[0]["active_agents"] == 1

@@ -149,11 +149,14 @@ def histogram(conversations: Sequence[Conversation], window: DateRange, frequenc
             continue
         held_from = max(conversation.start, window.start)
         held_until = min(conversation.end, range_end)
+        if held_from >= range_end:  # taken only after the range ends
+            continue
         current = bucket_start(held_from, frequency)
-        first = True
-        while current in index and (current < held_until or first):
+        while current in index:  # the bucket where it is taken, then every bucket it is still held in
             agents[index[current]].add(conversation.agent_id)
-            current, first = next_bucket(current, frequency), False
+            current = next_bucket(current, frequency)
+            if current >= held_until:
+                break
     for row, held in zip(rows, agents, strict=True):
         row["active_agents"] = len(held)
     return rows
