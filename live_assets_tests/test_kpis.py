@@ -17,6 +17,7 @@ import pytest
 from live_assets.checks import RAW_CHECKS
 from live_assets.checks.kpi_checks import KPI_CHECKS
 from live_assets.definitions import defs
+from live_assets.kpis import queries
 from live_assets.kpis.assets import KPI_ASSETS, KPI_GROUP
 from live_assets.kpis.tables import AGENT_DAILY, AGENT_WEEKLY, KPI_TABLES, SLA_DAILY, SLA_WEEKLY
 from live_assets.partitions import daily_partitions, weekly_partitions
@@ -258,3 +259,28 @@ def test_kpi_asset_definitions() -> None:
     assert list(upstream) == [(MONDAY + dt.timedelta(days=n)).isoformat() for n in range(7)]
     sensors = {s.name: s for s in defs.get_repository_def().sensor_defs}
     assert sensors["default_automation_condition_sensor"].default_status == dg.DefaultSensorStatus.RUNNING
+
+
+SQL_DIRS = [Path(__file__).resolve().parents[1] / "live_assets" / folder / "sql" for folder in ("kpis", "checks")]
+ALLOWED_PARAMETERS = {"bot", "first_day", "last_day", "computed_at"}
+
+
+def test_sql_files_bind_values_as_named_parameters() -> None:
+    files = sorted(p for folder in SQL_DIRS for p in folder.glob("*.sql"))
+    assert len(files) >= 12
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        for statement in queries.split_statements(text):
+            assert queries.parameters_of(statement) <= ALLOWED_PARAMETERS, (file.name, statement[:60])
+            assert "{" not in queries._COMMENT.sub("", statement), f"{file.name}: a template placeholder"
+
+
+def test_scripts_run_in_order_with_the_parameters_each_statement_uses(tmp_path: Path) -> None:
+    script = "-- a comment;\nCREATE TABLE t (x INTEGER); -- ends here;\n\nINSERT INTO t VALUES ($a);\n"
+    script += "SELECT x + $b AS y FROM t;  \n-- trailing comment only\n"
+    assert len(queries.split_statements(script)) == 3
+    with Warehouse(tmp_path / "s.duckdb").connect() as connection:
+        rows = queries.run_script(connection, script, {"a": 1, "b": 2, "unused": 3})
+    assert (rows.columns, rows.rows) == (["y"], [(3,)])
+    with Warehouse(tmp_path / "s.duckdb").connect() as connection, pytest.raises(KeyError, match="b"):
+        queries.run_script(connection, "SELECT $b", {})
