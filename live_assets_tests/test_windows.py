@@ -178,6 +178,8 @@ def test_plan_refuses_spans_it_cannot_plan() -> None:
         plan_windows(dt.date(2025, 1, 2), dt.date(2025, 1, 1), max_range=None)
     with pytest.raises(ValueError, match="whole number of 7-day units"):
         plan_windows(dt.date(2025, 1, 6), dt.date(2025, 1, 15), max_range=None, unit_days=7)
+    with pytest.raises(ValueError, match="is a Tuesday"):
+        plan_windows(dt.date(2025, 1, 7), dt.date(2025, 1, 13), max_range=None, unit_days=7)
     with pytest.raises(ValueError, match="unit_days"):
         plan_windows(dt.date(2025, 1, 6), dt.date(2025, 1, 15), max_range=None, unit_days=0)
 

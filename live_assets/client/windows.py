@@ -19,6 +19,7 @@ from live_assets import contract
 
 ONE_SECOND: Final = dt.timedelta(seconds=1)
 ONE_DAY: Final = dt.timedelta(days=1)
+WEEK_DAYS: Final = 7
 
 
 @dataclass(frozen=True, order=True)
@@ -98,10 +99,11 @@ def plan_windows(
     """The fewest windows covering ``first_day 00:00:00`` .. ``last_day 23:59:59`` exactly.
 
     Consecutive windows touch (``next.start == prev.end + 1 s``): no gap, no overlap. Each window is a
-    whole number of ``unit_days``-day units (7 for weekly endpoints, so that no window splits a WEEK
-    bucket; ``first_day`` must then be a Monday and the span whole weeks) and respects ``max_range``
-    (``None`` means unbounded). ``per_unit`` gives one window per unit, for endpoints that aggregate
-    the whole range into one answer (stats, SLA, agent performance).
+    whole number of ``unit_days``-day units and respects ``max_range`` (``None`` means unbounded).
+    Weekly endpoints use 7-day units so that no window splits a WEEK bucket; ``first_day`` must then
+    be the day WEEK buckets start on (a Monday) and the span whole weeks. ``per_unit`` gives one
+    window per unit, for endpoints that aggregate the whole range into one answer (stats, SLA, agent
+    performance).
 
     Greedy is optimal here: each window reaches as far as its limit allows, and a later start never
     reaches less far (``MaxRange.limit_for`` is non-decreasing), so no plan can end sooner with fewer
@@ -112,6 +114,9 @@ def plan_windows(
     span_days = (last_day - first_day).days + 1
     if span_days < 1:
         raise ValueError(f"empty span: last_day {last_day} is before first_day {first_day}")
+    if unit_days == WEEK_DAYS and first_day.weekday() != contract.WEEK_STARTS_ON:
+        # 7-day units are WEEK buckets: a window starting mid-week would split one across two requests.
+        raise ValueError(f"weekly windows start on the day WEEK buckets do; {first_day} is a {first_day:%A}")
     if span_days % unit_days:
         raise ValueError(f"{first_day}..{last_day} is {span_days} days, not a whole number of {unit_days}-day units")
     unit = dt.timedelta(days=unit_days)
