@@ -25,8 +25,7 @@ from live_assets_tests.test_kpis_world import DAILY_STAND_INS, STAND_INS, make_d
 MONDAY = dt.date(2025, 3, 3)
 TUESDAY, WEDNESDAY = MONDAY + dt.timedelta(days=1), MONDAY + dt.timedelta(days=2)
 KPI = {asset.key.path[-1]: asset for asset in KPI_ASSETS}
-CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
-RECONCILE = dg.AssetCheckKey(CONVERSATIONS, "endpoints_reconcile")
+RECONCILE = dg.AssetCheckKey(dg.AssetKey(["raw", "sla_by_group"]), "endpoints_reconcile")
 DAILY_KPI_CHECKS = [c for c in KPI_CHECKS if "daily" in next(iter(c.check_keys)).asset_key.path[-1]]
 DAILY_RUN = [*DAILY_STAND_INS, *RAW_CHECKS, KPI["sla_daily"], KPI["agent_daily"], *DAILY_KPI_CHECKS]
 KPI_KEYS = {asset.key for asset in KPI_ASSETS}
@@ -97,6 +96,9 @@ def test_a_corrupted_export_fails_its_day_and_blocks_the_kpis(path: Path) -> Non
         assert "raw.export_conversations" in failed.metadata["differences"].value
         # The KPI steps of the same run did not run: nothing materialized, nothing written.
         assert kpis_materialized(result) == set()
+        # ...while the raw assets downstream of raw/conversations still landed: only the KPIs are held back.
+        landed = {event.asset_key.path[-1] for event in result.get_asset_materialization_events()}
+        assert {"conversations", "feedback", "conversation_messages", "sla_by_group"} <= landed
         assert not {step.step_key for step in result.get_step_success_events()} & {"kpi__sla_daily", "kpi__agent_daily"}
         assert warehouse.query("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'kpi'") == [(0,)]
         statuses = {

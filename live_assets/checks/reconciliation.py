@@ -6,6 +6,11 @@ groups must give the same counts. A difference means a load went wrong (a partia
 misparsed export, a day loaded twice), and KPIs computed from the list would then disagree with what
 the vendor's own screens show; the check is blocking so that they are not computed.
 
+It is attached to ``raw/sla_by_group``, not ``raw/conversations``: a blocking check holds back every
+asset downstream of its asset in the same run, and ``raw/feedback`` and ``raw/conversation_messages``
+read ``raw/conversations``. On ``raw/sla_by_group``, which every KPI table reads and no raw asset does,
+a failure holds back the KPIs and only them; the raw data still lands, to be investigated.
+
 Only what each endpoint reports is compared ("-" = not reported by that endpoint):
 
 ============  ====  ======  =====  =========  =======  ===
@@ -30,12 +35,12 @@ from typing import Any, Final
 import dagster as dg
 
 from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
-from live_assets.checks.raw_conversations import CONVERSATIONS
 from live_assets.checks.reading import missing_tables_verdicts, read_spans
 from live_assets.partitions import daily_partitions
 from live_assets.raw.assets import markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
 
+SLA_BY_GROUP: Final = dg.AssetKey(["raw", "sla_by_group"])
 REFERENCE: Final = "list"
 # source -> raw table
 SOURCES: Final[dict[str, str]] = {
@@ -96,15 +101,16 @@ def day_verdict(span: PartitionSpan, counts: dict[str, Any]) -> Verdict:
 
 
 @dg.asset_check(
-    asset=CONVERSATIONS,
+    asset=SLA_BY_GROUP,
     name="endpoints_reconcile",
     partitions_def=daily_partitions,
     blocking=True,
-    additional_deps=[dg.AssetKey(["raw", table]) for source, table in SOURCES.items() if source != REFERENCE],
+    additional_deps=[dg.AssetKey(["raw", table]) for table in SOURCES.values() if table != "sla_by_group"],
     description=(
         "Per day, the conversation list, the export, stats, the histogram, the summary and the SLA give the "
         "same total, attended, lost, transferred and transfers counts (each where the endpoint reports it). "
-        "Blocking: the day's KPIs are not computed while it fails."
+        "Blocking: the day's KPIs are not computed while it fails. On raw/sla_by_group, the raw input of every "
+        "KPI that no other raw asset reads, so that it holds back the KPIs only."
     ),
 )
 def endpoints_reconcile(
