@@ -6,8 +6,6 @@ one run per asset over the whole partition range (``BackfillPolicy.single_run``)
 that range into the fewest requests the API allows, fetching the next while loading the previous.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
@@ -15,7 +13,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from live_assets import contract
-from live_assets.client.errors import LiveApiError
+from live_assets.client.errors import LiveApiError, LiveResponseError
 from live_assets.client.windows import Window, days_of_time_window
 from live_assets.partitions import daily_partitions, weekly_partitions
 from live_assets.raw import statements
@@ -113,12 +111,16 @@ _MESSAGES = next(spec for spec in ENDPOINTS if spec.body is BodyShape.DETAIL_MES
 
 
 def _as_failure(error: Exception) -> Exception:
-    """API errors that trying again cannot fix (400, 401, 403, 404, bad bodies) stop the step for good."""
-    if isinstance(error, LiveApiError) and not error.is_retryable:
-        return dg.Failure(description=str(error), allow_retries=False)
-    if isinstance(error, RawLoadError):
-        return dg.Failure(description=str(error), allow_retries=False)
-    return error
+    """Decide whether Dagster's RetryPolicy may try the step again.
+
+    Gateways and rate limits that outlast the client's own retries get the step-level retries. What
+    another try cannot fix (400, 401, 403, 404), a body that stayed malformed through every client
+    attempt, and a response the loader refused stop the step for good, saying what was wrong.
+    """
+    permanent = isinstance(error, RawLoadError | LiveResponseError) or (
+        isinstance(error, LiveApiError) and not error.is_retryable
+    )
+    return dg.Failure(description=str(error), allow_retries=False) if permanent else error
 
 
 def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:

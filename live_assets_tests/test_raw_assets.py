@@ -1,0 +1,168 @@
+"""The raw assets against the simulator: real HTTP, real DuckDB files, real Dagster runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import dagster as dg
+import pytest
+
+from live_assets.client import LiveClient, Window, plan_windows
+from live_assets.raw.assets import RAW_ASSETS, ensure_final
+from live_assets.raw.endpoints import ENDPOINTS, ENDPOINTS_BY_TABLE, BodyShape, Partitioning
+from live_assets.raw.fetching import plan_requests
+from live_assets_tests.pipeline import PipelineEnv, range_tags
+
+SAMPLE_DAY = dt.date(2026, 3, 4)  # a Wednesday
+DAILY_KEYS = [spec.asset_key_path for spec in ENDPOINTS if spec.partitioning is Partitioning.DAILY]
+
+
+def _assets(*tables: str) -> list[dg.AssetsDefinition]:
+    wanted = {dg.AssetKey(["raw", t]) for t in tables}
+    return [a for a in RAW_ASSETS if a.key in wanted]
+
+
+def _table(env: PipelineEnv, table: str, order: str) -> list[tuple]:
+    return env.warehouse.query(f"SELECT * EXCLUDE (_loaded_at) FROM raw.{table} ORDER BY {order}")
+
+
+def test_conversations_match_the_simulator_to_the_row(pipeline: PipelineEnv):
+    pipeline.materialize(_assets("conversations"), partition_key=SAMPLE_DAY.isoformat())
+    expected = pipeline.sim.conversations(SAMPLE_DAY)
+    rows = pipeline.warehouse.query(
+        "SELECT conversation_id, queued_at, started_at, ended_at, wait_time, session_time, first_response_time, "
+        "status, transfers, group_id, agent_id, feedback_value, closed_by_name, user_extra_information, "
+        "_partition_day, _bot FROM raw.conversations ORDER BY queued_at, conversation_id"
+    )
+    assert len(rows) == len(expected) > 0
+
+    def at(text: str | None) -> dt.datetime | None:
+        return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S") if text else None
+
+    for row, conversation in zip(rows, expected, strict=True):
+        assert row[:13] == (
+            conversation["conversation_id"],
+            at(conversation["queueddatetime"]),
+            at(conversation["startdatetime"]),
+            at(conversation["enddatetime"]),
+            conversation["wait_time"],
+            conversation["session_time"],
+            conversation.get("first_response_time"),
+            conversation["status"],
+            conversation["transfers"],
+            conversation["group"]["id"],
+            (conversation.get("agent") or {}).get("id"),
+            (conversation.get("feedback") or {}).get("value"),
+            (conversation.get("closed_by") or {}).get("name"),
+        )
+        assert json.loads(row[13]) == conversation["user"]["extra_information"]
+        assert row[14:] == (SAMPLE_DAY, "default")
+
+
+def test_every_daily_asset_loads_a_sample_day_and_rematerializing_changes_nothing(pipeline: PipelineEnv):
+    daily = [a for a in RAW_ASSETS if a.key.path in DAILY_KEYS]
+    pipeline.materialize(daily, partition_key=SAMPLE_DAY.isoformat())
+    first = {spec.table: _table(pipeline, spec.table, "ALL") for spec in ENDPOINTS if spec.asset_key_path in DAILY_KEYS}
+    assert all(first.values()), {table: len(rows) for table, rows in first.items()}
+
+    with LiveClient.from_settings(pipeline.settings()) as client:
+        window = Window.for_days(SAMPLE_DAY, SAMPLE_DAY)
+        assert len(first["conversation_stats"]) == 1
+        stats = client.conversation_stats(window).json()
+        assert first["conversation_stats"][0][:5] == (
+            stats["total"],
+            stats["attended"],
+            stats["closed"],
+            stats["lost"],
+            stats["transferred"],
+        )
+        assert len(first["sla_by_group"]) == len(client.conversation_sla(window).records())
+        assert len(first["histogram"]) == 48
+        assert len(first["summary"]) == len(client.summary(window, "HOUR").records())
+        assert len(first["agent_performance"]) == len(client.agent_performance(window).records())
+        assert len(first["feedback"]) == len(client.feedback(window).json()["items"])
+        assert len(first["export_conversations"]) == len(first["conversations"]) == stats["total"]
+    conversations = {row[0] for row in first["conversations"]}
+    assert {row[0] for row in first["conversation_messages"]} == conversations
+
+    requests_before = pipeline.sim.counters()["requests_total"]
+    pipeline.materialize(daily, partition_key=SAMPLE_DAY.isoformat())
+    again = {table: _table(pipeline, table, "ALL") for table in first}
+    assert again == first
+    # Messages are only fetched for conversations not held yet: none, the second time.
+    assert pipeline.sim.counters()["requests"].get("/live/public/conversation/detail", 0) == len(conversations)
+    assert pipeline.sim.counters()["requests_total"] > requests_before
+
+
+def test_dimension_lists_replace_the_whole_table(pipeline: PipelineEnv):
+    pipeline.materialize(_assets("agents", "groups"))
+    pipeline.materialize(_assets("agents", "groups"))
+    with LiveClient.from_settings(pipeline.settings()) as client:
+        assert len(pipeline.warehouse.query("SELECT * FROM raw.agents")) == len(client.agents().records())
+        assert len(pipeline.warehouse.query("SELECT * FROM raw.groups")) == len(client.groups().records())
+
+
+def test_a_fourteen_day_range_makes_the_minimal_number_of_requests(pipeline: PipelineEnv):
+    first, last = dt.date(2026, 2, 2), dt.date(2026, 2, 15)  # two whole weeks, Monday to Sunday
+    windowed = [a for a in RAW_ASSETS if a.key.path in DAILY_KEYS and a.key.path[1] != "conversation_messages"]
+    pipeline.materialize(windowed, tags=range_tags(first, last))
+    counters = pipeline.sim.counters()
+    assert counters["responses"].get("429", 0) == 0
+    for spec in ENDPOINTS:
+        if spec.asset_key_path not in DAILY_KEYS or spec.body is BodyShape.DETAIL_MESSAGES:
+            continue
+        minimal = len(plan_requests(spec, first, last))
+        assert counters["requests"][spec.path.value] == minimal, spec.table
+    assert len(plan_requests(ENDPOINTS_BY_TABLE["conversations"], first, last)) == 2
+    assert len(plan_requests(ENDPOINTS_BY_TABLE["conversation_stats"], first, last)) == 14
+    days = pipeline.warehouse.query("SELECT count(DISTINCT _partition_day) FROM raw.conversations")
+    assert days == [(14,)]
+
+
+def test_weekly_summary_asks_whole_weeks(pipeline: PipelineEnv):
+    monday = dt.date(2026, 2, 2)
+    # Weekly partition keys are the weeks' Mondays: four weeks, from the first to the last Monday.
+    pipeline.materialize(_assets("summary_weekly"), tags=range_tags(monday, monday + dt.timedelta(weeks=3)))
+    rows = pipeline.warehouse.query("SELECT DISTINCT period FROM raw.summary_weekly ORDER BY 1")
+    assert [r[0].date() for r in rows] == [monday + dt.timedelta(weeks=n) for n in range(4)]
+    assert pipeline.sim.counters()["requests"]["/live/public/summary"] == 1
+    assert plan_windows(
+        monday,
+        monday + dt.timedelta(days=27),
+        max_range=ENDPOINTS_BY_TABLE["summary_weekly"].window.max_range,
+        unit_days=7,
+    ) == [Window.for_days(monday, monday + dt.timedelta(days=27))]
+
+
+def test_a_failing_load_leaves_the_previous_rows(pipeline: PipelineEnv, monkeypatch: pytest.MonkeyPatch):
+    day = SAMPLE_DAY.isoformat()
+    pipeline.materialize(_assets("conversations", "export_conversations"), partition_key=day)
+    before = _table(pipeline, "conversations", "conversation_id")
+    export_before = _table(pipeline, "export_conversations", "conversation_id")
+
+    monkeypatch.setenv("LIVE_API_MAX_ATTEMPTS", "2")  # the client retries a bad body; keep the test short
+    pipeline.sim.schedule_fault("/live/public/conversation/list", "html_200", times=100)
+    pipeline.sim.schedule_fault("/live/public/export-simple", "csv_ragged_row", times=100)
+    result = pipeline.materialize(_assets("conversations"), partition_key=day, raise_on_error=False)
+    assert not result.success
+    result = pipeline.materialize(_assets("export_conversations"), partition_key=day, raise_on_error=False)
+    assert not result.success
+    failure = _failure_text(result)
+    assert "export_conversations" in failure and "2026-03-04" in failure
+    assert _table(pipeline, "conversations", "conversation_id") == before
+    assert _table(pipeline, "export_conversations", "conversation_id") == export_before
+
+
+def _failure_text(result: dg.ExecuteInProcessResult) -> str:
+    events = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    return " ".join(str(e.event_specific_data.error) for e in events)  # type: ignore[union-attr]
+
+
+def test_a_day_is_refused_until_its_data_is_final():
+    day = dt.date(2026, 3, 4)
+    ensure_final(day, "Europe/Madrid", now=dt.datetime(2026, 3, 5, 0, 15, tzinfo=dt.timezone(dt.timedelta(hours=1))))
+    with pytest.raises(dg.Failure, match="not final"):
+        ensure_final(
+            day, "Europe/Madrid", now=dt.datetime(2026, 3, 5, 0, 14, 59, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+        )
