@@ -14,6 +14,7 @@ import pickle
 import ssl
 import stat
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,7 +44,7 @@ from live_assets.client import (
     endpoint_name,
     renewal_margin,
 )
-from live_assets.client.auth import cache_key, default_token_cache_dir
+from live_assets.client.auth import Token, cache_key, default_token_cache_dir
 from live_assets.client.errors import error_for_status
 from live_assets.client.http import RETRY_AFTER_CAP_SECONDS, backoff_seconds, filter_params, retry_after_seconds
 from live_assets.secret import Secret
@@ -511,3 +512,31 @@ def test_streaming_a_large_body_into_a_file_uses_bounded_memory(tmp_path: Path) 
             tracemalloc.stop()
     assert response.size == len(chunk) * chunks + 4 == (tmp_path / "agents.json").stat().st_size
     assert peak < 4_000_000, f"peak {peak} bytes for a {response.size} byte body"
+
+
+def test_a_dead_token_adopted_from_the_cache_leads_to_one_login(tmp_path: Path) -> None:
+    """After a restart of the API every token is dead, including one another process cached: the
+    call adopts it (no login), hears 401 again, then logs in once and succeeds."""
+    valid: set[str] = set()
+    logins: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == contract.LOGIN_PATH:
+            token = f"Bearer fresh-{len(logins)}"
+            logins.append(token)
+            valid.add(token)
+            return httpx.Response(200, json={contract.AUTH_HEADER: token, contract.LOGIN_EXPIRES_IN_FIELD: 3600})
+        if request.headers.get(contract.AUTH_HEADER) in valid:
+            return httpx.Response(200, json=[])
+        return httpx.Response(401, json={"error": {"code": "UNAUTHORIZED", "message": "no", "details": {}}})
+
+    clock = Clock(time.time())
+    sleeps: list[float] = []
+    with mock_client(handler, tmp_path, sleeps, clock=clock) as client:
+        client.groups()
+        valid.clear()  # the API restarts
+        key = cache_key("https://live.example", "ops@example.com", Secret(X_TOKEN), Secret(PASSWORD))
+        dead = Secret("Bearer dead-from-another-process")
+        TokenCache(tmp_path, key).store(Token(dead, clock.now + 3600, clock.now + 3000))
+        response = client.groups()
+    assert response.attempts == 3 and len(logins) == 2 and sleeps == []

@@ -101,7 +101,7 @@ class TokenCache:
     def load(self) -> Token | None:
         """The cached token, or ``None`` when absent, unreadable, malformed, or readable by others."""
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             return None
         with os.fdopen(fd, "rb") as file:

@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 JSON_MEDIA_TYPE: Final = contract.JSON_CONTENT_TYPE.split(";")[0].strip().lower()
 CSV_MEDIA_TYPE: Final = contract.CSV_CONTENT_TYPE.split(";")[0].strip().lower()
 RETRY_AFTER_CAP_SECONDS: Final = 600.0  # a server asking for more than 10 minutes is treated as asking 10
+MAX_REJECTIONS_PER_CALL: Final = 2  # 401s one call may answer by renewing (see ``get``)
 CONNECT_TIMEOUT_CAP_SECONDS: Final = 30.0  # connecting never needs the long read timeout of big ranges
 USER_AGENT: Final = "live-assets/0.1 (+httpx)"
 _WHITESPACE: Final = frozenset(b" \t\r\n")
@@ -449,8 +450,8 @@ class LiveClient:
         what = f"{endpoint} [{where}]" if where else endpoint
         with self._lock:
             started = time.perf_counter()
-            attempts = failures = 0
-            renewed = False
+            attempts = failures = rejections = 0
+            logged_in_again = False
             while True:
                 attempts += 1
                 token = self._located(self._tokens.current, endpoint, where)
@@ -462,13 +463,18 @@ class LiveClient:
                 if isinstance(outcome, _Unauthorized):
                     if not self._tokens.renewable:
                         raise _token_expired(outcome.response_body, endpoint, where)
-                    if renewed:  # a token fresh from the login was refused too: renewing again won't help
+                    if logged_in_again or rejections >= MAX_REJECTIONS_PER_CALL:
+                        # A token fresh from a login was refused too: renewing again will not help.
                         raise error_for_status(
                             401, outcome.response_body, endpoint=endpoint, window=where, attempts=attempts
                         )
-                    renewed = True
+                    rejections += 1
                     log.info("%s: token refused (401), renewing it", what)
+                    logins_before = self._tokens.logins
                     self._located(lambda failed=token: self._tokens.reject(failed), endpoint, where)
+                    # Adopting another process's cached token is not a renewal: if that one is dead too,
+                    # the next 401 logs in. A second 401 after a login of our own is final.
+                    logged_in_again = self._tokens.logins > logins_before
                     continue
                 failures += 1
                 outcome.error.attempts = attempts
