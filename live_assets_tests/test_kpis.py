@@ -94,8 +94,13 @@ def test_weekly_rows_are_recomputed_from_the_weeks_conversations(path: Path) -> 
 
     # Single-run backfills: both weeks in one run, the fourteen days in another.
     second_monday = MONDAY + dt.timedelta(days=7)
-    run(path, [*STAND_INS, *weekly_assets], first=MONDAY.isoformat(), last=second_monday.isoformat(),
-        selection=weekly_assets)  # fmt: skip
+    weekly_checks = [c for c in KPI_CHECKS if "weekly" in next(iter(c.check_keys)).asset_key.path[-1]]
+    weekly_run = run(path, [*STAND_INS, *weekly_assets, *weekly_checks], first=MONDAY.isoformat(),
+                     last=second_monday.isoformat(), selection=[*weekly_assets, *weekly_checks])  # fmt: skip
+    ranges = weekly_run.get_asset_check_evaluations()
+    assert sorted((e.asset_key.path[-1], e.partition) for e in ranges if e.passed) == [
+        (name, week.isoformat()) for name in ("agent_weekly", "sla_weekly") for week in (MONDAY, second_monday)
+    ]
     last_day = MONDAY + dt.timedelta(days=13)
     run(path, [*STAND_INS, *daily_assets], first=MONDAY.isoformat(), last=last_day.isoformat(), selection=daily_assets)
 
