@@ -1,0 +1,67 @@
+"""Several Dagster runs, each in its own process, writing the same DuckDB file at once.
+
+DuckDB allows one writing process per file; without the warehouse's cross-process lock, all but
+one of these runs would fail with "Could not set lock on file". Two of the runs load the same
+partition at the same time: both must end, and the table must hold one copy of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from live_assets.simulator import SimulatorServer
+from live_assets.warehouse import Warehouse
+from live_assets_tests.pipeline import simulator_env
+
+DAY_A, DAY_B = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
+
+
+def _materialize(select: str, partition: str, env: dict[str, str], home: Path) -> subprocess.Popen[str]:
+    home.mkdir(parents=True)
+    command = [
+        str(Path(sys.executable).with_name("dagster")),
+        "asset",
+        "materialize",
+        "-m",
+        "live_assets.definitions",
+        "--select",
+        select,
+        *(["--partition-range", partition] if "..." in partition else ["--partition", partition]),
+    ]
+    return subprocess.Popen(
+        command,
+        env={**os.environ, **env, "DAGSTER_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_parallel_runs_share_the_duckdb_file(sim: SimulatorServer, tmp_path: Path):
+    env = simulator_env(sim.base_url, tmp_path)
+    runs = {
+        "conversations A (1)": ("raw/conversations", DAY_A.isoformat()),
+        "conversations A (2)": ("raw/conversations", DAY_A.isoformat()),
+        "conversations B": ("raw/conversations", DAY_B.isoformat()),
+        "histogram A..B": ("raw/histogram", f"{DAY_A}...{DAY_B}"),
+    }
+    processes = {
+        name: _materialize(select, partition, env, tmp_path / "homes" / str(index))
+        for index, (name, (select, partition)) in enumerate(runs.items())
+    }
+    outputs = {name: process.communicate(timeout=300)[0] for name, process in processes.items()}
+    failed = {name: outputs[name][-3000:] for name, process in processes.items() if process.returncode != 0}
+    assert not failed, failed
+
+    warehouse = Warehouse(tmp_path / "live.duckdb")
+    expected = {day: len(sim.conversations(day)) for day in (DAY_A, DAY_B)}
+    per_day = dict(
+        warehouse.query("SELECT _partition_day, count(*) FROM raw.conversations GROUP BY 1 ORDER BY 1")
+    )
+    assert per_day == expected
+    assert warehouse.query("SELECT count(*) - count(DISTINCT conversation_id) FROM raw.conversations") == [(0,)]
+    assert warehouse.query("SELECT count(*) FROM raw.histogram") == [(96,)]
