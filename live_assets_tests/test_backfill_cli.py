@@ -1,0 +1,206 @@
+"""``python -m live_assets.backfill`` against a real webserver and daemon: the backfill is the daemon's.
+
+The test starts what a deployment runs (``dagster-webserver`` and ``dagster-daemon run`` on a temporary
+``DAGSTER_HOME`` holding the project's ``dagster.yaml``) and a simulator, runs the command line as a
+user would, and checks the outcome in three places: the command's exit code and output, the runs in
+the instance (tagged by the backfill, launched through the queue), and the rows in DuckDB.
+
+Timing: the backfill daemon sleeps 30 s between iterations (``DEFAULT_DAEMON_INTERVAL_SECONDS``). One
+iteration launches the runs, a later one sees them finished and marks the backfill complete, so a
+backfill costs at least one full interval on top of its runs. The daemon is started right after the
+command line submits, which makes its first iteration pick the backfill up at once instead of up
+to 30 s later; the remaining interval is the real path's floor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+
+from live_assets.ops.graphql import DagsterGraphQL
+from live_assets.ops.stack import LocalDagster
+from live_assets.simulator import SimulatorConfig, SimulatorServer
+from live_assets.warehouse import Warehouse
+from live_assets_tests.pipeline import simulator_env
+
+pytestmark = pytest.mark.slow
+
+FIRST, LAST = dt.date(2026, 3, 4), dt.date(2026, 3, 5)  # a Wednesday and a Thursday: no whole week
+SELECTION = "raw/conversations,raw/conversation_stats,raw/agents,raw/summary_weekly"
+CLI_DEADLINE_SECONDS = 300.0
+
+RUNS_QUERY = """
+query BackfillRuns($id: String!) {
+  runsOrError(filter: { tags: [{ key: "dagster/backfill", value: $id }] }) {
+    ... on Runs { results { runId status tags { key value } assetSelection { path } } }
+  }
+}
+"""
+
+
+@dataclass
+class Stack:
+    sim: SimulatorServer
+    dagster: LocalDagster
+    root: Path
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.root / "live.duckdb")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A simulator and a webserver; the daemon is started by the test that needs it (see the docstring)."""
+    root = tmp_path_factory.mktemp("backfill_cli")
+    with SimulatorServer(SimulatorConfig(seed=7, conversations_per_day=300, timezone="UTC")) as sim:
+        dagster = LocalDagster(dagster_home=root / "dagster_home", env=simulator_env(sim.base_url, root), log_dir=root)
+        try:
+            dagster.start_webserver()
+            yield Stack(sim, dagster, root)
+        finally:
+            dagster.stop()
+
+
+class Cli:
+    """The command line as a child process, its output lines readable with a deadline."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "live_assets.backfill", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("LIVE_")},
+        )
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for_line(self, prefix: str, deadline: float) -> str:
+        while True:
+            line = self._queue.get(timeout=max(0.1, deadline - time.monotonic()))
+            if line is None:
+                raise AssertionError(f"the command ended without a line {prefix!r}:\n" + "\n".join(self.lines))
+            self.lines.append(line)
+            if line.startswith(prefix):
+                return line
+
+    def finish(self, deadline: float) -> int:
+        while (line := self._queue.get(timeout=max(0.1, deadline - time.monotonic()))) is not None:
+            self.lines.append(line)
+        return self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                for child in psutil.Process(self.process.pid).children(recursive=True):
+                    child.kill()
+            except psutil.NoSuchProcess:
+                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+
+@pytest.fixture
+def cli() -> Iterator[type[Cli]]:
+    started: list[Cli] = []
+
+    class Tracked(Cli):
+        def __init__(self, *args: str) -> None:
+            super().__init__(*args)
+            started.append(self)
+
+    yield Tracked
+    for command in started:
+        command.stop()
+
+
+def backfill_ids(stack: Stack) -> list[str]:
+    with DagsterGraphQL(stack.dagster.url) as client:
+        data = client.execute("{ partitionBackfillsOrError { ... on PartitionBackfills { results { id } } } }")
+    return [b["id"] for b in data["partitionBackfillsOrError"]["results"]]
+
+
+def test_a_dry_run_and_a_mistyped_selection_submit_nothing(stack: Stack, cli: type[Cli]) -> None:
+    deadline = time.monotonic() + 120
+    before = backfill_ids(stack)
+    url, days = stack.dagster.url, ["--from", FIRST.isoformat(), "--to", LAST.isoformat()]
+    dry = cli("--url", url, *days, "--select", SELECTION, "--dry-run")
+    assert dry.finish(deadline) == 0, dry.output
+    assert "raw/conversations: 2 partition(s) 2026-03-04..2026-03-05" in dry.output
+    assert "raw/agents: unpartitioned" in dry.output
+    assert "raw/summary_weekly: skipped (no whole partition inside 2026-03-04..2026-03-05)" in dry.output
+
+    typo = cli("--url", url, *days, "--select", "group:live_rwa")
+    assert typo.finish(deadline) == 2
+    assert "selection 'group:live_rwa' matches no materializable asset" in typo.output
+
+    unreachable = cli("--url", "http://127.0.0.1:9", *days)
+    assert unreachable.finish(deadline) == 3
+    assert "no Dagster webserver at http://127.0.0.1:9" in unreachable.output
+    assert backfill_ids(stack) == before
+
+
+def test_a_command_line_backfill_is_run_by_the_daemon(stack: Stack, cli: type[Cli]) -> None:
+    deadline = time.monotonic() + CLI_DEADLINE_SECONDS
+    started = time.monotonic()
+    command = cli(
+        "--url", stack.dagster.url, "--from", FIRST.isoformat(), "--to", LAST.isoformat(), "--select", SELECTION,
+        "--wait", "--timeout", str(CLI_DEADLINE_SECONDS - 30),
+    )  # fmt: skip
+    submitted = command.wait_for_line("Submitted backfill ", deadline)
+    backfill_id = submitted.split()[2].rstrip(":")
+    assert backfill_id in backfill_ids(stack)
+    stack.dagster.start_daemon()
+    assert command.finish(deadline) == 0, command.output + "\n" + stack.dagster.processes[-1].log_tail()
+    elapsed = time.monotonic() - started
+    ended = command.lines[-1]
+    assert ended.startswith(f"Backfill {backfill_id} ended: COMPLETED_SUCCESS"), command.output
+    assert "5/5 partitions materialized" in ended  # 2 days x 2 daily assets + the agent list
+    print(f"\ncommand-line backfill: {elapsed:.1f} s wall; {ended}")
+
+    # The runs are the daemon's: created by the backfill (tagged with it), queued, then launched.
+    with DagsterGraphQL(stack.dagster.url) as client:
+        runs = client.execute(RUNS_QUERY, {"id": backfill_id})["runsOrError"]["results"]
+    assert runs and all(run["status"] == "SUCCESS" for run in runs), runs
+    for run in runs:
+        tags = {tag["key"]: tag["value"] for tag in run["tags"]}
+        assert tags["dagster/backfill"] == backfill_id
+        assert tags["live/bot"] == "default" and tags["live/launched_by"] == "cli"
+    materialized = sorted("/".join(key["path"]) for run in runs for key in run["assetSelection"])
+    assert materialized == ["raw/agents", "raw/conversation_stats", "raw/conversations"]
+
+    # And the rows are in DuckDB: every conversation of both days, one stats row a day, the agents.
+    rows = dict(stack.warehouse.query("SELECT _partition_day, count(*) FROM raw.conversations GROUP BY ALL ORDER BY 1"))
+    assert rows == {FIRST: len(stack.sim.conversations(FIRST)), LAST: len(stack.sim.conversations(LAST))}
+    assert all(count > 100 for count in rows.values())
+    stats_days = stack.warehouse.query("SELECT _partition_day FROM raw.conversation_stats ORDER BY 1")
+    assert stats_days == [(FIRST,), (LAST,)]
+    assert stack.warehouse.query("SELECT count(*) FROM raw.agents")[0][0] > 0
+    assert stack.sim.counters()["responses"].get("429", 0) == 0
