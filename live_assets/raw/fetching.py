@@ -36,12 +36,16 @@ def plan_requests(spec: EndpointSpec, first_day: dt.date, last_day: dt.date) -> 
 def fetch_window(
     client: LiveClient, spec: EndpointSpec, window: Window | None, *, landing_dir: Path, bot: str, export_lang: str
 ) -> Landed:
-    """One request for ``window`` (or the whole dimension list), landed on disk as received."""
-    params = spec.request_params(export_lang) | (window.params() if window else {})
-    response = client.get(spec.table, spec.path, params=params, window=window)
+    """One request for ``window`` (or the whole dimension list), streamed to its landing file.
+
+    The body goes straight to disk, compressed, as it arrives: a response of any size costs a few
+    megabytes of memory, and the file only appears once the body is complete.
+    """
     path = landing_path(landing_dir, bot, spec, window)
-    write_landing(path, response.body)
-    return Landed(spec, path, window, len(response.body), response.attempts)
+    response = client.get(
+        spec.table, spec.path, params=spec.request_params(export_lang), window=window, destination=path
+    )
+    return Landed(spec, path, window, response.size, response.attempts)
 
 
 def fetch_details(
