@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from live_assets import contract
@@ -85,7 +85,6 @@ class EndpointSpec:
     # Bump when the table's columns or the way rows are read change: Dagster then flags the
     # materialized partitions as stale in the UI.
     code_version: str = "1"
-    extra_json_objects: tuple[str, ...] = field(default=())
 
     @property
     def asset_key_path(self) -> list[str]:
