@@ -26,8 +26,15 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# The whole pipeline through Dagster on the simulator, then the KPI tables and reports/live-report.html.
+# Options pass through, e.g. make demo DEMO_ARGS="--days 7" (see python -m live_assets.demo --help).
 demo: $(STAMP)
-	$(BIN)/python -m live_assets.demo
+	$(BIN)/python -m live_assets.demo $(DEMO_ARGS)
+
+# The simulator on :8765 and `dagster dev` on :3000 with DAGSTER_HOME=.dagster_home (dagster.yaml
+# refreshed from the project's at each start); run history and the demo's DuckDB file persist.
+dev: $(STAMP)
+	$(BIN)/python -m live_assets.ops.dev $(DEV_ARGS)
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check live_assets live_assets_tests

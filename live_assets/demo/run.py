@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from live_assets.ops.backfill import (
 from live_assets.ops.checks import CheckSummary, check_results
 from live_assets.ops.days import DayRange, last_complete_days
 from live_assets.ops.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
-from live_assets.ops.stack import LocalDagster, ProcessDiedError, simulator_settings_env
+from live_assets.ops.stack import LocalDagster, ProcessDiedError, restore_interrupts, simulator_settings_env
 from live_assets.report.data import ReportData, load_report
 from live_assets.report.html import REPORT_NAME, RunContext, render_report, write_report
 from live_assets.report.views import agent_view, sla_view
@@ -265,9 +267,17 @@ def _print_report(outcome: DemoOutcome, say: Narrator) -> None:
     print(file=say.out)
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM as an exception, so the ``with`` blocks stop Dagster and the simulator on the way out."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
+    restore_interrupts()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         outcome = run_demo(args, out)
     except (SettingsError, ValueError, BackfillError) as error:

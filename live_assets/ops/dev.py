@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +28,7 @@ from live_assets.ops.stack import (
     ProcessDiedError,
     dagster_executable,
     prepare_dagster_home,
+    restore_interrupts,
     simulator_settings_env,
     start_process,
 )
@@ -34,6 +36,8 @@ from live_assets.settings import LiveSettings, SettingsError, load_settings
 
 SIMULATOR_READY_SECONDS = 60.0
 DAGSTER_READY_SECONDS = 300.0
+# dagster dev waits up to 60 s for each of its webserver and daemon before killing them.
+DAGSTER_STOP_SECONDS = 150.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,8 +104,18 @@ def _raise_if_exited(process: subprocess.Popen[bytes]) -> None:
         raise ProcessDiedError(f"dagster dev exited with code {process.returncode}")
 
 
+class _Terminated(Exception):
+    """SIGTERM reached this wrapper (not the terminal's Ctrl-C, which dagster dev receives itself)."""
+
+
+def _raise_terminated(_signum: int, _frame: object) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    restore_interrupts()
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -153,11 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         threading.Thread(target=announce_when_ready, args=(url, dagster, lines), daemon=True).start()
         try:
             return dagster.wait()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, _Terminated) as stop:
+            if isinstance(stop, _Terminated):
+                dagster.send_signal(signal.SIGINT)  # dagster dev's own graceful shutdown
             try:
-                return dagster.wait(timeout=60)
+                return dagster.wait(timeout=DAGSTER_STOP_SECONDS)
             except subprocess.TimeoutExpired:
-                dagster.terminate()
+                dagster.kill()
                 return dagster.wait()
     finally:
         simulator.stop()

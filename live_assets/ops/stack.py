@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,17 @@ from live_assets.settings import LiveSettings
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_SECONDS = 30.0
 LOG_TAIL_CHARS = 4000
+
+
+def restore_interrupts() -> None:
+    """Give SIGINT back its default handler when this process was started with it ignored.
+
+    A shell starts background jobs (``make demo &``, CI steps) with SIGINT ignored, children inherit
+    that, and Dagster maps SIGTERM onto the SIGINT handler: its webserver and daemon would then
+    ignore the SIGTERM that stops them. Entry points call this before starting any process.
+    """
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
