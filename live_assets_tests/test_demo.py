@@ -1,0 +1,155 @@
+"""``make demo`` in the suite, with a two-day window: its exit code, its terminal output and its report.
+
+The demo runs as a user runs it, in a child process (``python -m live_assets.demo``, which is what
+``make demo`` calls), with everything it writes (DuckDB, the Dagster instance, the report) under the
+test's temporary folder. It starts its own simulator, webserver and daemon; the test only watches.
+Two days hold no whole week, so the weekly assets are left out and the tables come from the daily
+KPIs; the 14-day default adds the weekly layer, one more daemon iteration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from live_assets.ops.days import DayRange, last_complete_days
+from live_assets.warehouse import Warehouse
+
+pytestmark = pytest.mark.slow
+
+PROJECT = Path(__file__).resolve().parent.parent
+DEMO_DEADLINE_SECONDS = 540.0  # under pytest-timeout's 600, so a stuck demo fails here, with its output
+
+
+class Demo:
+    """The demo as a child process, stopped (with everything it started) when the test ends."""
+
+    def __init__(self, root: Path, *args: str) -> None:
+        self.root = root
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
+        self.log = root / "demo.out"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "live_assets.demo", *args],
+                cwd=PROJECT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"the demo did not end within {timeout:.0f} s:\n{self.output}") from None
+
+    def stop(self) -> None:
+        """SIGTERM first (the demo then stops its Dagster and simulator), then kill what is left."""
+        if self.process.poll() is not None:
+            return
+        try:
+            descendants = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            descendants = []
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        for child in descendants:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    runner = Demo(
+        tmp_path,
+        "--days", "2",
+        "--data-dir", str(tmp_path / "data"),
+        "--dagster-home", str(tmp_path / "dagster_home"),
+        "--output", str(tmp_path / "reports"),
+        "--timeout", str(DEMO_DEADLINE_SECONDS - 60),
+    )  # fmt: skip
+    try:
+        yield runner
+    finally:
+        runner.stop()
+
+
+def test_make_demo_runs_the_demo_module() -> None:
+    dry = subprocess.run(["make", "-n", "demo"], cwd=PROJECT, capture_output=True, text=True, check=True)
+    assert "python -m live_assets.demo" in dry.stdout
+
+
+def test_the_demo_over_two_days_succeeds_and_writes_its_report(demo: Demo) -> None:
+    started = time.monotonic()
+    code = demo.wait(DEMO_DEADLINE_SECONDS)
+    elapsed = time.monotonic() - started
+    output = demo.output
+    print(f"\ndemo --days 2: exit {code} after {elapsed:.1f} s")
+    assert code == 0, output
+    window = re.search(r"the last 2 complete day\(s\) (\S+)\.\.(\S+) \(UTC\)", output)
+    assert window, output
+    days = DayRange(dt.date.fromisoformat(window[1]), dt.date.fromisoformat(window[2]))
+    assert days == last_complete_days(2, dt.datetime.now(dt.UTC), "UTC") or dt.datetime.now(dt.UTC).hour == 0
+
+    # Progress while it ran, the backfill's end, the checks, and the way to the UI.
+    assert re.search(r"submitted backfill (\w+)", output)
+    assert "started the Dagster daemon" in output
+    assert re.search(r"backfill \w+: REQUESTED · \d+ runs? launched", output)
+    assert "backfill ended: COMPLETED_SUCCESS" in output
+    assert "kpi/sla_weekly: skipped (no whole partition inside" in output
+    assert "check raw/conversations:conversation_id_unique: passed" in output
+    assert ": failed" not in output
+    assert "All runs succeeded and all checks passed" in output
+    assert "make dev" in output
+
+    # The terminal tables: SLA by group and the agent ranking, with a totals row.
+    assert f"SLA by group — {days.first.isoformat()} to {days.last.isoformat()} (2 days)" in output
+    assert re.search(r"│ All groups +│ +[\d,]+ │", output)
+    assert f"Agents — {days.first.isoformat()} to {days.last.isoformat()} (2 days)" in output
+    assert re.search(r"│ +1 │ \S.* │ +\d+ │", output)
+
+    # The report: one file, no outside resources, the three charts, the tables, the checks.
+    report = demo.root / "reports" / "live-report.html"
+    page = report.read_text(encoding="utf-8")
+    assert "<script" not in page and "<link" not in page
+    charts = re.findall(r"<svg .*?</svg>", page, flags=re.DOTALL)
+    assert len(charts) == 3
+    titles = [ET.fromstring(chart).findtext("{http://www.w3.org/2000/svg}title") for chart in charts]
+    assert titles == [
+        "SLA % by day and group",
+        "Wait-time distribution (conversations)",
+        "Agent ranking by conversations handled",
+    ]
+    assert page.count("<polyline") >= 1 and "<table>" in page
+    assert "SLA by group — " in page and "Agent ranking" in page and "All groups" in page
+    assert "class='failed'" not in page and "class='passed'" in page
+
+    # The same numbers are in DuckDB, where make dev will find them.
+    warehouse = Warehouse(demo.root / "data" / "live.duckdb")
+    kpi_days = warehouse.query("SELECT DISTINCT day FROM kpi.sla_daily ORDER BY 1")
+    assert [day for (day,) in kpi_days] == list(days)
+    offered = warehouse.query("SELECT sum(offered) FROM kpi.sla_daily")[0][0]
+    conversations = warehouse.query("SELECT count(*) FROM raw.conversations")[0][0]
+    assert offered == conversations > 0
+    assert (demo.root / "dagster_home" / "dagster.yaml").read_text() == (PROJECT / "dagster.yaml").read_text()
