@@ -226,7 +226,14 @@ def test_progress_and_where_the_time_went() -> None:
             "endTimestamp": 160.0,
             "error": None,
             "runs": [
-                {"runId": "r2", "status": "SUCCESS", "creationTime": 104.0, "startTime": 120.0, "endTime": 140.0},
+                {
+                    "runId": "r2",
+                    "status": "SUCCESS",
+                    "creationTime": 104.0,
+                    "startTime": 120.0,
+                    "endTime": 140.0,
+                    "assetSelection": [{"path": ["raw", p]} for p in ("groups", "agents", "a", "b", "c")],
+                },
                 {"runId": "r1", "status": "SUCCESS", "creationTime": 103.0, "startTime": 105.0, "endTime": 118.0},
             ],
             "assetBackfillData": {
@@ -256,6 +263,10 @@ def test_progress_and_where_the_time_went() -> None:
     assert progress.summary() == "COMPLETED_SUCCESS · 2 runs launched, 2 finished · 3/3 partitions materialized"
     assert progress.timings() == {"pickup": 3.0, "runs": 37.0, "completion": 20.0, "total": 60.0}
     assert progress.per_asset == {"raw/conversations": (2, 2, 0), "raw/agents": (1, 1, 0)}
+    assert progress.runs[0].describe() == "r1 SUCCESS: queued 2.0 s, ran 13.0 s"
+    assert progress.runs[1].describe() == (
+        "r2 SUCCESS: queued 16.0 s, ran 20.0 s; raw/a, raw/agents, raw/b, raw/c and 1 more"
+    )
 
 
 # --- checks ----------------------------------------------------------------------------------------

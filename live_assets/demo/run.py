@@ -193,13 +193,18 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> DemoOutcome:
         RunContext(
             backfill_id=outcome.progress.backfill_id if outcome.progress else None,
             backfill_status=outcome.progress.status if outcome.progress else None,
-            backfill_summary=outcome.progress.summary() if outcome.progress else "",
+            backfill_summary=_summary_with_timings(outcome.progress) if outcome.progress else "",
             dagster_hint=DEV_HINT,
         ),
     )
     outcome.report_path = write_report(paths.report_path, html)
     say.step(f"HTML report: {outcome.report_path}")
     return outcome
+
+
+def _summary_with_timings(progress: BackfillProgress) -> str:
+    timings = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in progress.timings().items())
+    return f"{progress.summary()} ({timings})" if timings else progress.summary()
 
 
 def _backfill_and_check(
@@ -226,6 +231,9 @@ def _backfill_and_check(
     )
     timings = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in progress.timings().items())
     say.step(f"backfill ended: {progress.status} ({timings})")
+    say.detail("pickup: submission to first run; completion: last run's end to the daemon marking it done")
+    for run in progress.runs:
+        say.detail(f"run {run.describe()}")
     if not progress.succeeded:
         outcome.problems.append(f"backfill {backfill_id} ended {progress.status}")
     for run in progress.failed_runs:

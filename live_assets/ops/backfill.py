@@ -129,7 +129,7 @@ query LiveBackfillStatus($id: String!) {
       timestamp
       endTimestamp
       error { message }
-      runs { runId status creationTime startTime endTime }
+      runs { runId status creationTime startTime endTime assetSelection { path } }
       assetBackfillData {
         assetBackfillStatuses {
           __typename
@@ -284,6 +284,28 @@ class RunInfo:
     created_at: float
     started_at: float | None
     ended_at: float | None
+    assets: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``1a2b3c4d SUCCESS: queued 6.1 s, ran 50.2 s; raw/agents, raw/groups``, for a progress report."""
+        parts = [f"{self.run_id[:8]} {self.status}"]
+        timing = []
+        if self.started_at is not None:
+            timing.append(f"queued {self.started_at - self.created_at:.1f} s")
+            if self.ended_at is not None:
+                timing.append(f"ran {self.ended_at - self.started_at:.1f} s")
+        text = parts[0] + (": " + ", ".join(timing) if timing else "")
+        if self.assets:
+            shown = ", ".join(self.assets[:4]) + (f" and {len(self.assets) - 4} more" if len(self.assets) > 4 else "")
+            text += f"; {shown}"
+        return text
+
+
+def _run_info(node: Mapping[str, Any]) -> RunInfo:
+    assets = tuple(sorted("/".join(key["path"]) for key in node.get("assetSelection") or []))
+    return RunInfo(
+        node["runId"], node["status"], float(node["creationTime"]), node.get("startTime"), node.get("endTime"), assets
+    )
 
 
 @dataclass(frozen=True)
@@ -371,10 +393,7 @@ def parse_progress(node: Mapping[str, Any]) -> BackfillProgress:
         failed += counts[2]
         in_progress += counts[3]
         per_asset[key] = counts[:3]
-    runs = tuple(
-        RunInfo(r["runId"], r["status"], float(r["creationTime"]), r.get("startTime"), r.get("endTime"))
-        for r in node.get("runs") or []
-    )
+    runs = tuple(_run_info(r) for r in node.get("runs") or [])
     return BackfillProgress(
         backfill_id=node["id"],
         status=node["status"],
@@ -460,7 +479,7 @@ RUNS_QUERY = """
 query LiveRunsSince($after: Float!) {
   runsOrError(filter: { createdAfter: $after }) {
     __typename
-    ... on Runs { results { runId status creationTime startTime endTime } }
+    ... on Runs { results { runId status creationTime startTime endTime assetSelection { path } } }
     ... on Error { message }
   }
 }
@@ -472,7 +491,4 @@ def runs_since(client: DagsterGraphQL, timestamp: float) -> list[RunInfo]:
     outcome = client.execute(RUNS_QUERY, {"after": timestamp})["runsOrError"]
     if outcome["__typename"] != "Runs":
         raise DagsterGraphQLError(f"runs could not be listed: {outcome.get('message', outcome['__typename'])}")
-    return [
-        RunInfo(r["runId"], r["status"], float(r["creationTime"]), r.get("startTime"), r.get("endTime"))
-        for r in outcome["results"]
-    ]
+    return [_run_info(r) for r in outcome["results"]]
