@@ -30,6 +30,17 @@ from pathlib import Path
 import psutil
 import pytest
 
+from live_assets.ops.backfill import (
+    BackfillError,
+    backfill_progress,
+    default_tags,
+    fetch_assets,
+    launch_backfill,
+    plan_backfill,
+    select_assets,
+    wait_for_backfill,
+)
+from live_assets.ops.days import DayRange
 from live_assets.ops.graphql import DagsterGraphQL
 from live_assets.ops.stack import LocalDagster
 from live_assets.simulator import SimulatorConfig, SimulatorServer
@@ -165,6 +176,21 @@ def test_a_dry_run_and_a_mistyped_selection_submit_nothing(stack: Stack, cli: ty
     assert unreachable.finish(deadline) == 3
     assert "no Dagster webserver at http://127.0.0.1:9" in unreachable.output
     assert backfill_ids(stack) == before
+
+
+def test_waiting_on_a_backfill_without_a_daemon_fails_fast_and_names_the_fix(tmp_path: Path) -> None:
+    """``dagster-webserver`` alone accepts a backfill that nothing will ever run: say so, do not hang."""
+    with SimulatorServer(SimulatorConfig(seed=7, timezone="UTC")) as sim:
+        env = simulator_env(sim.base_url, tmp_path)
+        with LocalDagster(dagster_home=tmp_path / "dagster_home", env=env, log_dir=tmp_path) as webserver_only:
+            webserver_only.start_webserver()
+            with DagsterGraphQL(webserver_only.url) as client:
+                plan = plan_backfill(select_assets(fetch_assets(client), "raw/agents"), DayRange(FIRST, LAST))
+                backfill_id = launch_backfill(client, plan, tags=default_tags(launched_by="test"))
+                assert client.missing_daemons() == ["BACKFILL", "QUEUED_RUN_COORDINATOR"]
+                with pytest.raises(BackfillError, match=r"daemons that are not running .*dagster-daemon run"):
+                    wait_for_backfill(client, backfill_id, daemon_grace=0.0, poll=0.1, timeout=60)
+                assert backfill_progress(client, backfill_id).status == "REQUESTED"
 
 
 def test_a_command_line_backfill_is_run_by_the_daemon(stack: Stack, cli: type[Cli]) -> None:
