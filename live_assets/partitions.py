@@ -1,5 +1,10 @@
 """The partitions of every asset, defined once, in the bot's time zone from ``LIVE_START_DATE``.
 
+With a bots file (``live_assets/bots.py``) the partitions become two-dimensional: a static ``bot``
+dimension (the file's bot names) times the ``date`` dimension (daily, or weekly for the weekly
+assets), so that the UI backfills one bot, several or all, and shows the partition status per bot.
+Without one, they are the plain daily and weekly partitions, exactly as before.
+
 A day's partition appears once the day is over (``end_offset=0``); the data of its last quarter
 hour may still be arriving (CONTRACT.md §1), so the assets refuse a day until it is final and the
 schedules run after that delay.
@@ -7,11 +12,16 @@ schedules run after that delay.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import dagster as dg
 
+from live_assets.bots import BotSpec, load_bots
 from live_assets.settings import LiveSettings, load_settings
+
+BOT_DIMENSION = "bot"
+DATE_DIMENSION = "date"
 
 
 def first_monday_on_or_after(day: dt.date) -> dt.date:
@@ -34,6 +44,31 @@ def weekly_partitions_for(settings: LiveSettings) -> dg.WeeklyPartitionsDefiniti
     )
 
 
+def date_dimension_settings(settings: LiveSettings, bots: tuple[BotSpec, ...]) -> LiveSettings:
+    """The calendar the ``date`` dimension follows with many bots: the first bot's zone, the earliest first day.
+
+    A date key means the same calendar day for every bot, each read in the bot's own zone; a day not yet
+    final for a bot further west is refused by that bot's step until it is (``ensure_final``), and days
+    before a bot's own first day hold no rows for it (the API has none).
+    """
+    return dataclasses.replace(settings, timezone=bots[0].timezone, start_date=min(bot.start_date for bot in bots))
+
+
+def by_bot(bots: tuple[BotSpec, ...], dates: dg.TimeWindowPartitionsDefinition) -> dg.MultiPartitionsDefinition:
+    return dg.MultiPartitionsDefinition(
+        {BOT_DIMENSION: dg.StaticPartitionsDefinition([bot.name for bot in bots]), DATE_DIMENSION: dates}
+    )
+
+
 SETTINGS = load_settings()
-daily_partitions = daily_partitions_for(SETTINGS)
-weekly_partitions = weekly_partitions_for(SETTINGS)
+# None: no bots file, one bot from the LIVE_* variables (the plain partitions below).
+BOTS: tuple[BotSpec, ...] | None = load_bots()
+daily_partitions: dg.PartitionsDefinition
+weekly_partitions: dg.PartitionsDefinition
+if BOTS is None:
+    daily_partitions = daily_partitions_for(SETTINGS)
+    weekly_partitions = weekly_partitions_for(SETTINGS)
+else:
+    _DATES = date_dimension_settings(SETTINGS, BOTS)
+    daily_partitions = by_bot(BOTS, daily_partitions_for(_DATES))
+    weekly_partitions = by_bot(BOTS, weekly_partitions_for(_DATES))

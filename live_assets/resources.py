@@ -30,7 +30,14 @@ class LiveApiResource(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def open_client(self) -> Iterator[LiveClient]:
-        client = LiveClient.from_settings(self.settings())
+        with self.client_for(self.settings()) as client:
+            yield client
+
+    @staticmethod
+    @contextlib.contextmanager
+    def client_for(settings: LiveSettings) -> Iterator[LiveClient]:
+        """A client for any bot's settings (many bots: ``live_assets.scope.bot_settings``), closed on exit."""
+        client = LiveClient.from_settings(settings)
         try:
             yield client
         finally:

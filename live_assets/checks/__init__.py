@@ -15,6 +15,6 @@ from live_assets.checks.reconciliation import endpoints_reconcile
 
 RAW_CHECKS: list[dg.AssetChecksDefinition] = [conversation_id_unique, queued_within_partition_day, endpoints_reconcile]
 CHECKS: list[dg.AssetChecksDefinition] = [*RAW_CHECKS, *KPI_CHECKS, *FRESHNESS_CHECKS]
-CHECK_SENSORS: list[dg.SensorDefinition] = [freshness_sensor]
+CHECK_SENSORS: list[dg.SensorDefinition] = [freshness_sensor] if freshness_sensor is not None else []
 
 __all__ = ["CHECKS", "CHECK_SENSORS", "FRESHNESS_CHECKS", "KPI_CHECKS", "RAW_CHECKS"]

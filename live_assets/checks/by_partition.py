@@ -15,7 +15,6 @@ downstream KPI steps of the same run do not run.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -26,7 +25,9 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
 
-from live_assets.client.windows import days_of_time_window
+from live_assets.scope import PartitionSpan
+
+__all__ = ["PartitionSpan", "Verdict", "check_spec", "evaluations"]
 
 
 @dataclass(frozen=True)
@@ -38,32 +39,9 @@ class Verdict:
     metadata: Mapping[str, object] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class PartitionSpan:
-    key: str
-    first_day: dt.date
-    last_day: dt.date
-
-    def days(self) -> list[dt.date]:
-        return [self.first_day + dt.timedelta(days=n) for n in range((self.last_day - self.first_day).days + 1)]
-
-
 def check_spec(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckSpec:
     (spec,) = context.check_specs
     return spec
-
-
-def partition_spans(context: dg.AssetCheckExecutionContext, timezone: str) -> list[PartitionSpan]:
-    """The run's partitions (one, or a backfill's range) and the local days each covers."""
-    partitions_def = check_spec(context).partitions_def
-    if not isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
-        raise TypeError(f"{check_spec(context).key}: expected time-window partitions, got {partitions_def!r}")
-    spans = []
-    for key in context.partition_keys:
-        window = partitions_def.time_window_for_partition_key(key)
-        first_day, last_day = days_of_time_window(window.start, window.end, timezone)
-        spans.append(PartitionSpan(key, first_day, last_day))
-    return spans
 
 
 def _latest_materialization(

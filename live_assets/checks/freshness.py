@@ -18,7 +18,7 @@ from typing import Final
 import dagster as dg
 
 from live_assets.kpis.tables import KPI_TABLES, Grain
-from live_assets.partitions import SETTINGS
+from live_assets.partitions import BOTS, SETTINGS
 
 DAILY_DEADLINE_CRON: Final = "0 3 * * *"
 WEEKLY_DEADLINE_CRON: Final = "0 3 * * 1"
@@ -31,18 +31,24 @@ def _keys(grain: Grain) -> list[dg.AssetKey]:
 # Dagster 1.13 marks these factories superseded by ``FreshnessPolicy``. That policy only compares the
 # time of the latest materialization with the deadline, so a backfill of an old day would pass it;
 # the partition check asks the question we mean: does yesterday's partition exist.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", dg.SupersessionWarning)
-    FRESHNESS_CHECKS: list[dg.AssetChecksDefinition] = [
-        *dg.build_time_partition_freshness_checks(
-            assets=_keys(Grain.DAILY), deadline_cron=DAILY_DEADLINE_CRON, timezone=SETTINGS.timezone
-        ),
-        *dg.build_time_partition_freshness_checks(
-            assets=_keys(Grain.WEEKLY), deadline_cron=WEEKLY_DEADLINE_CRON, timezone=SETTINGS.timezone
-        ),
-    ]
-    freshness_sensor = dg.build_sensor_for_freshness_checks(
-        freshness_checks=FRESHNESS_CHECKS,
-        name="kpi_freshness_sensor",
-        default_status=dg.DefaultSensorStatus.RUNNING,
-    )
+# With many bots (``live_assets/bots.py``) the KPIs are partitioned by bot and date, which these factories
+# do not support (they expect time-window partitions): no freshness checks then; the per-bot partition
+# status in the UI and the schedules' run failures show a late day instead.
+FRESHNESS_CHECKS: list[dg.AssetChecksDefinition] = []
+freshness_sensor: dg.SensorDefinition | None = None
+if BOTS is None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.SupersessionWarning)
+        FRESHNESS_CHECKS = [
+            *dg.build_time_partition_freshness_checks(
+                assets=_keys(Grain.DAILY), deadline_cron=DAILY_DEADLINE_CRON, timezone=SETTINGS.timezone
+            ),
+            *dg.build_time_partition_freshness_checks(
+                assets=_keys(Grain.WEEKLY), deadline_cron=WEEKLY_DEADLINE_CRON, timezone=SETTINGS.timezone
+            ),
+        ]
+        freshness_sensor = dg.build_sensor_for_freshness_checks(
+            freshness_checks=FRESHNESS_CHECKS,
+            name="kpi_freshness_sensor",
+            default_status=dg.DefaultSensorStatus.RUNNING,
+        )

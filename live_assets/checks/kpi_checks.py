@@ -15,7 +15,7 @@ from typing import Any, Final
 import dagster as dg
 
 from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
-from live_assets.checks.reading import missing_tables_verdicts, read_spans
+from live_assets.checks.reading import Reading, verdicts_by_bot
 from live_assets.kpis.assets import partitions_for
 from live_assets.kpis.tables import KPI_TABLES, SLA_DAILY, KpiTable
 from live_assets.raw.assets import markdown_preview
@@ -120,16 +120,17 @@ def build_ranges_check(table: KpiTable) -> dg.AssetChecksDefinition:
     def values_in_range(
         context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
     ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-        spans, reading = read_spans(context, live_api, warehouse, f"kpi_rows_{table.name}.sql", [table.qualified_table])
-        if reading.missing_tables:
-            yield from evaluations(context, missing_tables_verdicts(spans, reading))
-            return
-        records = reading.records()
-        verdicts = {}
-        for span in spans:
-            rows = [row for row in records if span.first_day <= row[table.period_column] <= span.last_day]
-            verdicts[span.key] = ranges_verdict(table, span, rows)
-        yield from evaluations(context, verdicts)
+
+        def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+            records = reading.records()
+            verdicts = {}
+            for span in spans:
+                rows = [row for row in records if span.first_day <= row[table.period_column] <= span.last_day]
+                verdicts[span.key] = ranges_verdict(table, span, rows)
+            return verdicts
+
+        sql, tables = f"kpi_rows_{table.name}.sql", [table.qualified_table]
+        yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))
 
     return values_in_range
 
@@ -178,15 +179,15 @@ def sla_verdict(span: PartitionSpan, rows: list[dict[str, Any]]) -> Verdict:
 def sla_pct_matches_api(
     context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-    spans, reading = read_spans(
-        context, live_api, warehouse, "sla_matches_api.sql", [SLA_DAILY.qualified_table, "raw.sla_by_group"]
+
+    def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+        records = reading.records()
+        return {span.key: sla_verdict(span, [row for row in records if row["day"] == span.first_day]) for span in spans}
+
+    tables = [SLA_DAILY.qualified_table, "raw.sla_by_group"]
+    yield from evaluations(
+        context, verdicts_by_bot(context, live_api, warehouse, "sla_matches_api.sql", tables, decide)
     )
-    if reading.missing_tables:
-        yield from evaluations(context, missing_tables_verdicts(spans, reading))
-        return
-    records = reading.records()
-    verdicts = {span.key: sla_verdict(span, [row for row in records if row["day"] == span.first_day]) for span in spans}
-    yield from evaluations(context, verdicts)
 
 
 KPI_CHECKS: list[dg.AssetChecksDefinition] = [

@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 
 from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
-from live_assets.checks.reading import missing_tables_verdicts, read_spans
+from live_assets.checks.reading import Reading, verdicts_by_bot
 from live_assets.partitions import daily_partitions
 from live_assets.raw.assets import markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
@@ -50,17 +50,18 @@ def duplicates_verdict(span: PartitionSpan, duplicates: list[dict[str, Any]]) ->
 def conversation_id_unique(
     context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-    spans, reading = read_spans(context, live_api, warehouse, "conversation_duplicates.sql", ["raw.conversations"])
-    if reading.missing_tables:
-        yield from evaluations(context, missing_tables_verdicts(spans, reading))
-        return
-    by_day: defaultdict[object, list[dict[str, Any]]] = defaultdict(list)
-    for row in reading.records():
-        by_day[row["day"]].append(row)
-    verdicts = {}
-    for span in spans:
-        verdicts[span.key] = duplicates_verdict(span, [row for day in span.days() for row in by_day.get(day, [])])
-    yield from evaluations(context, verdicts)
+
+    def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+        by_day: defaultdict[object, list[dict[str, Any]]] = defaultdict(list)
+        for row in reading.records():
+            by_day[row["day"]].append(row)
+        return {
+            span.key: duplicates_verdict(span, [row for day in span.days() for row in by_day.get(day, [])])
+            for span in spans
+        }
+
+    sql, tables = "conversation_duplicates.sql", ["raw.conversations"]
+    yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))
 
 
 def window_verdict(span: PartitionSpan, day_rows: list[dict[str, Any]]) -> Verdict:
@@ -88,10 +89,10 @@ def window_verdict(span: PartitionSpan, day_rows: list[dict[str, Any]]) -> Verdi
 def queued_within_partition_day(
     context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-    spans, reading = read_spans(context, live_api, warehouse, "conversation_outside_day.sql", ["raw.conversations"])
-    if reading.missing_tables:
-        yield from evaluations(context, missing_tables_verdicts(spans, reading))
-        return
-    by_day = {row["day"]: row for row in reading.records()}
-    verdicts = {span.key: window_verdict(span, [by_day[d] for d in span.days() if d in by_day]) for span in spans}
-    yield from evaluations(context, verdicts)
+
+    def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+        by_day = {row["day"]: row for row in reading.records()}
+        return {span.key: window_verdict(span, [by_day[d] for d in span.days() if d in by_day]) for span in spans}
+
+    sql, tables = "conversation_outside_day.sql", ["raw.conversations"]
+    yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))

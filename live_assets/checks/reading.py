@@ -7,15 +7,16 @@ was never materialized), the reading says which, and the check fails with that a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 
-from live_assets.checks.by_partition import PartitionSpan, Verdict, partition_spans
+from live_assets.checks.by_partition import PartitionSpan, Verdict
 from live_assets.kpis import queries
 from live_assets.resources import LiveApiResource, WarehouseResource
+from live_assets.scope import run_scope
 from live_assets.warehouse import Warehouse
 
 CHECKS_PACKAGE = "live_assets.checks"
@@ -61,21 +62,30 @@ def missing_tables_verdicts(spans: list[PartitionSpan], reading: Reading) -> dic
     }
 
 
-def read_spans(
+Decide = Callable[[list[PartitionSpan], Reading], dict[str, Verdict]]
+
+
+def verdicts_by_bot(
     context: dg.AssetCheckExecutionContext,
     live_api: LiveApiResource,
     warehouse: WarehouseResource,
     sql_file: str,
     tables: list[str],
-) -> tuple[list[PartitionSpan], Reading]:
-    """The run's partitions and the rows of ``sql_file`` over all of them, read in one query."""
-    spans = partition_spans(context, live_api.settings().timezone)
-    reading = read_range(
-        warehouse.warehouse(),
-        sql_file,
-        tables=tables,
-        bot=live_api.bot,
-        first_day=spans[0].first_day,
-        last_day=spans[-1].last_day,
-    )
-    return spans, reading
+    decide: Decide,
+) -> dict[str, Verdict]:
+    """Every partition's verdict: per bot of the run (``run_scope``), its rows of ``sql_file`` read in one
+    query over its days, then ``decide``d; a missing table fails that bot's partitions, naming it."""
+    verdicts: dict[str, Verdict] = {}
+    for scope in run_scope(context, live_api):
+        spans = list(scope.spans)
+        assert scope.first_day is not None and scope.last_day is not None
+        reading = read_range(
+            warehouse.warehouse(),
+            sql_file,
+            tables=tables,
+            bot=scope.bot,
+            first_day=scope.first_day,
+            last_day=scope.last_day,
+        )
+        verdicts |= missing_tables_verdicts(spans, reading) if reading.missing_tables else decide(spans, reading)
+    return verdicts

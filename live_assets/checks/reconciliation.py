@@ -35,7 +35,7 @@ from typing import Any, Final
 import dagster as dg
 
 from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
-from live_assets.checks.reading import missing_tables_verdicts, read_spans
+from live_assets.checks.reading import Reading, verdicts_by_bot
 from live_assets.partitions import daily_partitions
 from live_assets.raw.assets import markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
@@ -117,9 +117,9 @@ def endpoints_reconcile(
     context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     tables = [f"raw.{table}" for table in SOURCES.values()]
-    spans, reading = read_spans(context, live_api, warehouse, "reconciliation.sql", tables)
-    if reading.missing_tables:
-        yield from evaluations(context, missing_tables_verdicts(spans, reading))
-        return
-    by_day = {row["day"]: row for row in reading.records()}
-    yield from evaluations(context, {span.key: day_verdict(span, by_day[span.first_day]) for span in spans})
+
+    def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+        by_day = {row["day"]: row for row in reading.records()}
+        return {span.key: day_verdict(span, by_day[span.first_day]) for span in spans}
+
+    yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, "reconciliation.sql", tables, decide))

@@ -10,14 +10,14 @@ KPIs read the seven days of their week (``TimeWindowPartitionMapping``).
 # No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
 import dagster as dg
 
-from live_assets.client.windows import days_of_time_window
 from live_assets.kpis.conditions import kpi_automation_condition
 from live_assets.kpis.refresh import Refreshed, refresh
 from live_assets.kpis.tables import KPI_TABLES, Grain, KpiTable
-from live_assets.partitions import daily_partitions, weekly_partitions
+from live_assets.partitions import BOT_DIMENSION, BOTS, DATE_DIMENSION, daily_partitions, weekly_partitions
 from live_assets.raw.assets import markdown_preview
 from live_assets.raw.endpoints import ENDPOINTS, Partitioning
 from live_assets.resources import LiveApiResource, WarehouseResource
+from live_assets.scope import run_scope
 
 KPI_GROUP = "live_kpis"
 OWNERS = ["team:data-engineering"]
@@ -28,7 +28,7 @@ PREVIEW_COLUMNS = 10
 _PARTITIONING = {spec.table: spec.partitioning for spec in ENDPOINTS}
 
 
-def partitions_for(table: KpiTable) -> dg.TimeWindowPartitionsDefinition:
+def partitions_for(table: KpiTable) -> dg.PartitionsDefinition:
     return daily_partitions if table.grain is Grain.DAILY else weekly_partitions
 
 
@@ -40,8 +40,20 @@ def raw_deps(table: KpiTable) -> list[dg.AssetDep]:
         if _PARTITIONING[source] is Partitioning.NONE:
             deps.append(dg.AssetDep(key))
         else:
-            deps.append(dg.AssetDep(key, partition_mapping=dg.TimeWindowPartitionMapping()))
+            deps.append(dg.AssetDep(key, partition_mapping=raw_partition_mapping()))
     return deps
+
+
+def raw_partition_mapping() -> dg.PartitionMapping:
+    """A KPI partition reads the raw days of its period; with many bots, of its own bot only."""
+    if BOTS is None:
+        return dg.TimeWindowPartitionMapping()
+    return dg.MultiPartitionMapping(
+        {
+            DATE_DIMENSION: dg.DimensionPartitionMapping(DATE_DIMENSION, dg.TimeWindowPartitionMapping()),
+            BOT_DIMENSION: dg.DimensionPartitionMapping(BOT_DIMENSION, dg.IdentityPartitionMapping()),
+        }
+    )
 
 
 def column_schema(table: KpiTable) -> dg.TableSchema:
@@ -95,12 +107,18 @@ def build_kpi_asset(table: KpiTable) -> dg.AssetsDefinition:
     def kpi_asset(
         context: dg.AssetExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        window = context.partition_time_window
-        first_day, last_day = days_of_time_window(window.start, window.end, live_api.settings().timezone)
-        written = refresh(warehouse.warehouse(), table, bot=live_api.bot, first_day=first_day, last_day=last_day)
-        context.log.info(
-            f"{table.qualified_table}: {len(written.rows)} rows for bot {live_api.bot!r}, {first_day}..{last_day}"
-        )
+        written: Refreshed | None = None
+        for scope in run_scope(context, live_api):
+            assert scope.first_day is not None and scope.last_day is not None
+            refreshed = refresh(
+                warehouse.warehouse(), table, bot=scope.bot, first_day=scope.first_day, last_day=scope.last_day
+            )
+            context.log.info(
+                f"{table.qualified_table}: {len(refreshed.rows)} rows for bot {scope.bot!r}, "
+                f"{scope.first_day}..{scope.last_day}"
+            )
+            written = refreshed if written is None else written.merged(refreshed)
+        assert written is not None
         return dg.MaterializeResult(metadata=_metadata(written))
 
     return kpi_asset

@@ -30,6 +30,16 @@ class Refreshed:
     columns: list[str]
     rows: list[tuple]
 
+    def merged(self, other: Refreshed) -> Refreshed:
+        """This refresh and another bot's, as one (a run over several bots reports all its rows)."""
+        return Refreshed(
+            table=self.table,
+            first_day=min(self.first_day, other.first_day),
+            last_day=max(self.last_day, other.last_day),
+            columns=self.columns,
+            rows=self.rows + other.rows,
+        )
+
 
 def ensure_raw_tables(connection: object, tables: tuple[str, ...]) -> None:
     """Create missing raw tables with the raw layer's own DDL, so that a KPI over days nobody loaded is

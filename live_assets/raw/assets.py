@@ -8,23 +8,27 @@ that range into the fewest requests the API allows, fetching the next while load
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from live_assets import contract
 from live_assets.client.errors import LiveApiError, LiveResponseError
+from live_assets.client.http import ClientStats
 from live_assets.client.windows import Window, days_of_time_window
-from live_assets.partitions import daily_partitions, weekly_partitions
+from live_assets.partitions import BOTS, daily_partitions, weekly_partitions
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS, BodyShape, EndpointSpec, Partitioning
 from live_assets.raw.fetching import fetch_details, fetch_window, plan_requests, prefetched
 from live_assets.raw.loading import Landed, Loaded, RawLoadError, ensure_table, load_landed
 from live_assets.resources import LiveApiResource, WarehouseResource
+from live_assets.scope import BotScope, run_scope
 from live_assets.warehouse import Warehouse
 
 RAW_GROUP = "live_raw"
 API_POOL = "live_api"
+API_STEP_TAG = "live/api"
 OWNERS = ["team:data-engineering"]
 KINDS = {"duckdb", "live_api"}
 PREVIEW_ROWS = 5
@@ -133,6 +137,9 @@ def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         pool=API_POOL,
+        # Per run, at most one step with this tag at a time (the executor's tag_concurrency_limits in
+        # definitions.py): a run's steps never share a token. Across runs: the pool and the run queue.
+        op_tags={API_STEP_TAG: "true"},
         retry_policy=RAW_RETRY_POLICY,
         code_version=spec.code_version,
         owners=OWNERS,
@@ -148,75 +155,97 @@ def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
     def raw_asset(
         context: dg.AssetExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        settings = live_api.settings()
         store = warehouse.warehouse()
-        first = last = None
-        if partitions_def is not None:
-            first, last = requested_days(context, settings.timezone)
-            ensure_final(last, settings.timezone)
+        scopes = run_scope(context, live_api)
+        for scope in scopes:
+            if scope.last_day is not None:
+                ensure_final(scope.last_day, scope.settings.timezone)
         loaded_at = dt.datetime.now(dt.UTC)
-        stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
-        landing_dir = warehouse.landing()
-
-        with live_api.open_client() as client:
-            if spec.body is BodyShape.DETAIL_MESSAGES:
-                assert first is not None and last is not None
-                days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-                tasks = [
-                    (
-                        lambda day=day: fetch_details(  # type: ignore[misc]
-                            client,
-                            spec,
-                            day,
-                            _missing_conversations(store, live_api.bot, day),
-                            landing_dir=landing_dir,
-                            bot=live_api.bot,
-                            stamp=stamp,
-                        )
-                    )
-                    for day in days
-                ]
-            else:
-                windows: list[Window | None] = (
-                    list(plan_requests(spec, first, last)) if first is not None and last is not None else [None]
-                )
-                tasks = [
-                    (
-                        lambda window=window: fetch_window(  # type: ignore[misc]
-                            client,
-                            spec,
-                            window,
-                            landing_dir=landing_dir,
-                            bot=live_api.bot,
-                            export_lang=settings.export_lang,
-                        )
-                    )
-                    for window in windows
-                ]
-            loads: list[Loaded] = []
-            try:
-                for landed in prefetched(tasks):
-                    loads.append(_load(store, landed, live_api.bot, loaded_at, context))
-            except (LiveApiError, RawLoadError) as error:
-                raise _as_failure(error) from error
-            client_stats = client.stats
+        loads: list[Loaded] = []
+        requests = bytes_received = retries = 0
+        # One bot after the other: a run never has two requests in flight on one bot's token.
+        for scope in scopes:
+            bot_loads, stats = _fetch_and_load(spec, scope, store, warehouse.landing(), loaded_at, context)
+            loads += bot_loads
+            requests, bytes_received = requests + stats.requests, bytes_received + stats.bytes_received
+            retries += stats.retries
+        first, last = scopes[0].first_day, scopes[-1].last_day
 
         rows = sum(item.rows for item in loads)
         metadata: dict[str, object] = {
             "dagster/row_count": rows,
             "rows_loaded": rows,
-            "requests": client_stats.requests,
-            "bytes_received": client_stats.bytes_received,
-            "retries": client_stats.retries,
+            "requests": requests,
+            "bytes_received": bytes_received,
+            "retries": retries,
             "windows": dg.MetadataValue.md("\n".join(f"- `{item.landed.window}`" for item in loads) or "-"),
-            "preview": dg.MetadataValue.md(_preview(store, spec, live_api.bot, first, last)),
+            "preview": dg.MetadataValue.md(
+                _preview(store, spec, scopes[0].bot, scopes[0].first_day, scopes[0].last_day)
+            ),
         }
+        if len(scopes) > 1 or BOTS is not None:
+            metadata["bots"] = ", ".join(scope.bot for scope in scopes)
         if first is not None:
             metadata["first_day"] = first.isoformat()
             metadata["last_day"] = last.isoformat() if last else ""
         return dg.MaterializeResult(metadata=metadata)
 
     return raw_asset
+
+
+def _fetch_and_load(
+    spec: EndpointSpec,
+    scope: BotScope,
+    store: Warehouse,
+    landing_dir: Path,
+    loaded_at: dt.datetime,
+    context: dg.AssetExecutionContext,
+) -> tuple[list[Loaded], ClientStats]:
+    """Fetch one bot's windows (the next one while the previous loads) and load them; its client's stats."""
+    bot, first, last = scope.bot, scope.first_day, scope.last_day
+    stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
+    with LiveApiResource.client_for(scope.settings) as client:
+        if spec.body is BodyShape.DETAIL_MESSAGES:
+            assert first is not None and last is not None
+            days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+            tasks = [
+                (
+                    lambda day=day: fetch_details(  # type: ignore[misc]
+                        client,
+                        spec,
+                        day,
+                        _missing_conversations(store, bot, day),
+                        landing_dir=landing_dir,
+                        bot=bot,
+                        stamp=stamp,
+                    )
+                )
+                for day in days
+            ]
+        else:
+            windows: list[Window | None] = (
+                list(plan_requests(spec, first, last)) if first is not None and last is not None else [None]
+            )
+            tasks = [
+                (
+                    lambda window=window: fetch_window(  # type: ignore[misc]
+                        client,
+                        spec,
+                        window,
+                        landing_dir=landing_dir,
+                        bot=bot,
+                        export_lang=scope.settings.export_lang,
+                    )
+                )
+                for window in windows
+            ]
+        loads: list[Loaded] = []
+        try:
+            for landed in prefetched(tasks):
+                loads.append(_load(store, landed, bot, loaded_at, context))
+        except (LiveApiError, RawLoadError) as error:
+            raise _as_failure(error) from error
+        return loads, client.stats
 
 
 def _load(
