@@ -24,6 +24,9 @@ DEFAULT_DUCKDB_PATH = Path("data/live.duckdb")
 DEFAULT_LANDING_DIR = Path("data/landing")
 DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_TIMEOUT_SECONDS = 120.0
+# First retry waits up to this long (full jitter), doubling per failure up to the client's cap. Tests
+# and the fault suite shorten it; in production half a second spaces retries without slowing a backfill.
+DEFAULT_BACKOFF_BASE_SECONDS = 0.5
 
 
 class SettingsError(ValueError):
@@ -44,6 +47,7 @@ class LiveSettings:
     export_lang: str = contract.DEFAULT_EXPORT_LANGUAGE
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
     token_cache_dir: Path | None = None
 
     @property
@@ -139,6 +143,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         "LIVE_EXPORT_LANG": ("export_lang", _parse_lang),
         "LIVE_API_MAX_ATTEMPTS": ("max_attempts", _parse_positive_int),
         "LIVE_API_TIMEOUT": ("timeout_seconds", _parse_positive_float),
+        "LIVE_API_BACKOFF_BASE": ("backoff_base_seconds", _parse_positive_float),
         "LIVE_TOKEN_CACHE_DIR": ("token_cache_dir", lambda _n, v: Path(v)),
     }
     values: dict[str, object] = {}

@@ -48,7 +48,7 @@ from live_assets.client.auth import Token, cache_key, default_token_cache_dir
 from live_assets.client.errors import error_for_status
 from live_assets.client.http import RETRY_AFTER_CAP_SECONDS, backoff_seconds, filter_params, retry_after_seconds
 from live_assets.secret import Secret
-from live_assets.settings import LiveSettings, SettingsError
+from live_assets.settings import LiveSettings, SettingsError, load_settings
 
 JSON = contract.JSON_CONTENT_TYPE
 LIST = contract.Path.CONVERSATION_LIST
@@ -367,6 +367,17 @@ def test_from_settings_prefers_renewable_credentials(tmp_path: Path) -> None:
         assert client._tokens.renewable and client.max_attempts == 3  # type: ignore[attr-defined]
     with pytest.raises(SettingsError, match="LIVE_API_X_TOKEN"):
         LiveClient.from_settings(LiveSettings(email="ops@example.com", password=Secret(PASSWORD)))
+
+
+def test_backoff_base_comes_from_its_setting(tmp_path: Path) -> None:
+    env = {"LIVE_API_X_TOKEN": X_TOKEN, "LIVE_API_TOKEN": "t", "LIVE_TOKEN_CACHE_DIR": str(tmp_path)}
+    assert load_settings(env, dotenv=False).backoff_base_seconds == 0.5
+    settings = load_settings({**env, "LIVE_API_BACKOFF_BASE": "0.02"}, dotenv=False)
+    with LiveClient.from_settings(settings) as client:
+        assert client.backoff_base == 0.02
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(SettingsError, match="LIVE_API_BACKOFF_BASE"):
+            load_settings({**env, "LIVE_API_BACKOFF_BASE": bad}, dotenv=False)
 
 
 # --- HTTP corner cases the simulator cannot produce -------------------------------------------------------

@@ -387,6 +387,7 @@ class LiveClient:
             "static_token": None if credentials else settings.token,
             "max_attempts": settings.max_attempts,
             "timeout": settings.timeout_seconds,
+            "backoff_base": settings.backoff_base_seconds,
             "token_cache_dir": settings.token_cache_dir,
         }
         options.update(overrides)
