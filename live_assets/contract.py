@@ -135,7 +135,14 @@ class Path(enum.StrEnum):
 
 CONVERSATION_STATUSES: Final = ("closed", "lost")  # [chosen]
 # [chosen] §5: the Conversation fields that may be null (a real API may also leave them out).
-NULLABLE_CONVERSATION_FIELDS: Final = ("startdatetime", "first_response_time", "agent", "reason", "feedback", "closed_by")
+NULLABLE_CONVERSATION_FIELDS: Final = (
+    "startdatetime",
+    "first_response_time",
+    "agent",
+    "reason",
+    "feedback",
+    "closed_by",
+)
 CLOSED_BY_NAMES: Final = ("agent", "user", "system")
 MESSAGE_SENDERS: Final = ("user", "agent", "bot", "system")  # [chosen]
 FEEDBACK_VALUES: Final = range(1, 6)
