@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv demo test lint dev bench clean browser
+.PHONY: venv demo test lint dev bench clean browser postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# The PostgreSQL server the deployment test runs against (deploy/dagster.yaml): Debian's package,
+# started, with the test's role and database. Idempotent; under a second when already done.
+postgres:
+	.ci/postgres
+
 # The whole pipeline through Dagster on the simulator, then the KPI tables and reports/live-report.html.
 # Options pass through, e.g. make demo DEMO_ARGS="--days 7" (see python -m live_assets.demo --help).
 demo: $(STAMP)
@@ -36,7 +41,7 @@ demo: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/python -m live_assets.ops.dev $(DEV_ARGS)
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) postgres
 	$(BIN)/ruff check live_assets live_assets_tests
 	$(BIN)/python -m pytest
 
