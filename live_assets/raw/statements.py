@@ -57,11 +57,8 @@ def create_table(spec: EndpointSpec) -> list[str]:
     return statements
 
 
-def _json_value(column: Column, document: str = "json") -> str:
-    path = _sql_string(column.source)
-    if column.sql_type == "JSON":
-        return f"({document} -> {path})"
-    text = f"({document} ->> {path})"
+def _typed(column: Column, text: str) -> str:
+    """``text`` (the column's value as JSON text, or NULL) cast to the column's type."""
     if column.sql_type == "TIMESTAMP":
         return f"strptime({text}, '{_STRPTIME}')"
     if column.sql_type == "VARCHAR":
@@ -69,8 +66,8 @@ def _json_value(column: Column, document: str = "json") -> str:
     return f"CAST({text} AS {column.sql_type})"
 
 
-def _extras(spec: EndpointSpec) -> str:
-    """An expression that gathers every field of a row the registry has no column for."""
+def _known_fields(spec: EndpointSpec) -> tuple[set[str], dict[str, set[str]]]:
+    """The top-level fields the registry reads, and per parent object (``group``) the fields read inside it."""
     top_level: set[str] = set()
     nested: dict[str, set[str]] = defaultdict(set)
     for column in spec.columns:
@@ -78,21 +75,70 @@ def _extras(spec: EndpointSpec) -> str:
         top_level.add(parts[0])
         if len(parts) > 1 and column.sql_type != "JSON":
             nested[parts[0]].add(parts[1])
+    return top_level, dict(sorted(nested.items()))
 
-    def unknown(document: str, known: set[str], prefix: str) -> str:
-        keys = ", ".join(_sql_string(k) for k in sorted(known))
-        label = f"{_sql_string(prefix + '.')} || key" if prefix else "key"
-        return (
-            f"SELECT {label} AS key, value FROM json_each({document}) "
-            f"WHERE json_type({document}) = 'OBJECT' AND key NOT IN ({keys})"
+
+def _parsed(spec: EndpointSpec) -> str:
+    """Select-list items that parse each document a fixed few times, whatever the number of columns.
+
+    ``json_extract_string`` with the list of every scalar column's path parses a document once; an
+    operator per column (``json ->> path``) would parse it once per column, and DuckDB keeps each
+    parse's arena for a whole chunk of rows, so a 43-column table cost 40 parses a row and close to a
+    gigabyte for a day of 100,000 conversations. The parent objects that hold columns are extracted
+    in one parse too, for :func:`_extras` to list their keys.
+    """
+    scalars = [c.source for c in spec.columns if c.sql_type != "JSON"]
+    objects = [c.source for c in spec.columns if c.sql_type == "JSON"]
+    _, nested = _known_fields(spec)
+    items = [f"json_extract_string(src.json, [{', '.join(map(_sql_string, scalars))}]) AS _scalars"]
+    if objects:
+        items.append(f"json_extract(src.json, [{', '.join(map(_sql_string, objects))}]) AS _objects")
+    if nested:
+        items.append(f"json_extract(src.json, [{', '.join(_sql_string('$.' + p) for p in nested)}]) AS _parents")
+    items.append("json_keys(src.json) AS _keys")
+    items.append("src.json AS _document")
+    return ",\n        ".join(items)
+
+
+def _typed_columns(spec: EndpointSpec) -> str:
+    """The typed columns, read from the lists :func:`_parsed` extracted."""
+    scalars = [c for c in spec.columns if c.sql_type != "JSON"]
+    objects = [c for c in spec.columns if c.sql_type == "JSON"]
+    typed = []
+    for column in spec.columns:
+        if column.sql_type == "JSON":
+            value = f"_objects[{objects.index(column) + 1}]"
+        else:
+            value = _typed(column, f"_scalars[{scalars.index(column) + 1}]")
+        typed.append(f"{value} AS {quote_identifier(column.name)}")
+    return ",\n        ".join(typed)
+
+
+def _extras(spec: EndpointSpec) -> str:
+    """An expression that gathers every field of a row the registry has no column for.
+
+    Built from list functions over each row's own keys, not from ``json_each`` in a correlated subquery:
+    DuckDB decorrelates such a subquery into a join over every row of the file, which held the whole
+    day in memory. The object is written as text, each key through ``to_json`` (escaped by DuckDB)
+    and each value as ``json_extract`` gives it (a JSON pointer, ``~`` and ``/`` escaped per RFC 6901).
+    """
+    top_level, nested = _known_fields(spec)
+
+    def unknown(keys: str, document: str, known: set[str], prefix: str) -> str:
+        names = ", ".join(_sql_string(k) for k in sorted(known))
+        label = f"{_sql_string(prefix + '.')} || k" if prefix else "k"
+        member = (
+            f"to_json({label})::VARCHAR || ':' || "
+            f"json_extract({document}, '/' || replace(replace(k, '~', '~0'), '/', '~1'))::VARCHAR"
         )
+        return f"list_transform(list_filter({keys}, lambda k: k NOT IN ({names})), lambda k: {member})"
 
-    # ``src.json``, qualified: json_each() has a column named ``json`` of its own.
-    parts = [unknown("src.json", top_level, "")]
-    for parent in sorted(nested):
-        parts.append(unknown(f"(src.json -> {_sql_string('$.' + parent)})", nested[parent], parent))
-    union = "\n        UNION ALL ".join(parts)
-    return f"(SELECT NULLIF(json_group_object(key, value)::VARCHAR, '{{}}')::JSON FROM (\n        {union}))"
+    # json_keys() gives [] for a value that is not an object (a null parent), NULL for a missing one.
+    parts = [unknown("_keys", "_document", top_level, "")]
+    for index, parent in enumerate(nested, start=1):
+        parts.append(unknown(f"json_keys(_parents[{index}])", f"_parents[{index}]", nested[parent], parent))
+    members = "flatten([\n            " + ",\n            ".join(parts) + "])"
+    return f"NULLIF('{{' || array_to_string({members}, ',') || '}}', '{{}}')::JSON"
 
 
 def _json_rows(spec: EndpointSpec) -> str:
@@ -133,14 +179,14 @@ def _day_expression(spec: EndpointSpec, typed_columns: str) -> str:
 
 def stage_json(spec: EndpointSpec) -> str:
     """CREATE the temp table ``stage`` with the typed rows of one landed JSON response."""
-    typed = ",\n        ".join(f"{_json_value(c)} AS {quote_identifier(c.name)}" for c in spec.columns)
     day = ""
     if spec.partitioning is not Partitioning.NONE:
         day = f",\n    {_day_expression(spec, 'typed')} AS {DAY_COLUMN}"
     return (
         "CREATE OR REPLACE TEMP TABLE stage AS\n"
-        f"WITH typed AS (\n    SELECT\n        {typed},\n        {_extras(spec)} AS {EXTRA_COLUMN}\n"
-        f"    FROM ({_json_rows(spec)}) AS src\n)\n"
+        f"WITH parsed AS (\n    SELECT\n        {_parsed(spec)}\n    FROM ({_json_rows(spec)}) AS src\n),\n"
+        f"typed AS (\n    SELECT\n        {_typed_columns(spec)},\n        {_extras(spec)} AS {EXTRA_COLUMN}\n"
+        "    FROM parsed\n)\n"
         f"SELECT typed.*{day},\n    $bot AS {BOT_COLUMN},\n    CAST($loaded_at AS TIMESTAMPTZ) AS {LOADED_AT_COLUMN}\n"
         "FROM typed"
     )
