@@ -24,7 +24,9 @@ import pyarrow.compute as pc
 from live_assets import contract
 from live_assets.client.errors import LiveResponseError
 
-DEFAULT_BATCH_ROWS: Final = 50_000
+# A batch's rows are Python strings until Arrow converts them (~1 KB a row all told): 10,000 rows keep a
+# 100 MB export's load near 200 MB of memory, where 50,000 took 300 MB, and convert no slower.
+DEFAULT_BATCH_ROWS: Final = 10_000
 _INTEGER_COLUMNS: Final = frozenset({"conversation_id", "transfers", "feedback"})
 _TIMESTAMP_COLUMNS: Final = frozenset({"queued_at", "started_at", "ended_at"})
 _DURATION_COLUMNS: Final = frozenset(contract.EXPORT_DURATION_COLUMNS)
