@@ -58,16 +58,26 @@ def fetch_details(
     bot: str,
     stamp: str,
 ) -> Landed:
-    """Every listed conversation's detail, landed together as one JSON array for the day."""
-    bodies = [client.conversation_detail(conversation_id).body for conversation_id in conversation_ids]
+    """Every listed conversation's detail, landed together as one JSON array for the day.
+
+    Each body is compressed into the landing file as it arrives, so a day of 100,000 conversations holds
+    one detail in memory at a time, not the day's; a failed request leaves no file (``write_landing``).
+    """
     window = Window.for_days(day, day)
     path = landing_path(landing_dir, bot, spec, window, stamp)
-    chunks = [b"["]
-    for index, body in enumerate(bodies):
-        chunks.append(b"," + body if index else body)
-    chunks.append(b"]")
-    write_landing(path, chunks)
-    return Landed(spec, path, window, sum(len(body) for body in bodies), len(bodies))
+    received = 0
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal received
+        yield b"["
+        for index, conversation_id in enumerate(conversation_ids):
+            body = client.conversation_detail(conversation_id).body
+            received += len(body)
+            yield b"," + body if index else body
+        yield b"]"
+
+    write_landing(path, chunks())
+    return Landed(spec, path, window, received, len(conversation_ids))
 
 
 def prefetched(tasks: Iterable[Callable[[], T]], *, depth: int = 1) -> Iterator[T]:

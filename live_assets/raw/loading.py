@@ -13,6 +13,7 @@ import datetime as dt
 import gzip
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +61,11 @@ def landing_path(landing_dir: Path, bot: str, spec: EndpointSpec, window: Window
     return landing_dir / bot / spec.table / f"{name}.{extension}.gz"
 
 
-def write_landing(path: Path, chunks: list[bytes] | bytes) -> None:
-    """Write compressed bytes atomically: a reader never sees half a file, a crash leaves none."""
+def write_landing(path: Path, chunks: Iterable[bytes] | bytes) -> None:
+    """Write compressed bytes atomically: a reader never sees half a file, a crash leaves none.
+
+    ``chunks`` may be a generator that fetches as it goes: the file is written as they come.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".landing-", suffix=".tmp")
     try:
