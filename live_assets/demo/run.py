@@ -294,6 +294,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except (ProcessDiedError, DagsterUnreachableError, DagsterGraphQLError, BackfillTimeoutError) as error:
         print(f"demo: Dagster failed: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("demo: interrupted; Dagster and the simulator were stopped", file=sys.stderr)
+        return 130
     if outcome.problems:
         print("The demo found problems:", file=out)
         for problem in outcome.problems:
