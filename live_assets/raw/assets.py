@@ -28,7 +28,6 @@ from live_assets.warehouse import Warehouse
 
 RAW_GROUP = "live_raw"
 API_POOL = "live_api"
-API_STEP_TAG = "live/api"
 OWNERS = ["team:data-engineering"]
 KINDS = {"duckdb", "live_api"}
 PREVIEW_ROWS = 5
@@ -137,9 +136,6 @@ def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         pool=API_POOL,
-        # Per run, at most one step with this tag at a time (the executor's tag_concurrency_limits in
-        # definitions.py): a run's steps never share a token. Across runs: the pool and the run queue.
-        op_tags={API_STEP_TAG: "true"},
         retry_policy=RAW_RETRY_POLICY,
         code_version=spec.code_version,
         owners=OWNERS,

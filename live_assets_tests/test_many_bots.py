@@ -1,0 +1,291 @@
+"""Many bots side by side, through a real webserver and daemon configured from ``deploy/dagster.yaml``.
+
+The stack runs on the instance exactly as shipped in ``deploy/dagster.yaml``, on the PostgreSQL server
+that ``make postgres`` (``.ci/run`` → ``make test``) installs and starts; Postgres missing is a failure
+that names the fix, never a skip. (``instance_config("sqlite")`` gives the same limits on SQLite; the
+parameter is kept to one value so that the module stays within its share of ``make test``.)
+
+Each stack: a simulator serving five bots with latency on (a thread of this process), a bots file
+listing four, a backfill of one bot, then the same days and assets for all four. The four-bot backfill
+must take at most 1.5 x the one-bot one (measured from the first run's start to the last run's end,
+which is what the run queue, the pool and the executor limits decide; the daemon's 30 s pick-up
+interval is outside it), with zero ``429`` and never two requests in flight on one token, while
+requests of different bots did overlap. Then a fifth bot added to the file appears on reload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from live_assets.ops.backfill import LAUNCH_MUTATION
+from live_assets.ops.graphql import DagsterGraphQL
+from live_assets.ops.stack import PROJECT_DIR, LocalDagster
+from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD, DEMO_X_TOKEN, SimulatorConfig, SimulatorServer
+from live_assets.warehouse import Warehouse
+from live_assets_tests.pipeline import simulator_env
+
+pytestmark = pytest.mark.slow
+
+BOTS = ("alpha", "bravo", "charlie", "delta")
+ADDED_BOT = "echo"
+# Five days for four bots: Dagster cuts a single-run backfill by the dimension with fewer keys, so
+# this range gives one run per bot (see live_assets/scope.py).
+FIRST, LAST = dt.date(2026, 3, 2), dt.date(2026, 3, 6)
+ASSETS = (("raw", "conversations"), ("raw", "conversation_stats"))
+LATENCY_MS = 3000.0
+MAX_RATIO = 1.5
+DEADLINE_SECONDS = 240.0
+PG_ROLE, PG_DB = "live_assets", "live_assets_test"
+PG_MISSING = "PostgreSQL is not running here: run `make postgres` (what .ci/run does before the suite)"
+
+RUNS_QUERY = """
+query BotRuns($id: String!) {
+  runsOrError(filter: { tags: [{ key: "dagster/backfill", value: $id }] }) {
+    ... on Runs { results { runId status startTime endTime tags { key value } } }
+  }
+}
+"""
+PARTITIONS_QUERY = """
+query Dimensions($path: [String!]!) {
+  assetNodeOrError(assetKey: { path: $path }) {
+    ... on AssetNode { partitionKeysByDimension { name partitionKeys } }
+  }
+}
+"""
+RELOAD_MUTATION = """
+mutation Reload($name: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $name) { __typename }
+}
+"""
+
+
+def bot_env_name(bot: str) -> str:
+    return f"LIVE_BOT_{bot.upper()}_X_TOKEN"
+
+
+def bots_document(bots: tuple[str, ...]) -> dict[str, Any]:
+    """The bots file: each bot names its variables; the simulator's demo user reads every bot."""
+    return {
+        "bots": [
+            {
+                "name": bot,
+                "x_token_env": bot_env_name(bot),
+                "email_env": "LIVE_TEST_EMAIL",
+                "password_env": "LIVE_TEST_PASSWORD",
+                "timezone": "UTC",
+                "start_date": "2026-01-01",
+            }
+            for bot in bots
+        ]
+    }
+
+
+def _psql(sql: str) -> str:
+    """Run SQL (given on stdin, so that no password shows in a process list) as the postgres superuser."""
+    done = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "psql", "-v", "ON_ERROR_STOP=1", "-qtA", "-d", "postgres"],
+        input=sql, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise AssertionError(f"{PG_MISSING}\npsql: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def postgres_env() -> dict[str, str]:
+    """A fresh database and a random password for this session; the variables deploy/dagster.yaml reads."""
+    if shutil.which("pg_isready") is None or shutil.which("runuser") is None:
+        pytest.fail(PG_MISSING, pytrace=False)
+    if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False, timeout=30).returncode != 0:
+        pytest.fail(PG_MISSING, pytrace=False)
+    password = secrets.token_urlsafe(24)
+    _psql(
+        f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE);\nCREATE DATABASE {PG_DB} OWNER {PG_ROLE};\n"
+        f"ALTER ROLE {PG_ROLE} PASSWORD '{password}';\n"
+    )
+    return {
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_PORT": "5432",
+        "DAGSTER_PG_DB": PG_DB,
+        "DAGSTER_PG_USER": PG_ROLE,
+        "DAGSTER_PG_PASSWORD": password,
+    }
+
+
+def instance_config(storage: str) -> str:
+    """deploy/dagster.yaml as shipped (postgres), or with its storage block left out (SQLite default)."""
+    document = yaml.safe_load((PROJECT_DIR / "deploy" / "dagster.yaml").read_text())
+    if storage == "sqlite":
+        del document["storage"]
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+@dataclass
+class BotStack:
+    storage: str
+    sim: SimulatorServer
+    dagster: LocalDagster
+    root: Path
+    bots_file: Path
+    env: dict[str, str]
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.root / "live.duckdb")
+
+
+@pytest.fixture(scope="module", params=["postgres"])
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotStack]:
+    storage = request.param
+    root = tmp_path_factory.mktemp(f"bots_{storage}")
+    pg = postgres_env() if storage == "postgres" else {}
+    config = SimulatorConfig(seed=7, conversations_per_day=60, timezone="UTC", bots=5, latency_ms=LATENCY_MS)
+    with SimulatorServer(config) as sim:
+        x_tokens = sim.x_tokens()
+        assert x_tokens[0] == DEMO_X_TOKEN
+        bots_file = root / "bots.yaml"
+        bots_file.write_text(yaml.safe_dump(bots_document(BOTS)))
+        env = {
+            **simulator_env(sim.base_url, root),
+            **pg,
+            "LIVE_BOTS_FILE": str(bots_file),
+            "LIVE_TEST_EMAIL": DEMO_EMAIL,
+            "LIVE_TEST_PASSWORD": DEMO_PASSWORD,
+            **{bot_env_name(bot): token for bot, token in zip((*BOTS, ADDED_BOT), x_tokens, strict=True)},
+        }
+        dagster = LocalDagster(dagster_home=root / "dagster_home", env=env, log_dir=root)
+        (dagster.dagster_home / "dagster.yaml").write_text(instance_config(storage))
+        try:
+            dagster.start_webserver()
+            yield BotStack(storage, sim, dagster, root, bots_file, env)
+        finally:
+            dagster.stop()
+
+
+def launch(stack: BotStack, bots: tuple[str, ...]) -> str:
+    """A backfill of ASSETS over FIRST..LAST for a contiguous range of bots, as the UI submits it."""
+    span = {"start": f"{bots[0]}|{FIRST.isoformat()}", "end": f"{bots[-1]}|{LAST.isoformat()}"}
+    params = {
+        "partitionsByAssets": [
+            {"assetKey": {"path": list(path)}, "partitions": {"ranges": [span]}} for path in ASSETS
+        ],
+        "title": f"bots {bots[0]}..{bots[-1]}",
+    }
+    with DagsterGraphQL(stack.dagster.url) as client:
+        outcome = client.execute(LAUNCH_MUTATION, {"params": params})["launchPartitionBackfill"]
+    assert outcome["__typename"] == "LaunchBackfillSuccess", outcome
+    return str(outcome["backfillId"])
+
+
+def wait_for_runs(stack: BotStack, backfill_id: str, count: int, deadline: float) -> list[dict[str, Any]]:
+    """The backfill's runs once ``count`` of them have ended (polling, with a deadline)."""
+    while True:
+        stack.dagster.check_alive()
+        with DagsterGraphQL(stack.dagster.url) as client:
+            runs = client.execute(RUNS_QUERY, {"id": backfill_id})["runsOrError"]["results"]
+        if len(runs) >= count and all(run["endTime"] for run in runs):
+            return runs
+        if time.monotonic() > deadline:
+            raise AssertionError(f"backfill {backfill_id}: runs not done in time: {runs}\n" + logs(stack))
+        time.sleep(0.5)
+
+
+def logs(stack: BotStack) -> str:
+    return "\n".join(f"--- {p.name}\n{p.log_tail()}" for p in stack.dagster.processes)
+
+
+def run_span(runs: list[dict[str, Any]]) -> float:
+    """From the first run's start to the last run's end: the backfill's execution, queueing included."""
+    return max(run["endTime"] for run in runs) - min(run["startTime"] for run in runs)
+
+
+def backfill(stack: BotStack, bots: tuple[str, ...], runs: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Submit with the daemon stopped, then start it: its first iteration launches the runs at once."""
+    for managed in [p for p in stack.dagster.processes if p.name == "daemon"]:
+        managed.stop()
+        stack.dagster.processes.remove(managed)
+    stack.sim.reset_counters()
+    backfill_id = launch(stack, bots)
+    stack.dagster.start_daemon()
+    done = wait_for_runs(stack, backfill_id, runs, time.monotonic() + DEADLINE_SECONDS)
+    assert all(run["status"] == "SUCCESS" for run in done), [run["status"] for run in done]
+    return done, stack.sim.counters()
+
+
+def test_four_bots_take_at_most_one_and_a_half_times_one_bot(stack: BotStack) -> None:
+    one_runs, one = backfill(stack, BOTS[:1], runs=1)
+    four_runs, four = backfill(stack, BOTS, runs=len(BOTS))
+    one_s, four_s = run_span(one_runs), run_span(four_runs)
+    print(
+        f"\n[{stack.storage}] 1 bot: {one_s:.1f} s, {one['requests_total']} requests; "
+        f"{len(BOTS)} bots: {four_s:.1f} s, {four['requests_total']} requests; ratio {four_s / one_s:.2f}; "
+        f"max in flight {four['max_in_flight']}, per token {four['max_in_flight_per_token']}"
+    )
+    for counters in (one, four):
+        assert counters["responses"].get("429", 0) == 0, counters["responses"]
+        assert counters["max_in_flight_per_token"] <= 1
+    assert four["max_in_flight"] >= 2, "the bots never overlapped: the limits serialised them"
+    assert four["requests_total"] >= len(BOTS) * (one["requests_total"] - one["logins"])
+    assert four_s <= MAX_RATIO * one_s, f"{len(BOTS)} bots took {four_s:.1f} s, one bot {one_s:.1f} s"
+
+    # One run per bot, each over its own five days (Dagster's cut of the bot x date range).
+    starts = sorted(
+        next(tag["value"] for tag in run["tags"] if tag["key"] == "dagster/asset_partition_range_start")
+        for run in four_runs
+    )
+    assert starts == [f"{bot}|{FIRST.isoformat()}" for bot in BOTS]
+
+    # Every table holds all bots, keyed by _bot, each bot's own data.
+    days = (LAST - FIRST).days + 1
+    stats = stack.warehouse.query(
+        "SELECT _bot, count(*), count(DISTINCT _partition_day), sum(hash(total)) FROM raw.conversation_stats "
+        "GROUP BY ALL ORDER BY 1"
+    )
+    assert [(bot, rows, distinct) for bot, rows, distinct, _ in stats] == [(bot, days, days) for bot in BOTS]
+    assert len({fingerprint for *_, fingerprint in stats}) > 1, "every bot got the same data"
+    conversations = stack.warehouse.query(
+        "SELECT _bot, count(DISTINCT _partition_day) FROM raw.conversations GROUP BY 1"
+    )
+    assert sorted(conversations) == [(bot, days) for bot in BOTS]
+
+    if stack.storage == "postgres":
+        assert_history_in_postgres(stack, [run["runId"] for run in one_runs + four_runs])
+    assert_an_added_bot_appears_on_reload(stack)
+
+
+def assert_history_in_postgres(stack: BotStack, run_ids: list[str]) -> None:
+    """Run history and per-bot partition status are rows of PostgreSQL, and no SQLite file was made."""
+    quoted = ", ".join(f"'{run_id}'" for run_id in run_ids)
+    runs = _psql(f"\\c {PG_DB}\nSELECT count(*) FROM runs WHERE run_id IN ({quoted}) AND status = 'SUCCESS';")
+    assert runs.splitlines()[-1] == str(len(run_ids)), runs
+    materialized = _psql(
+        f"\\c {PG_DB}\nSELECT DISTINCT partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
+        f"AND asset_key = '[\"raw\", \"conversation_stats\"]' AND run_id IN ({quoted}) ORDER BY 1;"
+    ).splitlines()
+    expected = sorted(f"{bot}|{FIRST + dt.timedelta(days=n)}" for bot in BOTS for n in range((LAST - FIRST).days + 1))
+    assert [line for line in materialized if "|" in line] == expected
+    home = stack.dagster.dagster_home
+    assert not (home / "history").exists() and not (home / "storage").exists(), os.listdir(home)
+
+
+def assert_an_added_bot_appears_on_reload(stack: BotStack) -> None:
+    stack.bots_file.write_text(yaml.safe_dump(bots_document((*BOTS, ADDED_BOT))))
+    with DagsterGraphQL(stack.dagster.url) as client:
+        (location,) = client.locations()
+        assert client.execute(RELOAD_MUTATION, {"name": location.name})["reloadRepositoryLocation"]
+        client.wait_until_loaded(timeout=120)
+        node = client.execute(PARTITIONS_QUERY, {"path": ["kpi", "sla_daily"]})["assetNodeOrError"]
+    dimensions = {d["name"]: d["partitionKeys"] for d in node["partitionKeysByDimension"]}
+    assert dimensions["bot"] == [*BOTS, ADDED_BOT]
+    assert FIRST.isoformat() in dimensions["date"]
