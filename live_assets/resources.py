@@ -51,7 +51,8 @@ class WarehouseResource(dg.ConfigurableResource):
     landing_dir: str
 
     def warehouse(self) -> Warehouse:
-        return Warehouse(Path(self.duckdb_path))
+        """The warehouse, with DuckDB's memory capped by ``LIVE_DUCKDB_MEMORY_LIMIT`` when it is set."""
+        return Warehouse(Path(self.duckdb_path), memory_limit=load_settings().duckdb_memory_limit)
 
     def landing(self) -> Path:
         return Path(self.landing_dir)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ class LiveSettings:
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
     token_cache_dir: Path | None = None
+    duckdb_memory_limit: str | None = None  # None: DuckDB's own default (80 % of RAM)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -117,6 +119,15 @@ def _parse_positive_float(name: str, value: str) -> float:
     return number
 
 
+_SIZE = re.compile(r"^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)$", re.IGNORECASE)
+
+
+def _parse_size(name: str, value: str) -> str:
+    if not _SIZE.match(value):
+        raise SettingsError(f"{name} must be a size such as 512MB or 2GB, got {value!r}")
+    return value
+
+
 def _parse_lang(name: str, value: str) -> str:
     if value not in contract.EXPORT_LANGUAGES:
         raise SettingsError(f"{name} must be one of {', '.join(contract.EXPORT_LANGUAGES)}, got {value!r}")
@@ -145,6 +156,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         "LIVE_API_TIMEOUT": ("timeout_seconds", _parse_positive_float),
         "LIVE_API_BACKOFF_BASE": ("backoff_base_seconds", _parse_positive_float),
         "LIVE_TOKEN_CACHE_DIR": ("token_cache_dir", lambda _n, v: Path(v)),
+        "LIVE_DUCKDB_MEMORY_LIMIT": ("duckdb_memory_limit", _parse_size),
     }
     values: dict[str, object] = {}
     for variable, (attribute, parse) in optional.items():

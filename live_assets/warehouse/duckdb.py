@@ -25,9 +25,15 @@ class WarehouseBusyError(RuntimeError):
 class Warehouse:
     """A DuckDB file and the lock that serialises its writers."""
 
-    def __init__(self, path: Path | str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, path: Path | str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS, memory_limit: str | None = None
+    ) -> None:
+        """``memory_limit`` (``LIVE_DUCKDB_MEMORY_LIMIT``, e.g. ``"512MB"``) caps DuckDB's buffers: a big
+        window's staged rows then spill to ``<file>.tmp`` instead of growing the process; None keeps
+        DuckDB's default (80 % of the machine's memory)."""
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        self.memory_limit = memory_limit
         self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout)
 
     def __repr__(self) -> str:
@@ -46,6 +52,8 @@ class Warehouse:
         try:
             connection = duckdb.connect(str(self.path))
             try:
+                if self.memory_limit:
+                    connection.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
                 yield connection
             finally:
                 connection.close()
