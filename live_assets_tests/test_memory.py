@@ -11,16 +11,11 @@ small one, since bodies stream to disk, the export parses in batches and DuckDB 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import queue
-import re
 import subprocess
 import sys
-import threading
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +25,7 @@ from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE
 from live_assets.raw.fetching import fetch_details
 from live_assets.settings import SettingsError, load_settings
 from live_assets.warehouse import Warehouse
+from live_assets_tests.external_sim import external_simulator
 from live_assets_tests.pipeline import simulator_env
 
 DAY = dt.date(2026, 3, 4)  # a Wednesday: a full weekday's volume
@@ -38,34 +34,6 @@ TABLES = "conversations,export_conversations"
 DUCKDB_LIMIT = "256MB"
 BOUND_MB = 500  # the issue's "bounded": well under the 100 MB response's in-memory cost, generous for CI
 GROWTH_BOUND_MB = 150  # 10x the conversations may cost this much more: DuckDB filling its cap, not the data
-STARTUP_SECONDS = 60.0
-
-
-@contextlib.contextmanager
-def external_simulator(conversations_per_day: int) -> Iterator[str]:
-    """``python -m live_assets.simulator`` on a free port in its own process; yields its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "live_assets.simulator", "--port", "0", "--seed", "7",
-         "--conversations-per-day", str(conversations_per_day)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )  # fmt: skip
-    lines: queue.Queue[str] = queue.Queue()
-    assert process.stdout is not None
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True)  # type: ignore[union-attr]
-    reader.start()
-    try:
-        try:
-            first = lines.get(timeout=STARTUP_SECONDS)
-        except queue.Empty:
-            raise AssertionError("the simulator printed nothing within a minute") from None
-        match = re.search(r"on (http://\S+)", first)
-        assert match, f"unexpected simulator output: {first!r}"
-        yield match.group(1)
-    finally:
-        process.terminate()  # SIGTERM: the simulator stops cleanly
-        process.wait(timeout=30)
 
 
 def probe(base_url: str, root: Path, **settings: str) -> dict[str, float]:
@@ -88,8 +56,8 @@ def probe(base_url: str, root: Path, **settings: str) -> dict[str, float]:
 def test_a_hundred_thousand_conversations_and_a_100_mb_response_in_bounded_memory(tmp_path: Path) -> None:
     figures = {}
     for volume in (SMALL, LARGE):
-        with external_simulator(volume) as base_url:
-            figures[volume] = probe(base_url, tmp_path / str(volume), LIVE_DUCKDB_MEMORY_LIMIT=DUCKDB_LIMIT)
+        with external_simulator("--conversations-per-day", str(volume)) as sim:
+            figures[volume] = probe(sim.base_url, tmp_path / str(volume), LIVE_DUCKDB_MEMORY_LIMIT=DUCKDB_LIMIT)
     small, large = figures[SMALL], figures[LARGE]
     print(f"\nmemory (MiB above a baseline of ~{large['baseline_mb']:.0f}): {SMALL:,}/day {small['growth_mb']:.0f}, "
           f"{LARGE:,}/day {large['growth_mb']:.0f} for {large['rows']:,} rows, {large['bytes_received'] / 1e6:.0f} MB "
@@ -103,8 +71,8 @@ def test_a_hundred_thousand_conversations_and_a_100_mb_response_in_bounded_memor
 
 def test_conversation_details_stream_into_the_landing_file(tmp_path: Path) -> None:
     """A day's details are written as they arrive: traced memory stays a fraction of what was received."""
-    with external_simulator(2_500) as base_url:
-        settings = load_settings(simulator_env(base_url, tmp_path), dotenv=False)
+    with external_simulator("--conversations-per-day", "2500") as sim:
+        settings = load_settings(simulator_env(sim.base_url, tmp_path), dotenv=False)
         spec = ENDPOINTS_BY_TABLE["conversation_messages"]
         with LiveClient.from_settings(settings) as client:
             listed = client.conversation_list(Window.for_days(DAY, DAY)).records()
