@@ -42,12 +42,18 @@ dev: $(STAMP)
 	$(BIN)/python -m live_assets.ops.dev $(DEV_ARGS)
 
 test: $(STAMP) $(CHROMIUM) postgres
-	$(BIN)/ruff check live_assets live_assets_tests
+	$(BIN)/ruff check live_assets live_assets_tests bench
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check live_assets live_assets_tests
-	$(BIN)/ruff format --check live_assets live_assets_tests
+	$(BIN)/ruff check live_assets live_assets_tests bench
+	$(BIN)/ruff format --check live_assets live_assets_tests bench
+
+# Issue 7's figures against the simulator (90 days, 3,000 conversations a day, 100 ms + 20 µs/row,
+# 3 repetitions and one naive run: about half an hour); writes BENCHMARKS.md. Options pass through,
+# e.g. make bench BENCH_ARGS="--days 14 --repetitions 1" (see python -m bench --help).
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data .dagster_home artifacts

@@ -1,0 +1,298 @@
+"""The benchmark's workloads through Dagster: our backfill (the UI's path) and the naive one-run-per-partition.
+
+Both run on a fresh instance (a temporary ``DAGSTER_HOME`` holding the project's ``dagster.yaml``), a
+fresh DuckDB file and a fresh simulator process, with ``dagster-webserver`` and ``dagster-daemon run``
+started as a deployment runs them. The daemon is started and healthy *before* anything is submitted:
+a user clicking "Launch backfill" finds a daemon mid-way through its interval, not one waiting for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.processes import MemoryPeaks, SimulatorOptions, SimulatorProcess, sampling
+from live_assets.ops.backfill import (
+    AssetInfo,
+    BackfillPlan,
+    BackfillProgress,
+    default_tags,
+    fetch_assets,
+    launch_backfill,
+    plan_backfill,
+    wait_for_backfill,
+)
+from live_assets.ops.days import DayRange, cadence_days, parse_partition_date
+from live_assets.ops.graphql import DagsterGraphQL
+from live_assets.ops.stack import LocalDagster, simulator_settings_env
+from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, Partitioning
+from live_assets.raw.fetching import plan_requests
+from live_assets.settings import LiveSettings
+
+BOT = "default"
+EXCLUDED = ("raw/conversation_messages",)  # one request per conversation: measured on its own
+BENCH_TAG = "live/bench"
+
+REPOSITORIES_QUERY = """
+{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }
+"""
+
+LAUNCH_RUN = """
+mutation BenchLaunchRun($executionParams: ExecutionParams!) {
+  launchRun(executionParams: $executionParams) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on InvalidSubsetError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}
+"""
+
+RUNS_BY_TAG = """
+query BenchRuns($key: String!, $value: String!) {
+  runsOrError(filter: { tags: [{ key: $key, value: $value }] }) {
+    ... on Runs { results { runId status creationTime startTime endTime } }
+  }
+}
+"""
+
+
+@dataclass
+class Stack:
+    """Where one measured workload lives: its simulator, Dagster and files."""
+
+    root: Path
+    sim: SimulatorProcess
+    dagster: LocalDagster
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.root / "live.duckdb"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.root / "landing"
+
+    def process_roots(self) -> list[int]:
+        return [managed.process.pid for managed in self.dagster.processes]
+
+
+def start_stack(root: Path, options: SimulatorOptions) -> Stack:
+    """A simulator, then a webserver and a daemon on a fresh instance; returns once all are ready."""
+    root.mkdir(parents=True, exist_ok=True)
+    sim = SimulatorProcess(options, root / "simulator.log")
+    sim.start()
+    settings = LiveSettings(timezone=options.timezone, start_date=dt.date(2020, 1, 1), max_attempts=6)
+    env = simulator_settings_env(
+        sim.base_url,
+        duckdb_path=root / "live.duckdb",
+        landing_dir=root / "landing",
+        token_cache_dir=root / "token-cache",
+        settings=settings,
+    )
+    dagster = LocalDagster(dagster_home=root / "dagster_home", env=env, log_dir=root / "logs")
+    stack = Stack(root, sim, dagster)
+    try:
+        dagster.start_webserver()
+        dagster.start_daemon()
+        with DagsterGraphQL(dagster.url) as client:
+            deadline = time.monotonic() + 180
+            while client.missing_daemons():
+                dagster.check_alive()
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the daemons did not report healthy: {client.missing_daemons()}")
+                time.sleep(0.5)
+    except BaseException:
+        stop_stack(stack)
+        raise
+    return stack
+
+
+def stop_stack(stack: Stack) -> None:
+    stack.dagster.stop()
+    stack.sim.stop()
+
+
+def benchmark_plan(client: DagsterGraphQL, days: DayRange) -> BackfillPlan:
+    """Every materializable asset but the excluded ones, with the partitions of ``days`` each has."""
+    assets = [a for a in fetch_assets(client) if a.materializable and a.path not in EXCLUDED]
+    return plan_backfill(assets, days)
+
+
+def target_days(asset: AssetInfo, keys: tuple[str, ...] | None) -> tuple[dt.date, dt.date] | None:
+    """The first and last day an asset's partition keys cover (a weekly key covers its 7 days)."""
+    if keys is None:
+        return None
+    width = cadence_days(asset.partition_description) or 1
+    dates = sorted(parse_partition_date(key) for key in keys)
+    return dates[0], dates[-1] + dt.timedelta(days=width - 1)
+
+
+def minimal_requests(plan: BackfillPlan) -> dict[str, int]:
+    """The fewest requests per API path the window planner allows for the plan's raw assets."""
+    minimal: dict[str, int] = defaultdict(int)
+    for target in plan.targets:
+        if target.asset.key[0] != "raw":
+            continue
+        spec = ENDPOINTS_BY_TABLE[target.asset.key[1]]
+        span = target_days(target.asset, target.partition_keys)
+        if spec.partitioning is Partitioning.NONE or span is None:
+            minimal[spec.path.value] += 1
+        else:
+            minimal[spec.path.value] += len(plan_requests(spec, span[0], span[1]))
+    return dict(minimal)
+
+
+def path_tables(plan: BackfillPlan) -> dict[str, list[str]]:
+    """Which raw tables each API path feeds (``summary`` and ``summary_weekly`` share one)."""
+    tables: dict[str, list[str]] = defaultdict(list)
+    for target in plan.targets:
+        if target.asset.key[0] == "raw":
+            tables[ENDPOINTS_BY_TABLE[target.asset.key[1]].path.value].append(target.asset.key[1])
+    return dict(tables)
+
+
+@dataclass
+class WorkloadResult:
+    """One measured workload: wall time, the simulator's counters over it, memory, runs."""
+
+    name: str
+    wall_seconds: float
+    counters: dict[str, Any]
+    memory: MemoryPeaks
+    runs: int
+    succeeded: bool
+    timings: dict[str, float] = field(default_factory=dict)
+    summary: str = ""
+    minimal: dict[str, int] = field(default_factory=dict)
+    tables_by_path: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def serving_seconds(self) -> float:
+        return float(self.counters.get("serving_seconds", 0.0))
+
+    @property
+    def responses_429(self) -> int:
+        return int(self.counters.get("responses", {}).get("429", 0))
+
+
+def run_ours(stack: Stack, days: DayRange, say: Any, timeout: float) -> WorkloadResult:
+    """The backfill as the UI launches it: one ``launchPartitionBackfill``; the daemon does the rest."""
+    with DagsterGraphQL(stack.dagster.url) as client:
+        plan = benchmark_plan(client, days)
+        stack.sim.reset_counters()
+        started = time.monotonic()
+        with sampling(stack.process_roots) as memory:
+            backfill_id = launch_backfill(client, plan, tags=default_tags(BOT, "bench"), title=f"bench {days}")
+            final: BackfillProgress = wait_for_backfill(
+                client,
+                backfill_id,
+                timeout=timeout,
+                poll=0.25,
+                alive=stack.dagster.check_alive,
+                on_progress=lambda p: say(f"  backfill: {p.summary()}"),
+            )
+        observed = time.monotonic() - started
+        counters = stack.sim.counters()
+    timings = final.timings()
+    return WorkloadResult(
+        name="ours",
+        wall_seconds=timings.get("total", observed),
+        counters=counters,
+        memory=memory,
+        runs=len(final.runs),
+        succeeded=final.succeeded,
+        timings=timings,
+        summary=final.summary(),
+        minimal=minimal_requests(plan),
+        tables_by_path=path_tables(plan),
+    )
+
+
+def _repository(client: DagsterGraphQL) -> tuple[str, str]:
+    nodes = client.execute(REPOSITORIES_QUERY)["repositoriesOrError"]["nodes"]
+    return nodes[0]["location"]["name"], nodes[0]["name"]
+
+
+def naive_runs(plan: BackfillPlan) -> list[tuple[str | None, list[AssetInfo]]]:
+    """One run per partition: each partition key with every selected asset that has it, dimensions first.
+
+    A daily key gets the daily raw assets and daily KPIs of that day; a weekly key the weekly ones.
+    That is what looping over partitions (or a schedule's job backfilled day by day) does.
+    """
+    unpartitioned = [t.asset for t in plan.targets if t.partition_keys is None]
+    by_key: dict[str, list[AssetInfo]] = defaultdict(list)
+    for target in plan.targets:
+        for key in target.partition_keys or ():
+            by_key[key].append(target.asset)
+    runs: list[tuple[str | None, list[AssetInfo]]] = [(None, unpartitioned)] if unpartitioned else []
+    daily = {k: v for k, v in by_key.items() if all(cadence_days(a.partition_description) == 1 for a in v)}
+    weekly = {k: v for k, v in by_key.items() if k not in daily}
+    runs += sorted(daily.items()) + sorted(weekly.items())
+    return runs
+
+
+def run_naive(stack: Stack, days: DayRange, say: Any, timeout: float) -> WorkloadResult:
+    """The same assets and days as one run per partition, queued through the same run queue and pools."""
+    with DagsterGraphQL(stack.dagster.url) as client:
+        plan = benchmark_plan(client, days)
+        location, repository = _repository(client)
+        bench_id = f"naive-{time.time_ns()}"
+        stack.sim.reset_counters()
+        started_wall = time.time()
+        started = time.monotonic()
+        with sampling(stack.process_roots) as memory:
+            launched = 0
+            for key, assets in naive_runs(plan):
+                tags = {**default_tags(BOT, "bench-naive"), BENCH_TAG: bench_id}
+                if key is not None:
+                    tags["dagster/partition"] = key
+                params = {
+                    "selector": {
+                        "repositoryLocationName": location,
+                        "repositoryName": repository,
+                        "jobName": "__ASSET_JOB",
+                        "assetSelection": [{"path": list(a.key)} for a in assets],
+                    },
+                    "mode": "default",
+                    "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
+                }
+                outcome = client.execute(LAUNCH_RUN, {"executionParams": params})["launchRun"]
+                if outcome["__typename"] != "LaunchRunSuccess":
+                    raise RuntimeError(f"naive run for {key} refused: {outcome}")
+                launched += 1
+            say(f"  naive: {launched} runs queued")
+            deadline = time.monotonic() + timeout
+            done = 0
+            while True:
+                stack.dagster.check_alive()
+                runs = client.execute(RUNS_BY_TAG, {"key": BENCH_TAG, "value": bench_id})["runsOrError"]["results"]
+                finished = [r for r in runs if r["status"] in ("SUCCESS", "FAILURE", "CANCELED")]
+                if len(finished) != done:
+                    done = len(finished)
+                    say(f"  naive: {done}/{launched} runs finished")
+                if len(finished) == launched:
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"naive runs not finished after {timeout:.0f} s")
+                time.sleep(1.0)
+        counters = stack.sim.counters()
+    ended = max(float(r["endTime"]) for r in runs)
+    observed = time.monotonic() - started
+    failed = [r for r in runs if r["status"] != "SUCCESS"]
+    return WorkloadResult(
+        name="naive",
+        wall_seconds=ended - started_wall if ended > started_wall else observed,
+        counters=counters,
+        memory=memory,
+        runs=launched,
+        succeeded=not failed,
+        summary=f"{launched} runs, {len(failed)} failed",
+        minimal=minimal_requests(plan),
+        tables_by_path=path_tables(plan),
+    )

@@ -1,0 +1,68 @@
+"""``python -m bench`` at smoke size (2 days, no latency, a tiny volume), so that the benchmark never rots.
+
+It runs the real thing (simulator process, webserver, daemon, the naive runs, the overhead step and
+the reloads) and checks that the table is printed, every figure is computed and the report is written.
+Timing targets are not asserted: timing is the benchmark's to report, not a test's to judge.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from live_assets.ops.stack import PROJECT_DIR
+
+pytestmark = pytest.mark.slow
+
+SMOKE = [
+    "--days", "2", "--conversations-per-day", "20", "--latency-ms", "0", "--latency-per-row-us", "0",
+    "--overhead-latency-ms", "0", "--timeout", "600",
+    "--repetitions", "1", "--naive-repetitions", "1", "--load-repetitions", "1",
+]  # fmt: skip
+FIGURES = (
+    "wall time ÷ API floor",
+    "naive (one run per partition) ÷ ours",
+    "client overhead per request (ms)",
+    "load rate: conversations",
+    "load rate: export_conversations",
+    "load rate: conversation_messages",
+    "peak memory of any step (MB RSS)",
+    "429 responses",
+)
+
+
+def _value(output: str, figure: str) -> str:
+    match = re.search(rf"^\| {re.escape(figure)} \| ([^|]+) \|", output, re.MULTILINE)
+    assert match, f"no row {figure!r} in:\n{output}"
+    return match.group(1).strip()
+
+
+def test_the_benchmark_prints_every_figure_at_smoke_size(tmp_path: Path) -> None:
+    report = tmp_path / "BENCHMARKS.md"
+    report.write_text("# Benchmarks\n\nNotes kept across runs.\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", *SMOKE, "--output", str(report), "--work-dir", str(tmp_path / "work")],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr[-6000:]
+    output = completed.stdout
+    assert "| figure | value (median) | target | met |" in output
+    for figure in FIGURES:
+        value = _value(output, figure)
+        assert value != "n/a" and not value.startswith("nan"), f"{figure}: {value}"
+    requests = re.findall(r"^\| requests ÷ minimal: [^|]+ \| ([^|]+) \|", output, re.MULTILINE)
+    assert len(requests) >= 7 and all(float(v) > 0 for v in requests), requests
+    assert float(_value(output, "wall time ÷ API floor")) > 0
+    assert float(_value(output, "naive (one run per partition) ÷ ours")) > 0
+    assert _value(output, "429 responses") == "0"
+    written = report.read_text()
+    assert written.startswith("# Benchmarks\n\nNotes kept across runs.")
+    assert "Command: `python -m bench --days 2" in written and "cores" in written and "GiB memory" in written
+    assert "| wall time ÷ API floor |" in written
