@@ -430,6 +430,14 @@ def test_horizontal_bars_rank_in_the_given_order_with_lengths_in_proportion() ->
     assert texts[:3] == ["Ana", "CSAT 90%", "Bo & co"]
 
 
+def test_axis_labels_never_crowd_the_last_one() -> None:
+    assert svg.labelled_indexes(14, 2) == [0, 2, 4, 6, 8, 10, 13]  # 12 gives way to 13
+    assert svg.labelled_indexes(13, 2) == [0, 2, 4, 6, 8, 10, 12]
+    assert svg.labelled_indexes(12, 5) == [0, 5, 11]
+    assert svg.labelled_indexes(2, 1) == [0, 1] and svg.labelled_indexes(1, 3) == [0]
+    assert svg.labelled_indexes(0, 2) == []
+
+
 @pytest.mark.parametrize("maximum", [0.0, 0.4, 7.0, 87.0, 100.0, 101.0, 1234.0])
 def test_nice_ticks_cover_the_maximum_with_round_steps(maximum: float) -> None:
     ticks = svg.nice_ticks(maximum)

@@ -87,12 +87,23 @@ def _y_axis(ticks: Sequence[float], left: float, right: float, top: float, botto
     return parts
 
 
+def labelled_indexes(count: int, every: int) -> list[int]:
+    """Every ``every``-th category gets its label, and the last one always does (it is the newest day,
+    or the open-ended bucket); the regular label just before it gives way if they would touch."""
+    shown = list(range(0, count, max(1, every)))
+    last = count - 1
+    if shown and shown[-1] != last:
+        if last - shown[-1] < every and len(shown) > 1:
+            shown[-1] = last
+        else:
+            shown.append(last)
+    return shown
+
+
 def _x_labels(labels: Sequence[str], xs: Sequence[float], y: float, every: int) -> list[str]:
-    return [
-        f"<text x='{x:.1f}' y='{y:.1f}' text-anchor='middle' fill='{AXIS_COLOUR}'>{escape(label)}</text>"
-        for index, (label, x) in enumerate(zip(labels, xs, strict=True))
-        if index % every == 0 or index == len(labels) - 1
-    ]
+    anchor = f"y='{y:.1f}' text-anchor='middle' fill='{AXIS_COLOUR}'"
+    shown = labelled_indexes(len(labels), every)
+    return [f"<text x='{xs[index]:.1f}' {anchor}>{escape(labels[index])}</text>" for index in shown]
 
 
 def line_chart(
