@@ -144,7 +144,7 @@ def start_process(
     name: str, command: Sequence[str], *, env: Mapping[str, str], cwd: Path, log_path: Path
 ) -> ManagedProcess:
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
+    with log_path.open("wb") as log:  # one log per start: the latest run is the one being read
         process = subprocess.Popen(  # noqa: S603 - our own interpreter's scripts, arguments built here
             list(command),
             cwd=cwd,
@@ -216,9 +216,13 @@ class LocalDagster:
             client.wait_until_loaded(timeout=timeout, alive=webserver.check_alive)
 
     def start_daemon(self) -> None:
-        """Start ``dagster-daemon run``: the backfill daemon, the run queue, schedules, sensors, automation."""
+        """Start ``dagster-daemon run``: the backfill daemon, the run queue, schedules, sensors, automation.
+
+        Through ``live_assets.ops.daemon``: the same daemon, with the backfill loop's 30 s sleep capped
+        (2 s by default), so that a backfill's layers and its completion are not each a 30 s wait.
+        """
         workspace = str(self.project_dir / "workspace.yaml")
-        self._start("daemon", [dagster_executable("dagster-daemon"), "run", "-w", workspace])
+        self._start("daemon", [sys.executable, "-m", "live_assets.ops.daemon", "run", "-w", workspace])
 
     def check_alive(self) -> None:
         for managed in self.processes:
