@@ -8,17 +8,18 @@ from live_assets.automation import JOBS, SCHEDULES
 from live_assets.checks import CHECK_SENSORS, CHECKS
 from live_assets.kpis.assets import KPI_ASSETS
 from live_assets.kpis.conditions import automation_sensor
-from live_assets.partitions import BOTS, SETTINGS
+from live_assets.partitions import SETTINGS
 from live_assets.raw.assets import RAW_ASSETS
 from live_assets.resources import LiveApiResource, WarehouseResource
 
-# With many bots, a run's steps go one after the other in the run's own process (in-process executor):
-# a run (one bot; or one day of several bots, handled one after the other) never has two requests in
-# flight on a token, and no Python process is started per step. Parallelism is across runs, one per
-# bot (run queue, pool: deploy/dagster.yaml). Measured on 2 cores: with a process per step, four bots'
-# step start-ups alone took 13-27 s each and serialised the bots. One bot: Dagster's default executor,
-# the pool of one slot orders the API steps, as before.
-EXECUTOR: dg.ExecutorDefinition | None = dg.in_process_executor if BOTS is not None else None
+# A run's steps go one after the other in the run's own process (in-process executor): a run (one bot;
+# or one day of several bots, handled one after the other) never has two requests in flight on a token,
+# and no Python process is started per step. Parallelism is across runs, one per bot (run queue, pool:
+# deploy/dagster.yaml). Measured on 2 cores: with a process per step, four bots' step start-ups alone
+# took 13-27 s each and serialised the bots; with one bot, a 2-day backfill spent 3-5 s starting each
+# of its ~20 steps (raw assets, checks, KPIs), while its API steps could never overlap anyway (the
+# live_api pool has one slot). The pool still orders API steps across runs.
+EXECUTOR: dg.ExecutorDefinition = dg.in_process_executor
 
 defs = dg.Definitions(
     assets=[*RAW_ASSETS, *KPI_ASSETS],
