@@ -22,8 +22,9 @@ import psutil
 
 from live_assets.ops.stack import free_port
 
-# Run workers and step processes: ``dagster api execute_run`` / ``execute_step`` (and their children).
-RUN_PROCESS_MARKERS = ("execute_run", "execute_step", "resume_run")
+# Run workers and step processes: ``dagster api execute_run`` / ``execute_step``, or the multiprocessing child
+# a code server spawns for a run (how the default run launcher starts them), and their children.
+RUN_PROCESS_MARKERS = ("execute_run", "execute_step", "resume_run", "multiprocessing.spawn import spawn_main")
 
 
 @dataclass(frozen=True)
