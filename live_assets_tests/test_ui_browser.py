@@ -37,7 +37,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, ViewportSize, expect, sync_playwright
 
 from live_assets import contract
 from live_assets.kpis.tables import KPI_TABLES
@@ -68,7 +68,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 # A common desktop screen: tall enough for the catalog's sixteen assets without scrolling.
-VIEWPORT = {"width": 1920, "height": 1200}
+VIEWPORT: ViewportSize = {"width": 1920, "height": 1200}
 ARTIFACTS = PROJECT_DIR / "artifacts" / "ui"
 UI_TIMEOUT_MS = 20_000
 DAYS = 10
@@ -76,7 +76,9 @@ DAYS = 10
 # per-conversation detail requests stay a small part of the backfill.
 CONVERSATIONS_PER_DAY = 60
 TIMEZONE = "UTC"
-# The backfill needs three or four iterations of the backfill daemon (30 s apart) plus its runs.
+# Dagster's backfill daemon sleeps this long between iterations (not configurable in dagster.yaml).
+STOCK_BACKFILL_INTERVAL_SECONDS = 30
+# The backfill needs three or four of those iterations plus its runs.
 BACKFILL_TIMEOUT_SECONDS = 300.0
 DAEMON_TIMEOUT_SECONDS = 120.0
 POLL_SECONDS = 0.5
@@ -172,7 +174,7 @@ def wait_for_daemons(dagster: LocalDagster, client: DagsterGraphQL) -> None:
 
     Between two looks it waits on the daemon process itself: a daemon that dies is seen at once.
     """
-    daemon = dagster.processes[-1].process
+    daemon = next(managed.process for managed in dagster.processes if managed.name == "daemon")
     deadline = time.monotonic() + DAEMON_TIMEOUT_SECONDS
     while missing := client.missing_daemons():
         dagster.check_alive()
@@ -196,6 +198,9 @@ def stack(tmp_path: Path, artifacts: Path) -> Iterator[UiStack]:
             LIVE_START_DATE=(first - dt.timedelta(days=20)).isoformat(),
             # A developer's .env must not slip a real token in.
             LIVE_API_TOKEN="",
+            # The backfill daemon at Dagster's own pace (30 s between iterations), as `make dev` runs it: the
+            # stack's daemon entry point would otherwise shorten that sleep to 2 s.
+            LIVE_BACKFILL_DAEMON_INTERVAL=str(STOCK_BACKFILL_INTERVAL_SECONDS),
         )
         # The logs go straight to the artefacts, next to the screenshots.
         with local_dagster(tmp_path / "dagster_home", env, artifacts) as dagster, DagsterGraphQL(dagster.url) as client:
@@ -213,7 +218,7 @@ def page() -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+            context = browser.new_context(viewport=VIEWPORT)
             context.set_default_timeout(UI_TIMEOUT_MS)
             yield context.new_page()
         finally:
