@@ -9,6 +9,7 @@ a user clicking "Launch backfill" finds a daemon mid-way through its interval, n
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from live_assets.ops.backfill import (
     plan_backfill,
     wait_for_backfill,
 )
+from live_assets.ops.daemon import INTERVAL_ENV
 from live_assets.ops.days import DayRange, cadence_days, parse_partition_date
 from live_assets.ops.graphql import DagsterGraphQL
 from live_assets.ops.stack import LocalDagster, simulator_settings_env
@@ -82,8 +84,13 @@ class Stack:
         return [managed.process.pid for managed in self.dagster.processes]
 
 
-def start_stack(root: Path, options: SimulatorOptions) -> Stack:
-    """A simulator, then a webserver and a daemon on a fresh instance; returns once all are ready."""
+def start_stack(root: Path, options: SimulatorOptions, daemon_interval: float | None = None) -> Stack:
+    """A simulator, then a webserver and a daemon on a fresh instance; returns once all are ready.
+
+    The daemon is the stock ``dagster-daemon`` (30 s between backfill iterations), as ``make dev`` and a
+    deployment run it; ``daemon_interval`` instead starts ``live_assets.ops.daemon`` with the backfill
+    loop's sleep capped at that many seconds, to measure what the daemon's interval costs.
+    """
     root.mkdir(parents=True, exist_ok=True)
     sim = SimulatorProcess(options, root / "simulator.log")
     sim.start()
@@ -95,7 +102,11 @@ def start_stack(root: Path, options: SimulatorOptions) -> Stack:
         token_cache_dir=root / "token-cache",
         settings=settings,
     )
-    dagster = LocalDagster(dagster_home=root / "dagster_home", env=env, log_dir=root / "logs")
+    command = None
+    if daemon_interval is not None:
+        env[INTERVAL_ENV] = str(daemon_interval)
+        command = [sys.executable, "-m", "live_assets.ops.daemon"]
+    dagster = LocalDagster(dagster_home=root / "dagster_home", env=env, log_dir=root / "logs", daemon_command=command)
     stack = Stack(root, sim, dagster)
     try:
         dagster.start_webserver()
