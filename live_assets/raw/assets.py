@@ -6,8 +6,9 @@ one run per asset over the whole partition range (``BackfillPolicy.single_run``)
 that range into the fewest requests the API allows, fetching the next while loading the previous.
 """
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from live_assets.raw.fetching import fetch_details, fetch_window, plan_requests,
 from live_assets.raw.loading import Landed, Loaded, RawLoadError, ensure_table, load_landed
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.scope import BotScope, run_scope
+from live_assets.settings import SettingsError
 from live_assets.warehouse import Warehouse
 
 RAW_GROUP = "live_raw"
@@ -126,6 +128,16 @@ def _as_failure(error: Exception) -> Exception:
     return dg.Failure(description=str(error), allow_retries=False) if permanent else error
 
 
+@contextlib.contextmanager
+def _settings_are_final() -> Iterator[None]:
+    """A missing or malformed LIVE_* setting fails the step at once: Dagster's retries, minutes apart,
+    would only repeat the same message (and hold a slot of the API pool) until someone fixes it."""
+    try:
+        yield
+    except SettingsError as error:
+        raise dg.Failure(description=str(error), allow_retries=False) from error
+
+
 def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
     partitions_def = _partitions_for(spec)
 
@@ -151,8 +163,9 @@ def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
     def raw_asset(
         context: dg.AssetExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        store = warehouse.warehouse()
-        scopes = run_scope(context, live_api)
+        with _settings_are_final():
+            store = warehouse.warehouse()
+            scopes = run_scope(context, live_api)
         for scope in scopes:
             if scope.last_day is not None:
                 ensure_final(scope.last_day, scope.settings.timezone)
@@ -200,7 +213,7 @@ def _fetch_and_load(
     """Fetch one bot's windows (the next one while the previous loads) and load them; its client's stats."""
     bot, first, last = scope.bot, scope.first_day, scope.last_day
     stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
-    with LiveApiResource.client_for(scope.settings) as client:
+    with _settings_are_final(), LiveApiResource.client_for(scope.settings) as client:
         if spec.body is BodyShape.DETAIL_MESSAGES:
             assert first is not None and last is not None
             days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
