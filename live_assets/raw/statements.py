@@ -67,13 +67,17 @@ def _typed(column: Column, text: str) -> str:
 
 
 def _known_fields(spec: EndpointSpec) -> tuple[set[str], dict[str, set[str]]]:
-    """The top-level fields the registry reads, and per parent object (``group``) the fields read inside it."""
+    """The top-level fields the registry reads, and per parent object (``group``) the fields read inside it.
+
+    A JSON column (``user.extra_information``) is a field read like any other: it is not an extra of its
+    parent, or every row would carry it twice.
+    """
     top_level: set[str] = set()
     nested: dict[str, set[str]] = defaultdict(set)
     for column in spec.columns:
         parts = column.source.removeprefix("$.").split(".")
         top_level.add(parts[0])
-        if len(parts) > 1 and column.sql_type != "JSON":
+        if len(parts) > 1:
             nested[parts[0]].add(parts[1])
     return top_level, dict(sorted(nested.items()))
 
