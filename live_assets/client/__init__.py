@@ -15,6 +15,7 @@ from live_assets.client.errors import (
     LiveRateLimitedError,
     LiveResponseError,
     LiveServerError,
+    LiveTlsError,
     LiveTokenExpiredError,
     LiveTransportError,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "LiveRateLimitedError",
     "LiveResponseError",
     "LiveServerError",
+    "LiveTlsError",
     "LiveTokenExpiredError",
     "LiveTransportError",
     "TokenCache",

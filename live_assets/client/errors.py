@@ -126,6 +126,13 @@ class LiveTransportError(LiveApiError):
     retryable = True
 
 
+class LiveTlsError(LiveTransportError):
+    """The server's TLS certificate did not verify. Not retried: a certificate does not fix itself
+    between attempts, and verification is never turned off."""
+
+    retryable = False
+
+
 class LiveResponseError(LiveApiError):
     """A 200 whose body is not what was asked for: HTML, truncated JSON, the wrong content type."""
 
@@ -137,6 +144,10 @@ TOKEN_EXPIRED_HINT: Final = (
     "the token from LIVE_API_TOKEN was refused (expired or revoked) and cannot be renewed without "
     "credentials: set LIVE_API_EMAIL and LIVE_API_PASSWORD so the token can be renewed automatically, "
     "or ask the vendor for a new LIVE_API_TOKEN"
+)
+TLS_HINT: Final = (
+    "verification is always on: fix the server's certificate, or check LIVE_API_BASE_URL and any "
+    "proxy between this machine and the API"
 )
 FORBIDDEN_HINT: Final = (
     "check that LIVE_API_X_TOKEN is the X-token of the bot, that the bot is linked to the user, "

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -38,10 +39,12 @@ from live_assets import contract
 from live_assets.client.auth import TokenCache, TokenManager, cache_key, default_token_cache_dir
 from live_assets.client.errors import (
     AUTHENTICATION_HINT,
+    TLS_HINT,
     TOKEN_EXPIRED_HINT,
     LiveApiError,
     LiveAuthenticationError,
     LiveResponseError,
+    LiveTlsError,
     LiveTokenExpiredError,
     LiveTransportError,
     envelope_of,
@@ -509,7 +512,7 @@ class LiveClient:
         partial = None if destination is None else _partial_path(destination)
         edges = _Edges()
         body = b""
-        transport_problem = None
+        transport_problem = certificate = None
         try:
             with self._http.stream("GET", path, params=query, headers=headers) as response:
                 status = response.status_code
@@ -522,7 +525,11 @@ class LiveClient:
             transport_problem = f"timed out ({type(error).__name__})"
         except (httpx.TransportError, httpx.DecodingError) as error:
             transport_problem = f"connection failed ({type(error).__name__}: {error})"
+            certificate = _certificate_problem(error)
         self._count(requests=1, bytes_received=edges.size)
+        if certificate is not None:
+            _discard(partial)
+            raise LiveTlsError(f"{certificate}: {TLS_HINT}", endpoint=endpoint, window=where)
         if transport_problem is not None:  # raised here, outside the except: no httpx request attached
             _discard(partial)
             return _Failure(LiveTransportError(transport_problem, endpoint=endpoint, window=where))
@@ -576,7 +583,7 @@ class LiveClient:
             self._wait_before_retry(failures, outcome.retry_after, "login", attempts, why)
 
     def _login_attempt(self, email: str, password: Secret) -> tuple[Secret, float] | _Failure:
-        transport_problem = None
+        transport_problem = certificate = None
         try:
             response = self._http.post(contract.LOGIN_PATH, json={"email": email, "password": password.reveal()})
         except httpx.TimeoutException as error:
@@ -584,6 +591,9 @@ class LiveClient:
         except (httpx.TransportError, httpx.DecodingError) as error:
             # Only the type: an httpx message could quote the request, and this one carries the password.
             transport_problem = f"login connection failed ({type(error).__name__})"
+            certificate = _certificate_problem(error)
+        if certificate is not None:  # final: _log_in does not retry it, and the password was never sent
+            return _Failure(LiveTlsError(f"login: {certificate}: {TLS_HINT}", endpoint="login"))
         if transport_problem is not None:
             return _Failure(LiveTransportError(transport_problem, endpoint="login"))
         body = response.content
@@ -693,6 +703,17 @@ def _reason(error: LiveApiError) -> str:
     if error.status is not None and error.status != 200:
         return f"HTTP {error.status}"
     return error.message[:120]
+
+
+def _certificate_problem(error: BaseException) -> str | None:
+    """``"TLS certificate of the API not trusted (self-signed certificate)"`` when a connection failed on
+    certificate verification, else None. Only the SSL error's own words: nothing of the request."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate of the API not trusted ({cause.verify_message or cause.reason})"
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _token_from_login(body: bytes) -> tuple[Secret, float] | None:
