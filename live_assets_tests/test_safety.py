@@ -181,6 +181,9 @@ def test_no_secret_reaches_dagster_landing_duckdb_or_errors(
     leaks = [(where, secret[:6]) for secret in secrets for where, data in everywhere.items() if secret.encode() in data]
     assert leaks == []
     cache_files = b"\n".join(data for path, data in cached.items() if path.suffix == ".json")
+    # Positive controls: the search does find what is there (the cached token, the e-mail in the logs).
+    assert any(token.encode() in cache_files for token in tokens)
+    assert any(b"ops@example.com" in data for where, data in everywhere.items() if where.startswith("dagster"))
     assert password.encode() not in cache_files and x_token.encode() not in cache_files
     # The errors did say what was wrong, without the secrets.
     assert "INVALID_CREDENTIALS" in errors[0] and "HTTP 403 FORBIDDEN" in errors[1] and "LIVE_API_TOKEN" in errors[2]
