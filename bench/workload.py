@@ -233,8 +233,10 @@ def _repository(client: DagsterGraphQL) -> tuple[str, str]:
 def naive_runs(plan: BackfillPlan) -> list[tuple[str | None, list[AssetInfo]]]:
     """One run per partition: each partition key with every selected asset that has it, dimensions first.
 
-    A daily key gets the daily raw assets and daily KPIs of that day; a weekly key the weekly ones.
-    That is what looping over partitions (or a schedule's job backfilled day by day) does.
+    A daily key gets the daily raw assets and daily KPIs of that day. A Monday's key also names the week
+    starting that day, so its run holds the weekly raw asset and KPIs too; those runs go last, when
+    every day of their weeks is loaded. That is what looping over partitions (or a schedule's job
+    backfilled day by day) does.
     """
     unpartitioned = [t.asset for t in plan.targets if t.partition_keys is None]
     by_key: dict[str, list[AssetInfo]] = defaultdict(list)
