@@ -11,11 +11,12 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from live_assets.simulator import SimulatorServer
 from live_assets.warehouse import Warehouse
-from live_assets_tests.pipeline import simulator_env
+from live_assets_tests.pipeline import PipelineEnv, simulator_env
 
 DAY_A, DAY_B = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
 
@@ -59,9 +60,49 @@ def test_parallel_runs_share_the_duckdb_file(sim: SimulatorServer, tmp_path: Pat
 
     warehouse = Warehouse(tmp_path / "live.duckdb")
     expected = {day: len(sim.conversations(day)) for day in (DAY_A, DAY_B)}
-    per_day = dict(
-        warehouse.query("SELECT _partition_day, count(*) FROM raw.conversations GROUP BY 1 ORDER BY 1")
-    )
+    per_day = dict(warehouse.query("SELECT _partition_day, count(*) FROM raw.conversations GROUP BY 1 ORDER BY 1"))
     assert per_day == expected
     assert warehouse.query("SELECT count(*) - count(DISTINCT conversation_id) FROM raw.conversations") == [(0,)]
     assert warehouse.query("SELECT count(*) FROM raw.histogram") == [(96,)]
+
+
+def test_two_runs_of_the_same_messages_and_kpi_partition_at_once_leave_one_copy(pipeline: PipelineEnv) -> None:
+    """Both runs see the same conversations without messages, fetch them, and load them; the KPI refreshes
+    overlap too. Each load replaces its conversations (or days) in one transaction: one copy remains."""
+    from live_assets.kpis.assets import KPI_ASSETS
+    from live_assets.raw.assets import RAW_ASSETS
+
+    day = DAY_A.isoformat()
+    raw = {asset.key.path[-1]: asset for asset in RAW_ASSETS}
+    kpi = {asset.key.path[-1]: asset for asset in KPI_ASSETS}
+    pipeline.materialize([raw["conversations"]], partition_key=day)
+    both = [raw["conversations"], raw["conversation_messages"], kpi["sla_daily"]]
+    selection = [raw["conversation_messages"], kpi["sla_daily"]]
+    barrier = threading.Barrier(2)
+    results: list[bool] = []
+
+    def run() -> None:
+        barrier.wait(timeout=60)
+        results.append(pipeline.materialize(both, partition_key=day, selection=selection).success)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert results == [True, True]
+
+    warehouse = pipeline.warehouse
+    conversations = len(pipeline.sim.conversations(DAY_A))
+    # The runs overlapped (both fetched details the other was fetching too), and the table holds one copy.
+    assert conversations < pipeline.sim.counters()["requests"]["/live/public/conversation/detail"] <= 2 * conversations
+    assert warehouse.query("SELECT count(DISTINCT conversation_id) FROM raw.conversation_messages") == [
+        (conversations,)
+    ]
+    assert warehouse.query(
+        "SELECT count(*) - count(DISTINCT (conversation_id, message_id)) FROM raw.conversation_messages"
+    ) == [(0,)]
+    assert warehouse.query("SELECT count(*) - count(DISTINCT (day, group_id, protocol_id)) FROM kpi.sla_daily") == [
+        (0,)
+    ]
+    assert warehouse.query("SELECT sum(offered) FROM kpi.sla_daily") == [(conversations,)]
