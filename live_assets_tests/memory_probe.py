@@ -1,7 +1,7 @@
 """``python -m live_assets_tests.memory_probe ROOT DAY TABLE[,TABLE...]``: one Dagster run, its peak memory.
 
 Run in a process of its own by ``test_memory.py``, so that the peak resident size it reports
-(``ru_maxrss``, the kernel's high-water mark) belongs to the run alone: not to pytest, not to the
+(``VmHWM``, the kernel's high-water mark) belongs to the run alone: not to pytest, not to the
 simulator (a process of its own too). The LIVE_* settings come from the environment. Prints one JSON
 line: the peak after imports (the baseline), the peak at the end, rows loaded and bytes received.
 """
@@ -9,14 +9,20 @@ line: the peak after imports (the baseline), the peak at the end, rows loaded an
 from __future__ import annotations
 
 import json
-import resource
 import sys
 from pathlib import Path
 
 
 def peak_mb() -> float:
-    """The process's peak resident size so far, in MiB (Linux reports ``ru_maxrss`` in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The process's peak resident size so far, in MiB: the kernel's ``VmHWM`` of this program.
+
+    Not ``getrusage().ru_maxrss``: Linux keeps that across ``execve``, so a probe started from a big
+    pytest process would report pytest's size as its own baseline and hide any growth below it.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status (the probe needs Linux)")
 
 
 def main(argv: list[str]) -> int:

@@ -1,6 +1,6 @@
 """Bounded memory: a 100 MB response, a partition of 100,000 conversations (issue 6, "Secrets and safety").
 
-The work runs in a process of its own (``memory_probe.py``) whose kernel high-water mark (``ru_maxrss``)
+The work runs in a process of its own (``memory_probe.py``) whose kernel high-water mark (``VmHWM``)
 is the measure, and the simulator in another (``python -m live_assets.simulator``), so that neither
 pytest's nor the simulator's memory is counted. Two volumes, 10,000 and 100,000 conversations a day,
 go through the same raw assets (the conversation list, about 1 KB a conversation, and the CSV export):
