@@ -14,20 +14,14 @@ to 30 s later; the remaining interval is the real path's floor.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import queue
-import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 
 from live_assets.ops.backfill import (
@@ -45,6 +39,7 @@ from live_assets.ops.graphql import DagsterGraphQL
 from live_assets.ops.stack import LocalDagster
 from live_assets.simulator import SimulatorConfig, SimulatorServer
 from live_assets.warehouse import Warehouse
+from live_assets_tests.child import ChildProcess
 from live_assets_tests.pipeline import simulator_env
 
 pytestmark = pytest.mark.slow
@@ -86,56 +81,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             dagster.stop()
 
 
-class Cli:
+class Cli(ChildProcess):
     """The command line as a child process, its output lines readable with a deadline."""
 
     def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen(
+        super().__init__(
             [sys.executable, "-m", "live_assets.backfill", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
             env={k: v for k, v in os.environ.items() if not k.startswith("LIVE_")},
         )
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
 
     def wait_for_line(self, prefix: str, deadline: float) -> str:
-        while True:
-            line = self._queue.get(timeout=max(0.1, deadline - time.monotonic()))
-            if line is None:
-                raise AssertionError(f"the command ended without a line {prefix!r}:\n" + "\n".join(self.lines))
-            self.lines.append(line)
-            if line.startswith(prefix):
-                return line
-
-    def finish(self, deadline: float) -> int:
-        while (line := self._queue.get(timeout=max(0.1, deadline - time.monotonic()))) is not None:
-            self.lines.append(line)
-        return self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            try:
-                for child in psutil.Process(self.process.pid).children(recursive=True):
-                    child.kill()
-            except psutil.NoSuchProcess:
-                pass
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        return self.wait_for(lambda line: line.startswith(prefix), f"starting {prefix!r}", deadline)
 
 
 @pytest.fixture
@@ -149,7 +105,7 @@ def cli() -> Iterator[type[Cli]]:
 
     yield Tracked
     for command in started:
-        command.stop()
+        command.kill_everything()
 
 
 def backfill_ids(stack: Stack) -> list[str]:

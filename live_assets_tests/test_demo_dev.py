@@ -8,12 +8,9 @@ it the way a process manager does (SIGTERM) and checks that nothing it started i
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +24,7 @@ from live_assets.ops.backfill import fetch_assets
 from live_assets.ops.graphql import DagsterGraphQL
 from live_assets.ops.stack import free_port
 from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD
+from live_assets_tests.child import ChildProcess
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +32,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 READY_SECONDS = 240.0
 
 
-class DevRunner:
+class DevRunner(ChildProcess):
+    """`make dev`'s runner as a child process, on free ports, with its data under the test's folder."""
+
     def __init__(self, home: Path, data: Path) -> None:
         self.home, self.port, self.sim_port = home, free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
@@ -43,45 +43,12 @@ class DevRunner:
             "LIVE_LANDING_DIR": str(data / "landing"),
             "LIVE_TOKEN_CACHE_DIR": str(data / "token-cache"),
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "live_assets.ops.dev", "--port", str(self.port), "--sim-port", str(self.sim_port),
-             "--dagster-home", str(home)],
-            cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        )  # fmt: skip
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        command = [sys.executable, "-m", "live_assets.ops.dev", "--port", str(self.port), "--sim-port",
+                   str(self.sim_port), "--dagster-home", str(home)]  # fmt: skip
+        super().__init__(command, env=env, cwd=PROJECT)
 
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, text: str, deadline: float) -> str:
-        while True:
-            try:
-                line = self._queue.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"no line with {text!r} in time:\n" + "\n".join(self.lines[-40:])) from None
-            if line is None:
-                raise AssertionError(f"make dev ended before {text!r}:\n" + "\n".join(self.lines[-40:]))
-            self.lines.append(line)
-            if text in line:
-                return line
-
-    def descendants(self) -> list[psutil.Process]:
-        try:
-            return psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
-
-    def kill_everything(self) -> None:
-        for child in self.descendants():
-            child.kill()
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+    def wait_for_text(self, text: str, deadline: float) -> str:
+        return self.wait_for(lambda line: text in line, f"with {text!r}", deadline)
 
 
 @pytest.fixture
@@ -100,8 +67,8 @@ def listening(port: int) -> bool:
 
 def test_make_dev_serves_the_ui_and_the_simulator_and_stops_them_together(dev: DevRunner) -> None:
     deadline = time.monotonic() + READY_SECONDS
-    assert dev.wait_for("Dagster UI:", deadline).split()[-1] == f"http://127.0.0.1:{dev.port}"
-    assert f"simulator on http://127.0.0.1:{dev.sim_port}" in dev.wait_for("Live API:", deadline)
+    assert dev.wait_for_text("Dagster UI:", deadline).split()[-1] == f"http://127.0.0.1:{dev.port}"
+    assert f"simulator on http://127.0.0.1:{dev.sim_port}" in dev.wait_for_text("Live API:", deadline)
 
     # The UI's API serves the code location, on the instance in the given home with the shipped dagster.yaml.
     with DagsterGraphQL(f"http://127.0.0.1:{dev.port}") as client:
@@ -122,7 +89,7 @@ def test_make_dev_serves_the_ui_and_the_simulator_and_stops_them_together(dev: D
     assert len(started) >= 4  # simulator, dagster dev, its webserver, daemon (and code servers)
     dev.process.send_signal(signal.SIGTERM)
     dev.process.wait(180)
-    dev.wait_for("make dev: simulator stopped", time.monotonic() + 10)
+    dev.wait_for_text("make dev: simulator stopped", time.monotonic() + 10)
     _, alive = psutil.wait_procs(started, timeout=30)
     assert alive == [], [p.cmdline() for p in alive]
     assert not listening(dev.port) and not listening(dev.sim_port)
