@@ -9,7 +9,6 @@ a user clicking "Launch backfill" finds a daemon mid-way through its interval, n
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from live_assets.ops.backfill import (
 from live_assets.ops.daemon import INTERVAL_ENV
 from live_assets.ops.days import DayRange, cadence_days, parse_partition_date
 from live_assets.ops.graphql import DagsterGraphQL
-from live_assets.ops.stack import LocalDagster, simulator_settings_env
+from live_assets.ops.stack import PROJECT_DAEMON, STOCK_DAEMON, LocalDagster, simulator_settings_env
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, Partitioning
 from live_assets.raw.fetching import plan_requests
 from live_assets.settings import LiveSettings
@@ -87,9 +86,9 @@ class Stack:
 def start_stack(root: Path, options: SimulatorOptions, daemon_interval: float | None = None) -> Stack:
     """A simulator, then a webserver and a daemon on a fresh instance; returns once all are ready.
 
-    The daemon is the stock ``dagster-daemon`` (30 s between backfill iterations), as ``make dev`` and a
-    deployment run it; ``daemon_interval`` instead starts ``live_assets.ops.daemon`` with the backfill
-    loop's sleep capped at that many seconds, to measure what the daemon's interval costs.
+    The daemon is the project's (``live_assets.ops.daemon``, as ``make dev`` and a deployment run it) with
+    the backfill loop's sleep capped at ``daemon_interval`` seconds; ``None`` starts Dagster's stock
+    ``dagster-daemon`` (30 s between backfill iterations), to measure what that interval costs.
     """
     root.mkdir(parents=True, exist_ok=True)
     sim = SimulatorProcess(options, root / "simulator.log")
@@ -102,11 +101,13 @@ def start_stack(root: Path, options: SimulatorOptions, daemon_interval: float | 
         token_cache_dir=root / "token-cache",
         settings=settings,
     )
-    command = None
+    command = STOCK_DAEMON
     if daemon_interval is not None:
         env[INTERVAL_ENV] = str(daemon_interval)
-        command = [sys.executable, "-m", "live_assets.ops.daemon"]
-    dagster = LocalDagster(dagster_home=root / "dagster_home", env=env, log_dir=root / "logs", daemon_command=command)
+        command = PROJECT_DAEMON
+    dagster = LocalDagster(
+        dagster_home=root / "dagster_home", env=env, log_dir=root / "logs", daemon_command=list(command)
+    )
     stack = Stack(root, sim, dagster)
     try:
         dagster.start_webserver()

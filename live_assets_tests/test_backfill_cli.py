@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from live_assets.ops.backfill import (
     BackfillError,
@@ -37,10 +38,11 @@ from live_assets.ops.backfill import (
 from live_assets.ops.days import DayRange
 from live_assets.ops.graphql import DagsterGraphQL
 from live_assets.ops.stack import LocalDagster
-from live_assets.simulator import SimulatorConfig, SimulatorServer
+from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD, SimulatorConfig, SimulatorServer
 from live_assets.warehouse import Warehouse
 from live_assets_tests.child import ChildProcess
 from live_assets_tests.pipeline import simulator_env
+from live_assets_tests.test_many_bots import bot_env_name, bots_document, instance_config
 
 pytestmark = pytest.mark.slow
 
@@ -166,6 +168,9 @@ def test_a_command_line_backfill_is_run_by_the_daemon(stack: Stack, cli: type[Cl
     assert ended.startswith(f"Backfill {backfill_id} ended: COMPLETED_SUCCESS"), command.output
     assert "5/5 partitions materialized" in ended  # 2 days x 2 daily assets + the agent list
     print(f"\ncommand-line backfill: {elapsed:.1f} s wall; {ended}")
+    # The project's daemon ran it (backfill iterations every 2 s, live_assets/ops/daemon.py), not the stock one.
+    daemon_log = stack.dagster.processes[-1].log_path.read_text()
+    assert "live-assets daemon: backfill iterations at most 2 s apart" in daemon_log
 
     # The runs are the daemon's: created by the backfill (tagged with it), queued, then launched.
     with DagsterGraphQL(stack.dagster.url) as client:
@@ -186,3 +191,73 @@ def test_a_command_line_backfill_is_run_by_the_daemon(stack: Stack, cli: type[Cl
     assert stats_days == [(FIRST,), (LAST,)]
     assert stack.warehouse.query("SELECT count(*) FROM raw.agents")[0][0] > 0
     assert stack.sim.counters()["responses"].get("429", 0) == 0
+
+
+TWO_BOTS = ("alpha", "bravo")
+
+
+@pytest.fixture(scope="module")
+def bots_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Two bots of the simulator (no latency), a bots file, and deploy/dagster.yaml on SQLite (the coordinator)."""
+    root = tmp_path_factory.mktemp("backfill_cli_bots")
+    config = SimulatorConfig(seed=7, conversations_per_day=60, timezone="UTC", bots=len(TWO_BOTS))
+    with SimulatorServer(config) as sim:
+        bots_file = root / "bots.yaml"
+        bots_file.write_text(yaml.safe_dump(bots_document(TWO_BOTS)))
+        env = {
+            **simulator_env(sim.base_url, root),
+            "LIVE_BOTS_FILE": str(bots_file),
+            "LIVE_TEST_EMAIL": DEMO_EMAIL,
+            "LIVE_TEST_PASSWORD": DEMO_PASSWORD,
+            **{bot_env_name(bot): token for bot, token in zip(TWO_BOTS, sim.x_tokens(), strict=True)},
+        }
+        dagster = LocalDagster(dagster_home=root / "dagster_home", env=env, log_dir=root)
+        (dagster.dagster_home / "dagster.yaml").write_text(instance_config("sqlite"))
+        try:
+            dagster.start_webserver()
+            yield Stack(sim, dagster, root)
+        finally:
+            dagster.stop()
+
+
+def test_with_a_bots_file_the_command_line_backfills_the_chosen_bots(bots_stack: Stack, cli: type[Cli]) -> None:
+    stack = bots_stack
+    deadline = time.monotonic() + CLI_DEADLINE_SECONDS
+    url, days = stack.dagster.url, ["--from", FIRST.isoformat(), "--to", LAST.isoformat()]
+    one = cli("--url", url, *days, "--select", "raw/conversations,raw/agents", "--bot", "bravo", "--dry-run")
+    assert one.finish(deadline) == 0, one.output
+    assert "  bots: bravo" in one.lines
+    assert "  raw/conversations: 2 partition(s) bravo|2026-03-04..bravo|2026-03-05" in one.lines
+    assert "  raw/agents: unpartitioned, every bot" in one.lines
+    unknown = cli("--url", url, *days, "--bot", "alpha", "--bot", "zulu", "--dry-run")
+    assert unknown.finish(deadline) == 2
+    assert "bot(s) 'zulu' not in the bots file (alpha, bravo)" in unknown.output
+
+    # Every bot by default: 2 days x 2 bots of two daily assets. Dagster cuts the single-run backfill
+    # by one dimension (here by day: one run per day over both bots); whichever, each run calling the
+    # API gets its lane from the coordinator, the backfill itself carries no bot tag.
+    command = cli(
+        "--url", url, *days, "--select", "raw/conversations,raw/conversation_stats",
+        "--wait", "--timeout", str(CLI_DEADLINE_SECONDS - 30),
+    )  # fmt: skip
+    backfill_id = command.wait_for_line("Submitted backfill ", deadline).split()[2].rstrip(":")
+    stack.dagster.start_daemon()
+    assert command.finish(deadline) == 0, command.output + "\n" + stack.dagster.processes[-1].log_tail()
+    assert "8/8 partitions materialized" in command.lines[-1], command.output
+
+    with DagsterGraphQL(stack.dagster.url) as client:
+        runs = client.execute(RUNS_QUERY, {"id": backfill_id})["runsOrError"]["results"]
+    covered = set()
+    for run in runs:
+        tags = {tag["key"]: tag["value"] for tag in run["tags"]}
+        assert tags["live/launched_by"] == "cli"
+        first, first_day = tags["dagster/asset_partition_range_start"].split("|")
+        last, last_day = tags["dagster/asset_partition_range_end"].split("|")
+        assert tags["live/bot"] == (first if first == last else f"[{first}..{last}]"), tags
+        covered |= {(first, first_day), (last, last_day)}
+    assert covered == {(bot, day.isoformat()) for bot in TWO_BOTS for day in (FIRST, LAST)}
+
+    rows = stack.warehouse.query("SELECT _bot, _partition_day, count(*) FROM raw.conversation_stats GROUP BY ALL")
+    assert sorted((bot, day) for bot, day, _ in rows) == [(bot, day) for bot in TWO_BOTS for day in (FIRST, LAST)]
+    counters = stack.sim.counters()
+    assert counters["responses"].get("429", 0) == 0 and counters["max_in_flight_per_token"] <= 1

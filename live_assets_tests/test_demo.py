@@ -4,8 +4,7 @@ The demo runs as a user runs it, in a child process (``python -m live_assets.dem
 ``make demo`` calls), with everything it writes (DuckDB, the Dagster instance, the report) under the
 test's temporary folder. It starts its own simulator, webserver and daemon; the test only watches.
 Two days hold no whole week, so the weekly assets are left out and the tables come from the daily
-KPIs (the unit tests cover the weekly plan and tables). Most of the test's minute is the stock backfill
-daemon's 30 s interval: one iteration after the raw runs, one after the KPI runs.
+KPIs (the unit tests cover the weekly plan and tables).
 """
 
 from __future__ import annotations
@@ -89,8 +88,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         "--dagster-home", str(tmp_path / "dagster_home"),
         "--output", str(tmp_path / "reports"),
         "--timeout", str(DEMO_DEADLINE_SECONDS - 60),
-        # A third of the default volume keeps every run well inside one of the daemon's 30 s intervals
-        # on a busy machine; the path through Dagster is the same.
+        # A third of the default volume: the path through Dagster is the same, the runs shorter.
         "--conversations-per-day", "100",
     )  # fmt: skip
     try:

@@ -1,4 +1,4 @@
-"""``make dev``: the simulator and ``dagster dev`` come up on a persistent home, and go down together.
+"""``make dev``: the simulator, the UI and the project's daemon come up on a persistent home, and go down together.
 
 The runner (``python -m live_assets.ops.dev``, what ``make dev`` calls) is started as a user starts it,
 on free ports and a temporary home; the test waits for its banner, looks at what it serves, then stops
@@ -84,9 +84,12 @@ def test_make_dev_serves_the_ui_and_the_simulator_and_stops_them_together(dev: D
     )
     assert response.status_code == 200
 
-    # SIGTERM to the runner: dagster dev shuts down, then the simulator; nothing is left.
+    # The daemon is the project's (backfill iterations every 2 s), not dagster dev's stock one.
+    assert "live-assets daemon: backfill iterations" in (dev.home / "process-logs" / "daemon.log").read_text()
+
+    # SIGTERM to the runner: the daemon, the webserver, then the simulator stop; nothing is left.
     started = dev.descendants()
-    assert len(started) >= 4  # simulator, dagster dev, its webserver, daemon (and code servers)
+    assert len(started) >= 3  # simulator, webserver, daemon (and their code servers)
     dev.process.send_signal(signal.SIGTERM)
     dev.process.wait(180)
     dev.wait_for_text("make dev: simulator stopped", time.monotonic() + 10)

@@ -2,7 +2,7 @@
 
 A user of this project works in the Dagster UI: they look at the lineage, launch partition backfills
 and watch the schedules. This test does the same, with Playwright driving Debian's Chromium, against
-what ``dagster dev`` runs (``dagster-webserver`` and ``dagster-daemon run`` on the project's
+what ``make dev`` runs (``dagster-webserver`` and the project's daemon on the project's
 ``workspace.yaml`` and ``dagster.yaml``, started by ``live_assets.ops.stack`` as ``make dev`` does)
 and a simulator of the Live API, both started here with a throw-away ``DAGSTER_HOME``, DuckDB file
 and landing folder:
@@ -15,10 +15,9 @@ and landing folder:
 4. the schedules appear on the automation page.
 
 It is one test, not four: each step needs the state the previous one left (step 3 inspects step 2's
-backfill), and starting Dagster and waiting for the backfill daemon (it looks at backfills every
-30 s) is most of its cost. Each step leaves a screenshot in ``artifacts/ui/`` (ignored by git) so
-that a reviewer sees what the test saw; a failure leaves one of the page as it was, and the logs of
-the webserver and the daemon.
+backfill), and starting Dagster is most of its cost. Each step leaves a screenshot in
+``artifacts/ui/`` (ignored by git) so that a reviewer sees what the test saw; a failure leaves one of
+the page as it was, and the logs of the webserver and the daemon.
 """
 
 from __future__ import annotations
@@ -77,7 +76,6 @@ DAYS = 10
 CONVERSATIONS_PER_DAY = 60
 TIMEZONE = "UTC"
 # Dagster's backfill daemon sleeps this long between iterations (not configurable in dagster.yaml).
-STOCK_BACKFILL_INTERVAL_SECONDS = 30
 # The backfill needs three or four of those iterations plus its runs.
 BACKFILL_TIMEOUT_SECONDS = 300.0
 DAEMON_TIMEOUT_SECONDS = 120.0
@@ -198,9 +196,6 @@ def stack(tmp_path: Path, artifacts: Path) -> Iterator[UiStack]:
             LIVE_START_DATE=(first - dt.timedelta(days=20)).isoformat(),
             # A developer's .env must not slip a real token in.
             LIVE_API_TOKEN="",
-            # The backfill daemon at Dagster's own pace (30 s between iterations), as `make dev` runs it: the
-            # stack's daemon entry point would otherwise shorten that sleep to 2 s.
-            LIVE_BACKFILL_DAEMON_INTERVAL=str(STOCK_BACKFILL_INTERVAL_SECONDS),
         )
         # The logs go straight to the artefacts, next to the screenshots.
         with local_dagster(tmp_path / "dagster_home", env, artifacts) as dagster, DagsterGraphQL(dagster.url) as client:

@@ -63,7 +63,7 @@ class DemoPaths:
 
     @property
     def log_dir(self) -> Path:
-        return self.dagster_home / "logs" / "demo"
+        return self.dagster_home / "process-logs"
 
 
 @dataclass
@@ -225,7 +225,7 @@ def _backfill_and_check(
     say.step(f"submitted backfill {backfill_id}: {stack.url}/runs/b/{backfill_id}")
     # Started after the submission, the daemon's first iteration picks the backfill up at once.
     stack.start_daemon()
-    say.step("started the Dagster daemon; it advances the backfill every 30 s (its fixed interval)")
+    say.step("started the Dagster daemon (live_assets.ops.daemon: it advances backfills every 2 s)")
     outcome.progress = progress = wait_for_backfill(
         client, backfill_id, timeout=args.timeout, on_progress=say.progress, alive=stack.check_alive
     )

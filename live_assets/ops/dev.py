@@ -1,11 +1,14 @@
-"""``make dev`` (``python -m live_assets.ops.dev``): the simulator and ``dagster dev``, on persistent state.
+"""``make dev`` (``python -m live_assets.ops.dev``): the simulator, the Dagster UI and daemon, on persistent state.
 
-The simulator runs in the background on port 8765; ``dagster dev`` (webserver, daemon, code server)
-runs in the foreground on the project's ``workspace.yaml`` with ``DAGSTER_HOME=.dagster_home``, whose
-``dagster.yaml`` is refreshed from the project's at every start. Run history, partition status and
-backfills live in ``.dagster_home`` and survive restarts; the DuckDB file is the demo's
-(``LIVE_DUCKDB_PATH``, ``data/live.duckdb`` by default), so ``make demo`` then ``make dev`` shows the
-demo's runs and tables. Ctrl-C stops ``dagster dev``; the simulator is stopped when it exits.
+The simulator runs on port 8765; ``dagster-webserver`` and the project's daemon
+(``live_assets/ops/daemon.py``: ``dagster-daemon`` with backfill iterations every 2 s instead of 30 s)
+run on the project's ``workspace.yaml`` with ``DAGSTER_HOME=.dagster_home``, whose ``dagster.yaml`` is
+refreshed from the project's at every start. That is what ``dagster dev`` runs, but ``dagster dev``
+always starts Dagster's stock daemon. Run history, partition status and backfills live in
+``.dagster_home`` and survive restarts; the DuckDB file is the demo's (``LIVE_DUCKDB_PATH``,
+``data/live.duckdb`` by default), so ``make demo`` then ``make dev`` shows the demo's runs and tables.
+Their logs go to ``.dagster_home/process-logs``. Ctrl-C (or SIGTERM) stops the daemon, the webserver, then the
+simulator.
 """
 
 from __future__ import annotations
@@ -13,9 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,9 +25,10 @@ import httpx
 
 from live_assets.ops.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
 from live_assets.ops.stack import (
+    PROJECT_DIR,
+    LocalDagster,
     ManagedProcess,
     ProcessDiedError,
-    dagster_executable,
     prepare_dagster_home,
     restore_interrupts,
     simulator_settings_env,
@@ -36,8 +38,6 @@ from live_assets.settings import LiveSettings, SettingsError, load_settings
 
 SIMULATOR_READY_SECONDS = 60.0
 DAGSTER_READY_SECONDS = 300.0
-# dagster dev waits up to 60 s for each of its webserver and daemon before killing them.
-DAGSTER_STOP_SECONDS = 150.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,29 +87,25 @@ def start_simulator(args: argparse.Namespace, settings: LiveSettings, log_dir: P
                 time.sleep(0.1)
 
 
-def announce_when_ready(url: str, dagster: subprocess.Popen[bytes], lines: Sequence[str]) -> None:
-    """Print the URL once the webserver serves the code location (dagster dev's own logs come first)."""
-    with DagsterGraphQL(url) as client:
-        try:
-            client.wait_until_loaded(timeout=DAGSTER_READY_SECONDS, alive=lambda: _raise_if_exited(dagster))
-        except (DagsterUnreachableError, DagsterGraphQLError, ProcessDiedError) as error:
-            print(f"\nmake dev: Dagster is not ready: {error}", flush=True)
-            return
-    banner = "\n".join(["", "=" * 72, *lines, "=" * 72, ""])
-    print(banner, flush=True)
-
-
-def _raise_if_exited(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        raise ProcessDiedError(f"dagster dev exited with code {process.returncode}")
-
-
 class _Terminated(Exception):
-    """SIGTERM reached this wrapper (not the terminal's Ctrl-C, which dagster dev receives itself)."""
+    """SIGTERM reached the runner (a process manager stopping ``make dev``)."""
 
 
 def _raise_terminated(_signum: int, _frame: object) -> None:
     raise _Terminated
+
+
+def serve_until_stopped(dagster: LocalDagster, poll_seconds: float = 1.0) -> int:
+    """Block until Ctrl-C or SIGTERM (0), or until the webserver or daemon dies (1, with its log's tail)."""
+    try:
+        while True:
+            dagster.check_alive()
+            time.sleep(poll_seconds)
+    except (KeyboardInterrupt, _Terminated):
+        return 0
+    except ProcessDiedError as error:
+        print(f"make dev: {error}", file=sys.stderr)
+        return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"make dev: {error}", file=sys.stderr)
         return 2
     home = prepare_dagster_home(args.dagster_home)
-    log_dir = home / "logs"
+    # Not ``logs``: Dagster keeps its telemetry queue there and moves that folder's contents away.
+    log_dir = home / "process-logs"
     try:
         simulator, base_url = start_simulator(args, settings, log_dir)
     except ProcessDiedError as error:
@@ -140,42 +137,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "DAGSTER_HOME": str(home),
     }
-    url = f"http://{args.host}:{args.port}"
-    command = [
-        dagster_executable("dagster"),
-        "dev",
-        "-w",
-        str(Path(__file__).resolve().parents[2] / "workspace.yaml"),
-        "-h",
-        args.host,
-        "-p",
-        str(args.port),
-    ]
+    dagster = LocalDagster(
+        dagster_home=home, env=env, log_dir=log_dir, project_dir=PROJECT_DIR, host=args.host, port=args.port
+    )
     try:
-        # Foreground, same process group: the terminal's Ctrl-C reaches dagster dev, which shuts down
-        # its webserver, daemon and code server itself. Its working directory is DAGSTER_HOME so that
-        # a project ``.env`` (which Dagster would load over our environment) cannot redirect the API.
-        dagster = subprocess.Popen(command, cwd=home, env=env)  # noqa: S603 - our interpreter's dagster
+        dagster.start_webserver(timeout=DAGSTER_READY_SECONDS)
+        dagster.start_daemon()
+        with DagsterGraphQL(dagster.url) as client:
+            client.wait_for_daemons(timeout=DAGSTER_READY_SECONDS, alive=dagster.check_alive)
         lines = [
-            f"Dagster UI:        {url}",
-            f"Live API:          simulator on {base_url} (demo account; log {log_dir / 'simulator.log'})",
+            f"Dagster UI:        {dagster.url}",
+            f"Live API:          simulator on {base_url} (demo account)",
             f"DAGSTER_HOME:      {home}",
             f"DuckDB:            {env['LIVE_DUCKDB_PATH']}",
-            f"Backfill by CLI:   python -m live_assets.backfill --url {url} --days 14 --wait",
+            f"Logs:              {log_dir}/webserver.log, daemon.log, simulator.log",
+            f"Backfill by CLI:   python -m live_assets.backfill --url {dagster.url} --days 14 --wait",
             "Stop:              Ctrl-C",
         ]
-        threading.Thread(target=announce_when_ready, args=(url, dagster, lines), daemon=True).start()
-        try:
-            return dagster.wait()
-        except (KeyboardInterrupt, _Terminated) as stop:
-            if isinstance(stop, _Terminated):
-                dagster.send_signal(signal.SIGINT)  # dagster dev's own graceful shutdown
-            try:
-                return dagster.wait(timeout=DAGSTER_STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                dagster.kill()
-                return dagster.wait()
+        print("\n".join(["", "=" * 72, *lines, "=" * 72, ""]), flush=True)
+        return serve_until_stopped(dagster)
+    except (KeyboardInterrupt, _Terminated):
+        return 0
+    except (ProcessDiedError, DagsterUnreachableError, DagsterGraphQLError) as error:
+        print(f"make dev: Dagster did not start: {error}", file=sys.stderr)
+        return 1
     finally:
+        dagster.stop()  # the daemon first (no new runs), then the webserver
         simulator.stop()
         print("make dev: simulator stopped", flush=True)
 

@@ -146,3 +146,13 @@ class DagsterGraphQL:
         """The daemons a backfill needs that have no healthy heartbeat (empty when all is well)."""
         healthy = {status.daemon_type for status in self.daemons() if status.healthy}
         return [name for name in required if name not in healthy]
+
+    def wait_for_daemons(self, *, timeout: float = 180.0, poll: float = 0.5, alive: Any = None) -> None:
+        """Wait until the daemons a backfill needs report healthy heartbeats (``alive`` as above)."""
+        deadline = time.monotonic() + timeout
+        while missing := self.missing_daemons():
+            if alive is not None:
+                alive()
+            if time.monotonic() > deadline:
+                raise DagsterUnreachableError(f"daemons not healthy after {timeout:.0f} s: {', '.join(missing)}")
+            time.sleep(poll)

@@ -26,6 +26,9 @@ from live_assets.settings import LiveSettings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_SECONDS = 30.0
+# The project's daemon (backfill iterations every 2 s, live_assets/ops/daemon.py) and Dagster's own.
+PROJECT_DAEMON: tuple[str, ...] = (sys.executable, "-m", "live_assets.ops.daemon")
+STOCK_DAEMON: tuple[str, ...] = (str(Path(sys.executable).parent / "dagster-daemon"),)
 LOG_TAIL_CHARS = 4000
 
 
@@ -161,11 +164,10 @@ def start_process(
 class LocalDagster:
     """A webserver and a daemon on one ``DAGSTER_HOME`` and the project's ``workspace.yaml``.
 
-    They are started separately (``dagster-webserver`` then ``dagster-daemon run``) rather than as
-    ``dagster dev`` so that a caller can submit a backfill *before* the daemon starts: the backfill
-    daemon handles pending backfills on its first iteration and then sleeps 30 s between iterations,
-    so starting it after the submission saves up to those 30 s of pickup. Everything else (the
-    instance, the run queue, the pools, the run workers) is what ``dagster dev`` runs.
+    They are started separately (``dagster-webserver``, then the project's daemon) rather than as
+    ``dagster dev``, whose daemon is Dagster's stock one: the project's (``live_assets/ops/daemon.py``)
+    iterates over backfills every 2 s instead of every 30 s. Everything else (the instance, the run
+    queue, the pools, the run workers) is what ``dagster dev`` runs.
     """
 
     dagster_home: Path
@@ -174,8 +176,8 @@ class LocalDagster:
     project_dir: Path = PROJECT_DIR
     host: str = "127.0.0.1"
     port: int = 0
-    # Another command to start the daemon with, instead of ``dagster-daemon`` (see ``start_daemon``).
-    daemon_command: Sequence[str] | None = None
+    # The command that starts the daemon; ``run -w <workspace>`` is appended (see ``start_daemon``).
+    daemon_command: Sequence[str] = field(default_factory=lambda: list(PROJECT_DAEMON))
     processes: list[ManagedProcess] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -218,15 +220,13 @@ class LocalDagster:
             client.wait_until_loaded(timeout=timeout, alive=webserver.check_alive)
 
     def start_daemon(self) -> None:
-        """Start ``dagster-daemon run``: the backfill daemon, the run queue, schedules, sensors, automation.
+        """Start the daemon: backfills, the run queue, schedules, sensors, automation.
 
-        The stock daemon, as ``dagster dev`` and a deployment run it, 30 s backfill interval included: the
-        demo and the tests measure the real path. A caller that wants another daemon entry point (a
-        benchmark, say) passes ``daemon_command``; ``run -w <workspace>`` is appended to it.
+        By default the project's daemon, as ``make dev`` and docs/deploy.md run it; ``STOCK_DAEMON`` (the
+        benchmark's ``--stock-daemon``) is Dagster's own ``dagster-daemon``.
         """
         workspace = str(self.project_dir / "workspace.yaml")
-        command = list(self.daemon_command) if self.daemon_command else [dagster_executable("dagster-daemon")]
-        self._start("daemon", [*command, "run", "-w", workspace])
+        self._start("daemon", [*self.daemon_command, "run", "-w", workspace])
 
     def check_alive(self) -> None:
         for managed in self.processes:
