@@ -10,6 +10,11 @@ assets get every day of the range, weekly assets the weeks wholly inside it, unp
 (the agent and group lists) are refreshed once. ``--days N`` instead of ``--from/--to`` picks the
 last N complete days in the bot's zone (``LIVE_TIMEZONE``).
 
+With one bot (no bots file) the runs are tagged ``live/bot=<--bot>`` (default ``default``), the bot's
+run-queue lane. With a bots file the assets are partitioned by bot x date: ``--bot NAME`` (repeatable)
+chooses the bots, all of them by default, and the keys submitted are ``<bot>|<date>``; no bot tag is set
+on the backfill, the run coordinator (``live_assets/ops/coordinator.py``) puts each run in its bot's lane.
+
 Exit codes: 0 submitted (or, with ``--wait``, completed successfully); 1 the backfill or a run failed;
 2 bad arguments or the webserver refused the backfill; 3 Dagster unreachable or timed out.
 """
@@ -27,9 +32,10 @@ from live_assets.ops.backfill import (
     BackfillError,
     BackfillProgress,
     BackfillTimeoutError,
-    default_tags,
+    bots_of,
     fetch_assets,
     launch_backfill,
+    launcher_tags,
     plan_backfill,
     select_assets,
     wait_for_backfill,
@@ -74,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="assets: group:NAME, key:PATH, kind:NAME or a key (raw/agents), comma-separated; default: every asset",
     )
     parser.add_argument("--tag", action="append", type=_tag, default=[], help="extra run tag KEY=VALUE (repeatable)")
-    parser.add_argument("--bot", default="default", help="the bot whose run-queue lane the runs take (live/bot tag)")
+    parser.add_argument(
+        "--bot",
+        action="append",
+        help="with a bots file: a bot to backfill (repeatable; default: every bot); "
+        "without one: the run-queue lane of the runs (live/bot tag, default: default)",
+    )
     parser.add_argument("--title", help="the backfill's title in the UI")
     parser.add_argument("--wait", action="store_true", help="follow the backfill until it ends; exit 1 if it failed")
     parser.add_argument("--timeout", type=float, default=3600.0, help="with --wait: give up after this many seconds")
@@ -119,11 +130,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     days = resolve_days(args, parser)
-    tags = {**default_tags(args.bot, "cli"), **dict(args.tag)}
     try:
         with DagsterGraphQL(args.url) as client:
-            plan = plan_backfill(select_assets(fetch_assets(client), args.select), days)
+            everything = fetch_assets(client)
+            tags = {**launcher_tags(everything, args.bot, "cli"), **dict(args.tag)}
+            bots = args.bot if bots_of(everything) is not None else None
+            plan = plan_backfill(select_assets(everything, args.select), days, bots)
             print(f"Backfill of {days} ({days.days} day(s)), {plan.num_partitions} asset partition(s):", file=out)
+            if plan.bots is not None:
+                print(f"  bots: {', '.join(plan.bots)}", file=out)
             for line in plan.describe():
                 print(f"  {line}", file=out)
             if args.dry_run:

@@ -10,6 +10,11 @@ Each asset is given the partitions of the requested day range that suit it: dail
 weekly assets the weeks that lie wholly inside the range, unpartitioned assets (the dimension lists)
 themselves. A partitioned asset that has no partition inside the range is left out: sending it with
 no partitions would ask Dagster for *all* of its partitions.
+
+With a bots file the partitioned assets are ``bot`` x ``date`` (live_assets/partitions.py): each gets the
+``<bot>|<date>`` keys of the chosen bots (default: every bot) and the days above. Such runs get their
+``live/bot`` lane from the run coordinator (live_assets/ops/coordinator.py), one per bot, not from a
+tag of the whole backfill, which would put every bot, and the KPI runs, in one lane.
 """
 
 from __future__ import annotations
@@ -29,7 +34,13 @@ FAILED_RUN_STATUSES = frozenset({"FAILURE", "CANCELED"})
 BACKFILL_TAG = "dagster/backfill"
 # dagster.yaml limits runs per value of this tag to one: the bot's single API lane.
 BOT_TAG = "live/bot"
+LAUNCHED_BY_TAG = "live/launched_by"
 DEFAULT_BOT = "default"
+# The dimensions of a bot x date asset, as live_assets/partitions.py names them (not imported: launchers
+# never load the code location), and Dagster's separator of a multi-partition key's parts.
+BOT_DIMENSION = "bot"
+DATE_DIMENSION = "date"
+MULTI_KEY_SEPARATOR = "|"
 DEFAULT_POLL_SECONDS = 1.0
 
 
@@ -49,11 +60,34 @@ class AssetInfo:
     partition_keys: tuple[str, ...] = ()
     materializable: bool = True
     check_names: tuple[str, ...] = ()
+    # A multi-partitioned asset's dimensions, (name, description), in the order of a key's parts.
+    dimensions: tuple[tuple[str, str], ...] = ()
 
     @property
     def path(self) -> str:
         """The key as the UI writes it: ``raw/conversations``."""
         return "/".join(self.key)
+
+    @property
+    def by_bot(self) -> bool:
+        """Partitioned by bot x date (a bots file), keys ``alpha|2026-03-02``."""
+        names = [name for name, _ in self.dimensions]
+        return sorted(names) == sorted((BOT_DIMENSION, DATE_DIMENSION))
+
+    @property
+    def date_description(self) -> str:
+        """The description of the date partitions (``"Daily, starting ..."``), whichever the layout."""
+        return dict(self.dimensions).get(DATE_DIMENSION, self.partition_description)
+
+    def keys_by_bot(self) -> dict[str, dict[str, str]]:
+        """For a bot x date asset: bot -> date key -> partition key, bots and dates in Dagster's order."""
+        names = [name for name, _ in self.dimensions]
+        bot_at, date_at = names.index(BOT_DIMENSION), names.index(DATE_DIMENSION)
+        by_bot: dict[str, dict[str, str]] = {}
+        for key in self.partition_keys:
+            parts = key.split(MULTI_KEY_SEPARATOR)
+            by_bot.setdefault(parts[bot_at], {})[parts[date_at]] = key
+        return by_bot
 
 
 @dataclass(frozen=True)
@@ -77,6 +111,8 @@ class BackfillPlan:
     days: DayRange
     targets: tuple[AssetPartitions, ...]
     skipped: tuple[tuple[AssetInfo, str], ...] = ()
+    # The bots of a bot x date backfill (a bots file), None with one bot.
+    bots: tuple[str, ...] | None = None
 
     @property
     def num_partitions(self) -> int:
@@ -87,7 +123,7 @@ class BackfillPlan:
         for target in self.targets:
             keys = target.partition_keys
             if keys is None:
-                lines.append(f"{target.asset.path}: unpartitioned")
+                lines.append(f"{target.asset.path}: unpartitioned" + (", every bot" if self.bots is not None else ""))
             else:
                 lines.append(f"{target.asset.path}: {len(keys)} partition(s) {keys[0]}..{keys[-1]}")
         lines += [f"{asset.path}: skipped ({reason})" for asset, reason in self.skipped]
@@ -102,7 +138,7 @@ query LiveAssetNodes {
     kinds
     isMaterializable
     isPartitioned
-    partitionDefinition { type description }
+    partitionDefinition { type description dimensionTypes { name description } }
     partitionKeys
     assetChecksOrError { __typename ... on AssetChecks { checks { name } } }
   }
@@ -169,6 +205,11 @@ def parse_assets(nodes: Iterable[Mapping[str, Any]]) -> list[AssetInfo]:
                 partition_keys=tuple(node.get("partitionKeys") or ()),
                 materializable=bool(node["isMaterializable"]),
                 check_names=check_names,
+                dimensions=tuple(
+                    (dimension["name"], dimension["description"])
+                    for dimension in partition_definition.get("dimensionTypes") or ()
+                    if partition_definition.get("type") == "MULTIPARTITIONED"
+                ),
             )
         )
     return sorted(assets, key=lambda a: a.key)
@@ -217,8 +258,41 @@ def select_assets(assets: Sequence[AssetInfo], selection: str | Sequence[str] | 
     return sorted(chosen.values(), key=lambda a: a.key)
 
 
-def plan_backfill(assets: Sequence[AssetInfo], days: DayRange) -> BackfillPlan:
-    """Each selected asset with the partitions of ``days`` that it has (see the module docstring)."""
+def bots_of(assets: Sequence[AssetInfo]) -> tuple[str, ...] | None:
+    """The bots of the bot x date assets among ``assets`` in Dagster's order, or None with one bot (no bots file)."""
+    by_bot = [asset for asset in assets if asset.by_bot]
+    if not by_bot:
+        return None
+    return tuple(dict.fromkeys(bot for asset in by_bot for bot in asset.keys_by_bot()))
+
+
+def _keys_inside(asset: AssetInfo, days: DayRange, bots: Sequence[str] | None) -> list[str]:
+    width = cadence_days(asset.date_description)
+    if not asset.by_bot:
+        return partitions_inside(asset.partition_keys, days, width_days=width)
+    by_bot = asset.keys_by_bot()
+    keys: list[str] = []
+    for bot in [b for b in by_bot if bots is None or b in bots]:
+        dates = by_bot[bot]
+        keys += [dates[date] for date in partitions_inside(list(dates), days, width_days=width)]
+    return keys
+
+
+def plan_backfill(assets: Sequence[AssetInfo], days: DayRange, bots: Sequence[str] | None = None) -> BackfillPlan:
+    """Each selected asset with the partitions of ``days`` that it has (see the module docstring).
+
+    ``bots`` chooses the bots of bot x date assets (default: all of them); a bot that is not a partition
+    of the selected assets is an error, as a mistyped selection is. Unpartitioned assets (the agent and
+    group lists) cannot be cut by bot: they are refreshed for every bot.
+    """
+    known = bots_of(assets)
+    if bots is not None:
+        if known is None:
+            raise BackfillError("--bot chooses bots of a bots file, and the selected assets have no bot dimension")
+        unknown = [bot for bot in bots if bot not in known]
+        if unknown:
+            raise BackfillError(f"bot(s) {', '.join(map(repr, unknown))} not in the bots file ({', '.join(known)})")
+    chosen = None if known is None else tuple(bot for bot in known if bots is None or bot in bots)
     targets: list[AssetPartitions] = []
     skipped: list[tuple[AssetInfo, str]] = []
     for asset in assets:
@@ -226,7 +300,7 @@ def plan_backfill(assets: Sequence[AssetInfo], days: DayRange) -> BackfillPlan:
             targets.append(AssetPartitions(asset, None))
             continue
         try:
-            keys = partitions_inside(asset.partition_keys, days, width_days=cadence_days(asset.partition_description))
+            keys = _keys_inside(asset, days, chosen)
         except ValueError as error:
             skipped.append((asset, str(error)))
             continue
@@ -236,7 +310,7 @@ def plan_backfill(assets: Sequence[AssetInfo], days: DayRange) -> BackfillPlan:
             skipped.append((asset, f"no whole partition inside {days}"))
     if not targets:
         raise BackfillError(f"nothing to backfill for {days}: " + "; ".join(f"{a.path} {r}" for a, r in skipped))
-    return BackfillPlan(days, tuple(targets), tuple(skipped))
+    return BackfillPlan(days, tuple(targets), tuple(skipped), chosen)
 
 
 def _key_ranges(all_keys: Sequence[str], chosen: Sequence[str]) -> list[dict[str, str]]:
@@ -472,7 +546,22 @@ def _changed(before: BackfillProgress, after: BackfillProgress) -> bool:
 
 def default_tags(bot: str = DEFAULT_BOT, launched_by: str = "cli") -> dict[str, str]:
     """The tags every launcher adds: the bot's run-queue lane (dagster.yaml) and where it came from."""
-    return {BOT_TAG: bot, "live/launched_by": launched_by}
+    return {BOT_TAG: bot, LAUNCHED_BY_TAG: launched_by}
+
+
+def launcher_tags(assets: Sequence[AssetInfo], bots: Sequence[str] | None, launched_by: str) -> dict[str, str]:
+    """The backfill's tags, given every asset of the code location and the ``--bot`` values.
+
+    One bot (no bot dimension anywhere): :func:`default_tags`, ``bots`` naming the lane (at most one).
+    A bots file: only where it came from. A backfill's tags go to every run it makes, and one lane for
+    all of them would run the bots one after the other and hold the KPI runs in it; the run coordinator
+    gives each API run its own bot's lane instead.
+    """
+    if bots_of(assets) is not None:
+        return {LAUNCHED_BY_TAG: launched_by}
+    if bots and len(bots) > 1:
+        raise BackfillError(f"without a bots file --bot names the one run-queue lane; got {', '.join(bots)}")
+    return default_tags(bots[0] if bots else DEFAULT_BOT, launched_by)
 
 
 RUNS_QUERY = """
