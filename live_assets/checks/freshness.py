@@ -8,17 +8,30 @@ crying wolf, and the check still fires before the working day starts.
 Dagster's ``build_time_partition_freshness_checks`` fits: at each deadline it expects the most recent
 complete partition (yesterday; last week on Mondays) to have a materialization. Its sensor runs the
 checks at the deadlines; it is on by default so that ``dagster dev`` evaluates them.
+
+With many bots (a bots file) the KPIs are partitioned by bot x date, which that factory does not
+support (it needs time-window partitions). :func:`build_bot_freshness_checks` asks the same question
+per bot instead: at each evaluation, which ``<bot>|<date>`` partition is each bot's most recent
+complete one (by the same deadlines, each in the bot's own zone), and is it materialized; the check
+fails naming every bot that is late. Its results carry Dagster's ``dagster/fresh_until_timestamp``
+(the next deadline of any bot), so Dagster's freshness sensor runs them at the deadlines exactly as
+in the single-bot case.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: Dagster compares the ``context`` annotation of a
+# multi-asset check's function with its context classes as objects, and a string annotation is refused.
+import datetime as dt
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
+from zoneinfo import ZoneInfo
 
 import dagster as dg
+from dagster._utils.schedules import get_latest_completed_cron_tick, get_next_cron_tick
 
+from live_assets.bots import BotSpec
 from live_assets.kpis.tables import KPI_TABLES, Grain
-from live_assets.partitions import BOTS, SETTINGS
+from live_assets.partitions import BOT_DIMENSION, BOTS, DATE_DIMENSION, SETTINGS, daily_partitions, weekly_partitions
 
 DAILY_DEADLINE_CRON: Final = "0 3 * * *"
 WEEKLY_DEADLINE_CRON: Final = "0 3 * * 1"
@@ -32,11 +45,141 @@ def _keys(grain: Grain) -> list[dg.AssetKey]:
 # time of the latest materialization with the deadline, so a backfill of an old day would pass it;
 # the partition check asks the question we mean: does yesterday's partition exist.
 # With many bots (``live_assets/bots.py``) the KPIs are partitioned by bot and date, which these factories
-# do not support (they expect time-window partitions): no freshness checks then; the per-bot partition
-# status in the UI and the schedules' run failures show a late day instead.
+# do not support (they expect time-window partitions): build_bot_freshness_checks below then.
+FRESHNESS_CHECK_NAME: Final = "freshness_check"  # the name Dagster's factory gives its checks
+# Dagster's metadata key that its freshness sensor reads to know when a passed check can be late again.
+FRESH_UNTIL_METADATA_KEY: Final = "dagster/fresh_until_timestamp"
+DEADLINE_CRONS: Final[Mapping[Grain, str]] = {Grain.DAILY: DAILY_DEADLINE_CRON, Grain.WEEKLY: WEEKLY_DEADLINE_CRON}
+
+
+def due_period(bot: BotSpec, grain: Grain, now: dt.datetime) -> tuple[dt.date, dt.datetime]:
+    """The first day of ``bot``'s most recent period that must be loaded by ``now``, and that deadline.
+
+    The deadline is the latest tick of the grain's cron at or before ``now`` in the bot's zone: from
+    03:00 the previous day is due, from Monday 03:00 the previous week (Monday to Sunday).
+    """
+    deadline = get_latest_completed_cron_tick(DEADLINE_CRONS[grain], now, bot.timezone)
+    local_day = deadline.astimezone(ZoneInfo(bot.timezone)).date()
+    back = dt.timedelta(days=1 if grain is Grain.DAILY else 7)
+    return local_day - back, deadline
+
+
+def expected_partitions(
+    bots: Sequence[BotSpec], grain: Grain, dates: dg.TimeWindowPartitionsDefinition, now: dt.datetime
+) -> dict[str, str]:
+    """Bot -> the multi-partition key (``<bot>|<date>``) that must be materialized at ``now``.
+
+    A bot whose due period starts before its own first day (``start_date``) has nothing due yet. A date
+    key that the ``date`` dimension does not have yet at ``now`` (a bot further east than the zone the
+    dimension is cut in: its yesterday is not over there) is not due either: it cannot be materialized.
+    """
+    with dg.partition_loading_context(effective_dt=now):
+        last_key = dates.get_last_partition_key()
+    first_key = dates.get_first_partition_key()
+    expected: dict[str, str] = {}
+    for bot in bots:
+        first_day, _ = due_period(bot, grain, now)
+        key = first_day.isoformat()
+        if first_day < bot.start_date or first_key is None or last_key is None or not first_key <= key <= last_key:
+            continue
+        expected[bot.name] = str(dg.MultiPartitionKey({BOT_DIMENSION: bot.name, DATE_DIMENSION: key}))
+    return expected
+
+
+def next_deadline(bots: Sequence[BotSpec], grain: Grain, now: dt.datetime) -> dt.datetime:
+    """The earliest deadline after ``now`` of any bot: when a check that passes now may fail again."""
+    # Dagster's next tick of an instant that is a tick is that instant; a second later, strictly after it.
+    after = now + dt.timedelta(seconds=1)
+    return min(get_next_cron_tick(DEADLINE_CRONS[grain], after, bot.timezone) for bot in bots)
+
+
+def _date_dimension(partitions_def: dg.PartitionsDefinition) -> dg.TimeWindowPartitionsDefinition:
+    assert isinstance(partitions_def, dg.MultiPartitionsDefinition)
+    dates = partitions_def.get_partitions_def_for_dimension(DATE_DIMENSION)
+    assert isinstance(dates, dg.TimeWindowPartitionsDefinition)
+    return dates
+
+
+def build_bot_freshness_checks(
+    bots: Sequence[BotSpec],
+    assets_by_grain: Mapping[Grain, tuple[Sequence[dg.AssetKey], dg.PartitionsDefinition]],
+) -> list[dg.AssetChecksDefinition]:
+    """One multi-asset check per grain: each asset's most recent complete partition, per bot, is materialized.
+
+    ``assets_by_grain`` gives, per grain, the asset keys and their bot x date partitions. A check
+    reads the instance (``get_materialized_partitions``) when it runs, so it needs no input and
+    reads no table; it fails (severity WARN, as Dagster's own freshness checks) naming each late bot
+    and its missing partition.
+    """
+    checks: list[dg.AssetChecksDefinition] = []
+    for grain, (keys, partitions_def) in assets_by_grain.items():
+        dates = _date_dimension(partitions_def)
+        specs = [
+            dg.AssetCheckSpec(
+                FRESHNESS_CHECK_NAME,
+                asset=key,
+                description=f"Each bot's latest complete {grain.value} partition is materialized by its "
+                f"deadline ({DEADLINE_CRONS[grain]}, in the bot's zone).",
+            )
+            for key in keys
+        ]
+        checks.append(_bot_freshness_check(f"kpi_{grain.value}_freshness_by_bot", specs, bots, grain, dates))
+    return checks
+
+
+def _bot_freshness_check(
+    name: str,
+    specs: Sequence[dg.AssetCheckSpec],
+    bots: Sequence[BotSpec],
+    grain: Grain,
+    dates: dg.TimeWindowPartitionsDefinition,
+) -> dg.AssetChecksDefinition:
+    @dg.multi_asset_check(specs=specs, name=name, can_subset=True)
+    def the_check(context: dg.AssetCheckExecutionContext) -> Iterable[dg.AssetCheckResult]:
+        now = dt.datetime.now(dt.UTC)
+        expected = expected_partitions(bots, grain, dates, now)
+        fresh_until = next_deadline(bots, grain, now).timestamp()
+        for check_key in context.selected_asset_check_keys:
+            materialized = context.instance.get_materialized_partitions(check_key.asset_key)
+            late = {bot: key for bot, key in expected.items() if key not in materialized}
+            metadata: dict[str, dg.RawMetadataValue] = {
+                "expected_partitions": dg.MetadataValue.json(dict(expected)),
+                "late_bots": dg.MetadataValue.json(sorted(late)),
+            }
+            if late:
+                description = "late: " + ", ".join(f"{bot} (partition {key} missing)" for bot, key in late.items())
+            else:
+                metadata[FRESH_UNTIL_METADATA_KEY] = dg.MetadataValue.timestamp(fresh_until)
+                description = f"every bot's latest complete {grain.value} partition is materialized" + (
+                    "" if expected else " (none due yet)"
+                )
+            yield dg.AssetCheckResult(
+                passed=not late,
+                asset_key=check_key.asset_key,
+                check_name=check_key.name,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=description,
+                metadata=metadata,
+            )
+
+    return the_check
+
+
 FRESHNESS_CHECKS: list[dg.AssetChecksDefinition] = []
 freshness_sensor: dg.SensorDefinition | None = None
-if BOTS is None:
+if BOTS is not None:
+    FRESHNESS_CHECKS = build_bot_freshness_checks(
+        BOTS,
+        {Grain.DAILY: (_keys(Grain.DAILY), daily_partitions), Grain.WEEKLY: (_keys(Grain.WEEKLY), weekly_partitions)},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.SupersessionWarning)
+        freshness_sensor = dg.build_sensor_for_freshness_checks(
+            freshness_checks=FRESHNESS_CHECKS,
+            name="kpi_freshness_sensor",
+            default_status=dg.DefaultSensorStatus.RUNNING,
+        )
+else:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.SupersessionWarning)
         FRESHNESS_CHECKS = [
