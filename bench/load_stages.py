@@ -30,7 +30,7 @@ import duckdb
 from live_assets.client.windows import Window
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE
-from live_assets.raw.loading import Landed, landing_path, load_landed, write_landing
+from live_assets.raw.loading import Landed, file_has_unknown_keys, landing_path, load_landed, write_landing
 from live_assets.simulator.config import SimulatorConfig
 from live_assets.simulator.faults import add_extra_fields
 from live_assets.simulator.generate import generate_day
@@ -101,6 +101,14 @@ def measure(root: Path, days: int, volume: int, repeat: int, *, extra: bool) -> 
     stage("DuckDB: split the array into objects", lambda: memory.execute(split, {"path": str(path)}).fetchall())
     stage_sql = statements.stage_json(SPEC)
     stage("DuckDB: staging statement (typed + _extra)", lambda: memory.execute(stage_sql, parameters))
+    stage("DuckDB: key check (distinct key lists)", lambda: file_has_unknown_keys(SPEC, path))
+    direct = statements.insert_direct(SPEC)
+    window_days = {"first_day": window.first_day, "last_day": window.last_day}
+    stage(
+        "DuckDB: direct insert (read_json, typed), in memory",
+        lambda: memory.execute(direct, parameters | window_days),
+        lambda: memory.execute(f"DELETE FROM {SPEC.qualified_table}"),
+    )
     memory.close()
 
     fresh = root / "fresh.duckdb"

@@ -9,13 +9,19 @@ the window's rows in one transaction: a failure anywhere leaves the previous row
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
+import json
 import os
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from live_assets.client.export_csv import iter_export_batches
 from live_assets.client.windows import Window
@@ -83,12 +89,28 @@ def write_landing(path: Path, chunks: Iterable[bytes] | bytes) -> None:
 
 def ensure_table(warehouse: Warehouse, spec: EndpointSpec) -> None:
     with warehouse.transaction() as connection:
+        _ensure_table(connection, spec)
+
+
+def _ensure_table(connection: duckdb.DuckDBPyConnection, spec: EndpointSpec) -> None:
+    """Create the table, or add the columns a newer registry entry introduced, if any is missing.
+
+    One catalog query instead of the ~50 DDL statements of ``create_table`` on every load: they cost
+    more than the delete of a window.
+    """
+    present = {name for (name,) in connection.execute(statements.table_columns(spec)).fetchall()}
+    wanted = {column.name for column in spec.columns} | {name for name, _, _ in statements.metadata_columns(spec)}
+    if not wanted <= present:
         for statement in statements.create_table(spec):
             connection.execute(statement)
 
 
 def load_landed(warehouse: Warehouse, landed: Landed, *, bot: str, loaded_at: dt.datetime) -> Loaded:
-    """Replace the rows of ``landed``'s window (or conversations) with the rows of its file."""
+    """Replace the rows of ``landed``'s window (or conversations) with the rows of its file.
+
+    A JSON array whose keys are all known is inserted as it is read (:func:`_load_directly`); any other
+    file, or one the direct load refuses, is staged first, checked, then inserted (:func:`_load_staged`).
+    """
     spec = landed.spec
     window = landed.window
     parameters: dict[str, object] = {"bot": bot, "loaded_at": loaded_at}
@@ -96,21 +118,9 @@ def load_landed(warehouse: Warehouse, landed: Landed, *, bot: str, loaded_at: dt
         parameters |= {"first_day": window.first_day, "last_day": window.last_day}
     where = f"{spec.table} {window or ''} ({landed.path.name})".strip()
     try:
-        with warehouse.transaction() as connection:
-            for statement in statements.create_table(spec):
-                connection.execute(statement)
-            if spec.body is BodyShape.CSV_EXPORT:
-                _stage_csv(connection, spec, landed.path, parameters)
-            else:
-                connection.execute(
-                    statements.stage_json(spec),
-                    _used(statements.stage_json(spec), parameters | {"path": str(landed.path)}),
-                )
-            rows = _check_stage(connection, spec, parameters, where)
-            delete = statements.delete_scope(spec)
-            connection.execute(delete, _used(delete, parameters))
-            connection.execute(statements.insert_stage(spec))
-            connection.execute("DROP TABLE stage")
+        rows = _load_directly(warehouse, landed, parameters) if statements.reads_directly(spec) else None
+        if rows is None:
+            rows = _load_staged(warehouse, landed, parameters, where)
     except RawLoadError:
         raise
     except Exception as error:  # DuckDB parse/cast errors, the CSV parser's ExportFormatError
@@ -118,15 +128,92 @@ def load_landed(warehouse: Warehouse, landed: Landed, *, bot: str, loaded_at: dt
     return Loaded(landed, rows)
 
 
+class _UnknownKeys(Exception):
+    """The file has fields the registry does not read: its rows need ``_extra``, so the staging path."""
+
+
+def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, object]) -> int | None:
+    """Delete the window and insert the file's rows in one statement; the rows, or None if refused.
+
+    The check for unknown keys parses the file once more; it runs in its own in-memory DuckDB on a
+    second thread while the insert runs, and a file that has some rolls the insert back. So does any
+    error of the insert (a bad value, a row outside the window, a truncated body): the staging path
+    then loads the file, or says exactly what is wrong with it.
+    """
+    spec = landed.spec
+    insert = statements.insert_direct(spec)
+    delete = statements.delete_scope(spec)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-keys") as pool:
+        unknown = pool.submit(file_has_unknown_keys, spec, landed.path)
+        try:
+            with warehouse.transaction() as connection:
+                _ensure_table(connection, spec)
+                connection.execute(delete, _used(delete, parameters))
+                inserted = connection.execute(insert, _used(insert, parameters | {"path": str(landed.path)}))
+                (rows,) = inserted.fetchone() or (0,)
+                if unknown.result():
+                    raise _UnknownKeys(landed.path.name)
+        except (duckdb.Error, _UnknownKeys):
+            return None
+    return int(rows)
+
+
+def file_has_unknown_keys(spec: EndpointSpec, path: Path) -> bool:
+    """Whether any row of the landed JSON array at ``path`` has a key ``_extra`` would have to keep."""
+    with _key_reader() as connection:
+        texts = connection.execute(statements.distinct_keys(spec), {"path": str(path)}).fetchall()
+    return any(statements.has_unknown_keys(spec, json.loads(text)) for (text,) in texts)
+
+
+_key_database: duckdb.DuckDBPyConnection | None = None
+_key_database_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _key_reader() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to this process's in-memory DuckDB, which reads landed files for their keys.
+
+    Kept for the process: a new in-memory database costs more than the check itself (~12 ms, and its
+    first queries are slower). It holds no data, and one thread each, so it never competes with the
+    warehouse for memory or cores.
+    """
+    global _key_database
+    with _key_database_lock:
+        if _key_database is None:
+            _key_database = duckdb.connect(config={"threads": 1})
+        cursor = _key_database.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def _load_staged(warehouse: Warehouse, landed: Landed, parameters: dict[str, object], where: str) -> int:
+    """Stage the typed rows (``_extra`` included), check them against the window, replace the window."""
+    spec = landed.spec
+    with warehouse.transaction() as connection:
+        _ensure_table(connection, spec)
+        if spec.body is BodyShape.CSV_EXPORT:
+            _stage_csv(connection, spec, landed.path, parameters)
+        else:
+            stage = statements.stage_json(spec)
+            connection.execute(stage, _used(stage, parameters | {"path": str(landed.path)}))
+        rows = _check_stage(connection, spec, parameters, where)
+        delete = statements.delete_scope(spec)
+        connection.execute(delete, _used(delete, parameters))
+        connection.execute(statements.insert_stage(spec))
+        connection.execute("DROP TABLE stage")
+    return rows
+
+
 def _used(sql: str, parameters: dict[str, object]) -> dict[str, object]:
     """DuckDB rejects named parameters a statement does not use: pass only those it names."""
     return {name: value for name, value in parameters.items() if f"${name}" in sql}
 
 
-def _stage_csv(connection: object, spec: EndpointSpec, path: Path, parameters: dict[str, object]) -> None:
-    import duckdb
-
-    assert isinstance(connection, duckdb.DuckDBPyConnection)
+def _stage_csv(
+    connection: duckdb.DuckDBPyConnection, spec: EndpointSpec, path: Path, parameters: dict[str, object]
+) -> None:
     connection.execute(statements.create_empty_stage(spec))
     insert = statements.stage_csv_batch(spec)
     with gzip.open(path, "rt", encoding="utf-8", newline="") as text:
@@ -136,11 +223,10 @@ def _stage_csv(connection: object, spec: EndpointSpec, path: Path, parameters: d
             connection.unregister("batch")
 
 
-def _check_stage(connection: object, spec: EndpointSpec, parameters: dict[str, object], where: str) -> int:
+def _check_stage(
+    connection: duckdb.DuckDBPyConnection, spec: EndpointSpec, parameters: dict[str, object], where: str
+) -> int:
     """Refuse rows without a partition day or outside the requested window; return the row count."""
-    import duckdb
-
-    assert isinstance(connection, duckdb.DuckDBPyConnection)
     if spec.partitioning is Partitioning.NONE or spec.body is BodyShape.DETAIL_MESSAGES:
         (count,) = connection.execute("SELECT count(*) FROM stage").fetchone() or (0,)
         return int(count)

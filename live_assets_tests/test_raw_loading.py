@@ -1,0 +1,105 @@
+"""``load_landed`` against a real DuckDB file: the direct load, its fallback to staging, and the window check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from live_assets.client.windows import Window
+from live_assets.raw import loading
+from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE
+from live_assets.raw.loading import Landed, RawLoadError, landing_path, load_landed, write_landing
+from live_assets.warehouse import Warehouse
+
+SPEC = ENDPOINTS_BY_TABLE["conversations"]
+WINDOW = Window.for_days(dt.date(2025, 12, 1), dt.date(2025, 12, 7))
+LOADED_AT = dt.datetime(2025, 12, 8, tzinfo=dt.UTC)
+
+
+def _row(conversation_id: int, queued: str | None = "2025-12-01 10:00:00", **extra: object) -> dict[str, object]:
+    return {
+        "conversation_id": conversation_id,
+        "bot_id": 1,
+        "queueddatetime": queued,
+        "enddatetime": "2025-12-01 10:05:00",
+        "status": "closed",
+        "group": {"id": 3, "name": "Ventas", "description": ""},
+        "agent": None,
+    } | extra
+
+
+def _landed(tmp_path: Path, rows: list[dict[str, object]] | bytes) -> Landed:
+    body = rows if isinstance(rows, bytes) else json.dumps(rows).encode()
+    path = landing_path(tmp_path / "landing", "b1", SPEC, WINDOW)
+    write_landing(path, body)
+    return Landed(SPEC, path, WINDOW, len(body), 1)
+
+
+def _rows(warehouse: Warehouse) -> list[tuple]:
+    return warehouse.query(
+        "SELECT conversation_id, group_name, _partition_day, _bot, _extra::VARCHAR FROM raw.conversations ORDER BY 1"
+    )
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    return Warehouse(tmp_path / "live.duckdb")
+
+
+def test_a_file_of_known_keys_is_loaded_directly(warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    def no_staging(*args: object) -> int:
+        raise AssertionError("staged")
+
+    monkeypatch.setattr(loading, "_load_staged", no_staging)
+    loaded = load_landed(
+        warehouse, _landed(tmp_path, [_row(1), _row(2, "2025-12-07 23:59:59")]), bot="b1", loaded_at=LOADED_AT
+    )
+    assert loaded.rows == 2
+    assert _rows(warehouse) == [
+        (1, "Ventas", dt.date(2025, 12, 1), "b1", None),
+        (2, "Ventas", dt.date(2025, 12, 7), "b1", None),
+    ]
+    # Again, with one row less: the window's rows are replaced, not added to.
+    load_landed(warehouse, _landed(tmp_path, [_row(2, "2025-12-07 23:59:59")]), bot="b1", loaded_at=LOADED_AT)
+    assert [row[0] for row in _rows(warehouse)] == [2]
+
+
+def test_unknown_keys_take_the_staging_path_and_are_kept(warehouse: Warehouse, tmp_path: Path):
+    rows = [
+        _row(1),
+        _row(2, sentiment={"score": 0.2}, group={"id": 3, "name": "Ventas", "description": "", "colour": "red"}),
+    ]
+    assert load_landed(warehouse, _landed(tmp_path, rows), bot="b1", loaded_at=LOADED_AT).rows == 2
+    extras = [json.loads(row[4]) if row[4] else None for row in _rows(warehouse)]
+    assert extras == [None, {"sentiment": {"score": 0.2}, "group.colour": "red"}]
+
+
+@pytest.mark.parametrize(
+    ("rows", "says"),
+    [
+        ([_row(7, "2025-12-08 00:00:00")], "1 rows fall outside the requested window (days 2025-12-08..2025-12-08)"),
+        ([_row(7, None)], "1 rows have no partition day"),
+        (b'[{"conversation_id": 7, "queueddatetime": "2025-12-0', "could not load"),
+        ([_row(7, wait_time="soon")], "could not load"),
+    ],
+)
+def test_a_bad_file_fails_naming_the_window_and_keeps_the_previous_rows(
+    warehouse: Warehouse, tmp_path: Path, rows: list[dict[str, object]] | bytes, says: str
+):
+    load_landed(warehouse, _landed(tmp_path, [_row(1)]), bot="b1", loaded_at=LOADED_AT)
+    before = _rows(warehouse)
+    with pytest.raises(RawLoadError) as raised:
+        load_landed(warehouse, _landed(tmp_path, rows), bot="b1", loaded_at=LOADED_AT)
+    assert says in str(raised.value) and "conversations" in str(raised.value) and str(WINDOW) in str(raised.value)
+    assert _rows(warehouse) == before
+
+
+def test_a_newer_registry_column_is_added_to_an_existing_table(warehouse: Warehouse, tmp_path: Path):
+    with warehouse.transaction() as connection:
+        connection.execute("CREATE SCHEMA raw")
+        connection.execute("CREATE TABLE raw.conversations (conversation_id BIGINT)")
+    load_landed(warehouse, _landed(tmp_path, [_row(1)]), bot="b1", loaded_at=LOADED_AT)
+    assert _rows(warehouse) == [(1, "Ventas", dt.date(2025, 12, 1), "b1", None)]
