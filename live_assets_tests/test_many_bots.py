@@ -176,9 +176,7 @@ def launch(stack: BotStack, bots: tuple[str, ...]) -> str:
     """A backfill of ASSETS over FIRST..LAST for a contiguous range of bots, as the UI submits it."""
     span = {"start": f"{bots[0]}|{FIRST.isoformat()}", "end": f"{bots[-1]}|{LAST.isoformat()}"}
     params = {
-        "partitionsByAssets": [
-            {"assetKey": {"path": list(path)}, "partitions": {"ranges": [span]}} for path in ASSETS
-        ],
+        "partitionsByAssets": [{"assetKey": {"path": list(path)}, "partitions": {"ranges": [span]}} for path in ASSETS],
         "title": f"bots {bots[0]}..{bots[-1]}",
     }
     with DagsterGraphQL(stack.dagster.url) as client:
@@ -248,6 +246,10 @@ def test_four_bots_run_side_by_side_one_request_per_token(stack: BotStack) -> No
         for run in four_runs
     )
     assert starts == [f"{bot}|{FIRST.isoformat()}" for bot in BOTS]
+    # Launched as the UI does (no bot tag), each run is in its bot's run-queue lane (the coordinator's tag).
+    for run in four_runs:
+        tags = {tag["key"]: tag["value"] for tag in run["tags"]}
+        assert tags["live/bot"] == tags["dagster/asset_partition_range_start"].split("|")[0], tags
 
     # Every table holds all bots, keyed by _bot, each bot's own data.
     days = (LAST - FIRST).days + 1
@@ -274,7 +276,7 @@ def assert_history_in_postgres(stack: BotStack, run_ids: list[str]) -> None:
     assert runs.splitlines()[-1] == str(len(run_ids)), runs
     materialized = _psql(
         f"\\c {PG_DB}\nSELECT DISTINCT partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
-        f"AND asset_key = '[\"raw\", \"conversation_stats\"]' AND run_id IN ({quoted}) ORDER BY 1;"
+        f'AND asset_key = \'["raw", "conversation_stats"]\' AND run_id IN ({quoted}) ORDER BY 1;'
     ).splitlines()
     expected = sorted(f"{bot}|{FIRST + dt.timedelta(days=n)}" for bot in BOTS for n in range((LAST - FIRST).days + 1))
     assert [line for line in materialized if "|" in line] == expected
