@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,10 @@ def _rows(warehouse: Warehouse) -> list[tuple]:
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path) -> Warehouse:
-    return Warehouse(tmp_path / "live.duckdb")
+def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    loading._tables_with_extras.clear()
+    yield Warehouse(tmp_path / "live.duckdb")
+    loading._tables_with_extras.clear()
 
 
 def test_a_file_of_known_keys_is_loaded_directly(warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -103,3 +106,19 @@ def test_a_newer_registry_column_is_added_to_an_existing_table(warehouse: Wareho
         connection.execute("CREATE TABLE raw.conversations (conversation_id BIGINT)")
     load_landed(warehouse, _landed(tmp_path, [_row(1)]), bot="b1", loaded_at=LOADED_AT)
     assert _rows(warehouse) == [(1, "Ventas", dt.date(2025, 12, 1), "b1", None)]
+
+
+def test_after_a_file_with_unknown_keys_the_next_is_checked_before_any_insert(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    with_extra = [_row(1, sentiment="ok")]
+    load_landed(warehouse, _landed(tmp_path, with_extra), bot="b1", loaded_at=LOADED_AT)
+    assert loading._tables_with_extras == {"conversations"}
+    inserts: list[str] = []
+    direct = loading.statements.insert_direct
+    monkeypatch.setattr(loading.statements, "insert_direct", lambda spec: inserts.append(spec.table) or direct(spec))
+    load_landed(warehouse, _landed(tmp_path, with_extra), bot="b1", loaded_at=LOADED_AT)
+    assert inserts == [] and json.loads(_rows(warehouse)[0][4]) == {"sentiment": "ok"}
+    load_landed(warehouse, _landed(tmp_path, [_row(1)]), bot="b1", loaded_at=LOADED_AT)  # the API dropped it again
+    assert inserts == ["conversations"] and _rows(warehouse)[0][4] is None
+    assert loading._tables_with_extras == set()

@@ -132,6 +132,12 @@ class _UnknownKeys(Exception):
     """The file has fields the registry does not read: its rows need ``_extra``, so the staging path."""
 
 
+# Tables whose last file in this process had unknown keys: an API that grew a field sends it in every
+# window, so their next file is checked before, not while, the direct insert runs (a wasted insert cost
+# ~40 % of the staging load).
+_tables_with_extras: set[str] = set()
+
+
 def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, object]) -> int | None:
     """Delete the window and insert the file's rows in one statement; the rows, or None if refused.
 
@@ -141,10 +147,19 @@ def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, o
     then loads the file, or says exactly what is wrong with it.
     """
     spec = landed.spec
+    checked = False
+    if spec.table in _tables_with_extras:
+        try:
+            if file_has_unknown_keys(spec, landed.path):
+                return None
+        except duckdb.Error:
+            return None
+        _tables_with_extras.discard(spec.table)
+        checked = True
     insert = statements.insert_direct(spec)
     delete = statements.delete_scope(spec)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-keys") as pool:
-        unknown = pool.submit(file_has_unknown_keys, spec, landed.path)
+        unknown = pool.submit(lambda: not checked and file_has_unknown_keys(spec, landed.path))
         try:
             with warehouse.transaction() as connection:
                 _ensure_table(connection, spec)
@@ -152,6 +167,7 @@ def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, o
                 inserted = connection.execute(insert, _used(insert, parameters | {"path": str(landed.path)}))
                 (rows,) = inserted.fetchone() or (0,)
                 if unknown.result():
+                    _tables_with_extras.add(spec.table)
                     raise _UnknownKeys(landed.path.name)
         except (duckdb.Error, _UnknownKeys):
             return None
