@@ -196,6 +196,19 @@ def request_lines(reps: list[Repetition]) -> list[str]:
     return lines
 
 
+def timeline_lines(reps: list[Repetition]) -> list[str]:
+    """The first repetition's runs and steps: when each started, how long it took, the API's share."""
+    lines = [
+        "| run / step | start (s) | seconds | API serving (s) | beyond the API (s) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for entry in reps[0].ours.timeline:
+        serving = "" if entry.serving is None else f"{entry.serving:.1f}"
+        beyond = "" if entry.serving is None else f"{entry.seconds - entry.serving:.1f}"
+        lines.append(f"| {entry.label} | {entry.start:.1f} | {entry.seconds:.1f} | {serving} | {beyond} |")
+    return lines
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -248,6 +261,11 @@ def render(args: argparse.Namespace, command: str, days: DayRange, reps: list[Re
         "Per repetition:",
         "",
         *details(reps),
+        "",
+        "Where the time went (first repetition; seconds from the submission, from the instance's run and step "
+        "records; API serving of a step = the simulator's serving time for its endpoint):",
+        "",
+        *timeline_lines(reps),
         END,
     ]
     return "\n".join(lines) + "\n"

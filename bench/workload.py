@@ -169,6 +169,55 @@ def path_tables(plan: BackfillPlan) -> dict[str, list[str]]:
     return dict(tables)
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A run or one of its steps, in seconds from the backfill's submission; ``serving`` is the API's share."""
+
+    label: str
+    start: float
+    seconds: float
+    serving: float | None = None
+
+
+def asset_path(step_key: str) -> str | None:
+    """``raw__conversations`` -> the endpoint path of ``raw/conversations`` (None for KPIs and checks)."""
+    if not step_key.startswith("raw__"):
+        return None
+    spec = ENDPOINTS_BY_TABLE.get(step_key.removeprefix("raw__"))
+    return spec.path if spec is not None else None
+
+
+def read_timeline(dagster_home: Path, submitted_at: float, serving_by_path: dict[str, float]) -> list[TimelineEntry]:
+    """Every run of the instance and its steps, from the run and step records the daemon and runs wrote.
+
+    An API step's ``serving`` is the simulator's serving time for its endpoint: what the step would take
+    if fetching cost nothing beyond the API and loading overlapped it entirely.
+    """
+    from dagster import DagsterInstance
+
+    entries: list[TimelineEntry] = []
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        records = [r for r in instance.get_run_records() if r.start_time and r.end_time]
+        for record in sorted(records, key=lambda r: r.start_time or 0.0):
+            run = record.dagster_run
+            created = record.create_timestamp.timestamp() - submitted_at
+            assert record.start_time is not None and record.end_time is not None
+            label = f"run {run.run_id[:8]} (queued at {created:.1f} s)"
+            entries.append(TimelineEntry(label, record.start_time - submitted_at, record.end_time - record.start_time))
+            steps = instance.get_run_step_stats(run.run_id)
+            for step in sorted(steps, key=lambda st: st.start_time or 0.0):
+                if step.start_time is None or step.end_time is None:
+                    continue
+                path = asset_path(step.step_key)
+                serving = serving_by_path.get(path) if path else None
+                entries.append(
+                    TimelineEntry(
+                        f"  {step.step_key}", step.start_time - submitted_at, step.end_time - step.start_time, serving
+                    )
+                )
+    return entries
+
+
 @dataclass
 class WorkloadResult:
     """One measured workload: wall time, the simulator's counters over it, memory, runs."""
@@ -183,6 +232,7 @@ class WorkloadResult:
     summary: str = ""
     minimal: dict[str, int] = field(default_factory=dict)
     tables_by_path: dict[str, list[str]] = field(default_factory=dict)
+    timeline: list[TimelineEntry] = field(default_factory=list)
 
     @property
     def serving_seconds(self) -> float:
@@ -198,7 +248,7 @@ def run_ours(stack: Stack, days: DayRange, say: Any, timeout: float) -> Workload
     with DagsterGraphQL(stack.dagster.url) as client:
         plan = benchmark_plan(client, days)
         stack.sim.reset_counters()
-        started = time.monotonic()
+        started, submitted_at = time.monotonic(), time.time()
         with sampling(stack.process_roots) as memory:
             backfill_id = launch_backfill(client, plan, tags=default_tags(BOT, "bench"), title=f"bench {days}")
             final: BackfillProgress = wait_for_backfill(
@@ -212,8 +262,10 @@ def run_ours(stack: Stack, days: DayRange, say: Any, timeout: float) -> Workload
         observed = time.monotonic() - started
         counters = stack.sim.counters()
     timings = final.timings()
+    timeline = read_timeline(stack.dagster.dagster_home, submitted_at, counters.get("serving_seconds_by_path", {}))
     return WorkloadResult(
         name="ours",
+        timeline=timeline,
         wall_seconds=timings.get("total", observed),
         counters=counters,
         memory=memory,

@@ -66,3 +66,7 @@ def test_the_benchmark_prints_every_figure_at_smoke_size(tmp_path: Path) -> None
     assert written.startswith("# Benchmarks\n\nNotes kept across runs.")
     assert "Command: `python -m bench --days 2" in written and "cores" in written and "GiB memory" in written
     assert "| wall time ÷ API floor |" in written
+    # Where the time went: every run, and each raw step next to its endpoint's API serving time.
+    steps = re.findall(r"^\|   raw__conversations \| [\d.]+ \| ([\d.]+) \| ([\d.]+) \|", written, re.MULTILINE)
+    assert len(steps) == 1 and float(steps[0][0]) >= float(steps[0][1]) >= 0, steps  # no latency: serving ~0
+    assert len(re.findall(r"^\| run [0-9a-f]{8} \(queued at", written, re.MULTILINE)) >= 2

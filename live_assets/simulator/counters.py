@@ -26,6 +26,7 @@ class Counters:
         self.in_flight_per_token: Counter[str] = Counter()
         self.max_in_flight_per_token = 0
         self.serving_seconds = 0.0
+        self.serving_seconds_by_path: Counter[str] = Counter()
         self.faults_injected: Counter[str] = Counter()
 
     def reset(self) -> None:
@@ -63,6 +64,7 @@ class Counters:
             self.responses[label] += 1
             self.responses_by_path[path][label] += 1
             self.serving_seconds += seconds
+            self.serving_seconds_by_path[path] += seconds
 
     def wait_in_flight(self, count: int, timeout: float) -> bool:
         """Block until at least ``count`` requests are in flight (True), or ``timeout`` passes (False)."""
@@ -84,5 +86,6 @@ class Counters:
                 "max_in_flight": self.max_in_flight,
                 "max_in_flight_per_token": self.max_in_flight_per_token,
                 "serving_seconds": round(self.serving_seconds, 6),
+                "serving_seconds_by_path": {path: round(s, 6) for path, s in self.serving_seconds_by_path.items()},
                 "faults_injected": dict(self.faults_injected),
             }
