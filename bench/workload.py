@@ -250,7 +250,7 @@ def run_ours(stack: Stack, days: DayRange, say: Any, timeout: float) -> Workload
         stack.sim.reset_counters()
         started, submitted_at = time.monotonic(), time.time()
         with sampling(stack.process_roots) as memory:
-            backfill_id = launch_backfill(client, plan, tags=default_tags(BOT, "bench"), title=f"bench {days}")
+            backfill_id = launch_backfill(client, plan, tags=default_tags("bench"), title=f"bench {days}")
             final: BackfillProgress = wait_for_backfill(
                 client,
                 backfill_id,
@@ -315,7 +315,7 @@ def run_naive(stack: Stack, days: DayRange, say: Any, timeout: float) -> Workloa
         with sampling(stack.process_roots) as memory:
             launched = 0
             for key, assets in naive_runs(plan):
-                tags = {**default_tags(BOT, "bench-naive"), BENCH_TAG: bench_id}
+                tags = {**default_tags("bench-naive"), BENCH_TAG: bench_id}
                 if key is not None:
                     tags["dagster/partition"] = key
                 params = {

@@ -84,7 +84,7 @@ def test_tags_with_and_without_a_bots_file() -> None:
     # With bots, the backfill carries no lane: the coordinator gives each API run its bot's.
     assert launcher_tags(ASSETS, ["alpha"], "cli") == {"live/launched_by": "cli"}
     single = parse_assets([{**node(["raw", "agents"], None)}])
-    assert launcher_tags(single, None, "cli") == {"live/bot": "default", "live/launched_by": "cli"}
+    assert launcher_tags(single, None, "cli") == {"live/launched_by": "cli"}  # the coordinator adds the lane
     assert launcher_tags(single, ["mine"], "cli") == {"live/bot": "mine", "live/launched_by": "cli"}
     with pytest.raises(BackfillError, match="without a bots file --bot names the one run-queue lane"):
         launcher_tags(single, ["a", "b"], "cli")

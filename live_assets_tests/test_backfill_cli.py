@@ -144,7 +144,7 @@ def test_waiting_on_a_backfill_without_a_daemon_fails_fast_and_names_the_fix(tmp
             webserver_only.start_webserver()
             with DagsterGraphQL(webserver_only.url) as client:
                 plan = plan_backfill(select_assets(fetch_assets(client), "raw/agents"), DayRange(FIRST, LAST))
-                backfill_id = launch_backfill(client, plan, tags=default_tags(launched_by="test"))
+                backfill_id = launch_backfill(client, plan, tags=default_tags("test"))
                 assert client.missing_daemons() == ["BACKFILL", "QUEUED_RUN_COORDINATOR"]
                 with pytest.raises(BackfillError, match=r"daemons that are not running .*dagster-daemon run"):
                     wait_for_backfill(client, backfill_id, daemon_grace=0.0, poll=0.1, timeout=60)

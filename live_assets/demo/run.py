@@ -221,7 +221,7 @@ def _backfill_and_check(
     say.step(f"backfill plan: {len(plan.targets)} assets, {plan.num_partitions} asset partitions")
     for line in plan.describe():
         say.detail(line)
-    backfill_id = launch_backfill(client, plan, tags=default_tags(DEMO_BOT, "demo"), title=f"live-assets demo {days}")
+    backfill_id = launch_backfill(client, plan, tags=default_tags("demo"), title=f"live-assets demo {days}")
     say.step(f"submitted backfill {backfill_id}: {stack.url}/runs/b/{backfill_id}")
     # Started after the submission, the daemon's first iteration picks the backfill up at once.
     stack.start_daemon()

@@ -544,24 +544,28 @@ def _changed(before: BackfillProgress, after: BackfillProgress) -> bool:
     return (before.summary(), [r.status for r in before.runs]) != (after.summary(), [r.status for r in after.runs])
 
 
-def default_tags(bot: str = DEFAULT_BOT, launched_by: str = "cli") -> dict[str, str]:
-    """The tags every launcher adds: the bot's run-queue lane (dagster.yaml) and where it came from."""
-    return {BOT_TAG: bot, LAUNCHED_BY_TAG: launched_by}
+def default_tags(launched_by: str = "cli") -> dict[str, str]:
+    """The tag every launcher adds: where the backfill came from.
+
+    No bot lane (``live/bot``): a backfill's tags go to every run it makes, KPI and check runs included,
+    and those call no API; the run coordinator (``live_assets/ops/coordinator.py``) gives each run that
+    calls the API its bot's lane as it is queued, so a backfill's KPI runs go side by side.
+    """
+    return {LAUNCHED_BY_TAG: launched_by}
 
 
 def launcher_tags(assets: Sequence[AssetInfo], bots: Sequence[str] | None, launched_by: str) -> dict[str, str]:
     """The backfill's tags, given every asset of the code location and the ``--bot`` values.
 
-    One bot (no bot dimension anywhere): :func:`default_tags`, ``bots`` naming the lane (at most one).
-    A bots file: only where it came from. A backfill's tags go to every run it makes, and one lane for
-    all of them would run the bots one after the other and hold the KPI runs in it; the run coordinator
-    gives each API run its own bot's lane instead.
+    With a bots file, ``--bot`` chooses partitions, not tags (:func:`default_tags`). Without one,
+    ``--bot NAME`` is an explicit lane for every run of the backfill (at most one name); with no
+    ``--bot`` the coordinator gives the API runs the single bot's lane.
     """
-    if bots_of(assets) is not None:
-        return {LAUNCHED_BY_TAG: launched_by}
-    if bots and len(bots) > 1:
+    if bots_of(assets) is not None or not bots:
+        return default_tags(launched_by)
+    if len(bots) > 1:
         raise BackfillError(f"without a bots file --bot names the one run-queue lane; got {', '.join(bots)}")
-    return default_tags(bots[0] if bots else DEFAULT_BOT, launched_by)
+    return {BOT_TAG: bots[0], **default_tags(launched_by)}
 
 
 RUNS_QUERY = """
