@@ -52,7 +52,7 @@ PG_MISSING = "PostgreSQL is not running here: run `make postgres` (what .ci/run 
 RUNS_QUERY = """
 query BotRuns($id: String!) {
   runsOrError(filter: { tags: [{ key: "dagster/backfill", value: $id }] }) {
-    ... on Runs { results { runId status startTime endTime tags { key value } } }
+    ... on Runs { results { runId status creationTime startTime endTime tags { key value } } }
   }
 }
 """
@@ -224,11 +224,17 @@ def test_four_bots_run_side_by_side_one_request_per_token(stack: BotStack) -> No
     one_runs, one = backfill(stack, BOTS[:1], runs=1)
     four_runs, four = backfill(stack, BOTS, runs=len(BOTS))
     one_s, four_s = run_span(one_runs), run_span(four_runs)
+    first_start = min(run["startTime"] for run in four_runs)
+    spans = ", ".join(
+        f"queued +{run['creationTime'] - first_start:.1f}, ran +{run['startTime'] - first_start:.1f}"
+        f"..+{run['endTime'] - first_start:.1f}"
+        for run in sorted(four_runs, key=lambda run: run["startTime"])
+    )
     figure = (
         f"[{stack.storage}] 1 bot: {one_s:.1f} s, {one['requests_total']} requests; "
         f"{len(BOTS)} bots: {four_s:.1f} s, {four['requests_total']} requests; ratio {four_s / one_s:.2f} "
         f"(target <= {TARGET_RATIO}); max in flight {four['max_in_flight']}, "
-        f"per token {four['max_in_flight_per_token']}"
+        f"per token {four['max_in_flight_per_token']}; {len(BOTS)} bots' runs (s from the first start): {spans}"
     )
     print("\n" + figure)
     artifacts = PROJECT_DIR / "artifacts"
