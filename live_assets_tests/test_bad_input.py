@@ -72,7 +72,7 @@ def table(pipeline: PipelineEnv, name: str, *, exclude: str = "") -> list[tuple]
 @pytest.mark.parametrize(
     ("variable", "value"), [("LIVE_API_PASSWORD", "not-the-password"), ("LIVE_API_EMAIL", "nobody@example.com")]
 )
-def test_wrong_credentials_fail_each_step_once_with_one_login(
+def test_wrong_credentials_fail_every_step_with_one_login_in_all(
     pipeline: PipelineEnv, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
     monkeypatch.setenv(variable, value)
@@ -82,9 +82,11 @@ def test_wrong_credentials_fail_each_step_once_with_one_login(
     for text in texts:
         assert "login" in text and "INVALID_CREDENTIALS" in text
         assert "check LIVE_API_EMAIL and LIVE_API_PASSWORD" in text
+    assert "not tried again" in texts[1] and "not tried again" in texts[2]  # the refusal, remembered
     counters = pipeline.sim.counters()
-    assert counters["logins"] == 3  # one per step: no retry of a refused login, in the client or in Dagster
-    assert counters["requests_total"] == 3
+    # One login in all: no retry of a refused login (client, Dagster), nor a new one per step.
+    assert counters["logins"] == 1
+    assert counters["requests_total"] == 1
 
 
 def test_an_expired_static_token_says_how_to_enable_renewal(

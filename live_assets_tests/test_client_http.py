@@ -36,7 +36,9 @@ from live_assets.client import (
     Window,
     plan_windows,
 )
+from live_assets.client.auth import REFUSED_LOGIN_HOLD_SECONDS
 from live_assets.client.export_csv import ExportFormatError
+from live_assets.client.http import LANDING_SUFFIX
 from live_assets.secret import Secret
 from live_assets.simulator import (
     DEMO_EMAIL,
@@ -50,6 +52,7 @@ from live_assets.simulator import (
 
 WEEK = Window.for_days(dt.date(2025, 11, 3), dt.date(2025, 11, 9))  # Monday..Sunday, long final
 DAY = Window.for_days(dt.date(2025, 11, 5), dt.date(2025, 11, 5))
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # the first bytes of a zstd frame (RFC 8878)
 P = contract.Path
 
 
@@ -328,9 +331,22 @@ def test_wrong_password_is_one_login_and_a_clear_error(harness: Harness) -> None
     assert "LIVE_API_EMAIL" in str(error) and "LIVE_API_PASSWORD" in str(error)
     assert "conversation_list (login)" in str(error)
     assert harness.logins() == 1 and harness.requests_to(P.CONVERSATION_LIST) == 0 and harness.sleeps == []
-    with pytest.raises(LiveAuthenticationError):
-        client.conversation_list(DAY)  # a second call is a second login, not a storm
+    # The refusal is remembered in the token cache: another call, or another process (a later step of
+    # the backfill, here a second client on the same cache), is refused without a login attempt.
+    for again in (client, harness.client(password="not-the-password")):
+        with pytest.raises(LiveAuthenticationError, match="not tried again") as repeated:
+            again.conversation_list(DAY)
+        assert repeated.value.code == "INVALID_CREDENTIALS" and "LIVE_API_PASSWORD" in str(repeated.value)
+    assert harness.logins() == 1
+    # Changed (corrected) credentials are a different cache entry: used at once.
+    assert len(harness.client().conversation_list(DAY).json()) > 0
     assert harness.logins() == 2
+    # And the same wrong ones are tried again once the hold is over: a second refused login.
+    harness.clock.now += REFUSED_LOGIN_HOLD_SECONDS
+    with pytest.raises(LiveAuthenticationError) as after_hold:
+        client.conversation_list(DAY)
+    assert "not tried again" not in str(after_hold.value)
+    assert harness.logins() == 3
 
 
 @pytest.mark.parametrize(
@@ -600,7 +616,7 @@ def test_secrets_never_reach_logs_errors_or_reprs(
 # --- bodies streamed into files -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["conversations.json", "conversations.json.gz"])
+@pytest.mark.parametrize("name", ["conversations.json", f"conversations.json{LANDING_SUFFIX}"])
 def test_a_body_streams_into_a_file_atomically(harness: Harness, tmp_path: Path, name: str) -> None:
     client = harness.client()
     in_memory = client.conversation_list(WEEK)
@@ -628,6 +644,9 @@ def test_a_body_that_never_arrives_whole_leaves_no_file(harness: Harness, tmp_pa
 def test_the_export_streams_into_a_compressed_file(harness: Harness, tmp_path: Path) -> None:
     client = harness.client()
     expected = client.export_simple(WEEK, "en").records()
-    streamed = client.export_simple(WEEK, "en", destination=tmp_path / "export.csv.gz")
+    destination = tmp_path / f"export.csv{LANDING_SUFFIX}"
+    streamed = client.export_simple(WEEK, "en", destination=destination)
     assert streamed.records() == expected
-    assert streamed.size > (tmp_path / "export.csv.gz").stat().st_size  # it was compressed on the way
+    assert streamed.size > destination.stat().st_size  # it was compressed on the way
+    with destination.open("rb") as raw:
+        assert raw.read(4) == ZSTD_MAGIC  # by the landing codec, which DuckDB reads too

@@ -26,7 +26,7 @@ from typing import Final
 
 from filelock import FileLock, Timeout
 
-from live_assets.client.errors import TOKEN_EXPIRED_HINT, LiveTokenExpiredError
+from live_assets.client.errors import TOKEN_EXPIRED_HINT, LiveAuthenticationError, LiveTokenExpiredError
 from live_assets.secret import Secret
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,12 @@ log = logging.getLogger(__name__)
 RENEWAL_MARGIN_CAP_SECONDS: Final = 300.0  # renew at most 5 minutes before expiry ...
 RENEWAL_MARGIN_SHARE: Final = 0.2  # ... or after 80 % of the token's life, whichever is later
 CACHE_LOCK_TIMEOUT_SECONDS: Final = 300.0  # longer than any sane login, shorter than forever
+# After the API refused these credentials, how long every process of this machine answers with that
+# refusal instead of logging in again. A backfill's steps each log in (in their own process) when no
+# token is cached: without this, a wrong password cost one refused login per step (~11 per backfill,
+# more with several runs), which is how accounts get locked. Changed credentials are a new cache key,
+# so a corrected password is used at once; the same ones are tried again after this hold.
+REFUSED_LOGIN_HOLD_SECONDS: Final = 600.0
 
 
 def default_token_cache_dir() -> Path:
@@ -134,6 +140,40 @@ class TokenCache:
                 os.unlink(temporary)
             raise
 
+    @property
+    def refusal_path(self) -> Path:
+        return self._directory / f"refused-{self.path.stem.removeprefix('token-')}.json"
+
+    def load_refusal(self, now: float) -> LiveAuthenticationError | None:
+        """The refusal of these credentials recorded less than ``REFUSED_LOGIN_HOLD_SECONDS`` ago, if any."""
+        try:
+            payload = json.loads(self.refusal_path.read_text(encoding="utf-8"))
+            refused_at = float(payload["refused_at"])
+            message, code = str(payload["message"]), payload.get("code")
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not 0 <= now - refused_at < REFUSED_LOGIN_HOLD_SECONDS:
+            return None
+        until = time.strftime("%H:%M:%S", time.localtime(refused_at + REFUSED_LOGIN_HOLD_SECONDS))
+        return LiveAuthenticationError(
+            f"{message} (not tried again: these credentials were refused "
+            f"{now - refused_at:.0f} s ago; next attempt after {until}, or at once with changed credentials)",
+            status=401,
+            code=None if code is None else str(code),
+            endpoint="login",
+        )
+
+    def store_refusal(self, error: LiveAuthenticationError, now: float) -> None:
+        """Record that the API refused these credentials (the error's message holds no secret)."""
+        payload = json.dumps({"refused_at": now, "message": error.message, "code": error.code})
+        fd = os.open(self.refusal_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(payload)
+
+    def clear_refusal(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.refusal_path.unlink()
+
 
 Login = Callable[[], tuple[Secret, float]]
 """Performs one login and returns ``(authorization value, expires_in seconds)``."""
@@ -202,7 +242,16 @@ class TokenManager:
                     log.debug("using the token another process logged in for")
                     self._token = cached
                     return cached
-                self._token = self._log_in()
+                refused = self._cache.load_refusal(self._clock())
+                if refused is not None:
+                    raise refused
+                try:
+                    self._token = self._log_in()
+                except LiveAuthenticationError as error:
+                    with contextlib.suppress(OSError):  # an unwritable cache must not turn into a second login
+                        self._cache.store_refusal(error, self._clock())
+                    raise
+                self._cache.clear_refusal()
                 try:
                     self._cache.store(self._token)
                 except OSError as error:
