@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from live_assets.client.http import LANDING_SUFFIX, compressed_reader
 from live_assets.client.windows import Window
 from live_assets.raw import loading
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE
@@ -100,6 +101,21 @@ def test_a_bad_file_fails_naming_the_window_and_keeps_the_previous_rows(
     assert _rows(warehouse) == before
 
 
+@pytest.mark.parametrize("damage", ["cut short", "not zstd"])
+def test_a_landing_file_damaged_on_disk_fails_naming_the_window(warehouse: Warehouse, tmp_path: Path, damage: str):
+    load_landed(warehouse, _landed(tmp_path, [_row(1)]), bot="b1", loaded_at=LOADED_AT)
+    before = _rows(warehouse)
+    landed = _landed(tmp_path, [_row(n) for n in range(1, 200)])
+    compressed = landed.path.read_bytes()
+    landed.path.write_bytes(compressed[: len(compressed) // 2] if damage == "cut short" else b"[" + compressed)
+    with pytest.raises(RawLoadError) as raised:
+        load_landed(warehouse, landed, bot="b1", loaded_at=LOADED_AT)
+    message = str(raised.value)
+    assert "could not load conversations" in message and str(WINDOW) in message
+    assert ("cut short" if damage == "cut short" else "not zstd") in message
+    assert _rows(warehouse) == before
+
+
 def test_a_newer_registry_column_is_added_to_an_existing_table(warehouse: Warehouse, tmp_path: Path):
     with warehouse.transaction() as connection:
         connection.execute("CREATE SCHEMA raw")
@@ -122,3 +138,21 @@ def test_after_a_file_with_unknown_keys_the_next_is_checked_before_any_insert(
     load_landed(warehouse, _landed(tmp_path, [_row(1)]), bot="b1", loaded_at=LOADED_AT)  # the API dropped it again
     assert inserts == ["conversations"] and _rows(warehouse)[0][4] is None
     assert loading._tables_with_extras == set()
+
+
+def test_a_body_lands_zstd_compressed_as_its_chunks_come_and_a_failed_one_leaves_nothing(tmp_path: Path):
+    path = landing_path(tmp_path / "landing", "b1", SPEC, WINDOW)
+    assert path.name.endswith(f".json{LANDING_SUFFIX}")
+    body = json.dumps([_row(1), _row(2)]).encode()
+    write_landing(path, (body[start : start + 7] for start in range(0, len(body), 7)))
+    assert path.read_bytes()[:4] == b"\x28\xb5\x2f\xfd"  # a zstd frame (RFC 8878), which DuckDB reads as such
+    with compressed_reader(path) as stream:
+        assert stream.read() == body
+
+    def cut_short() -> Iterator[bytes]:
+        yield b"["
+        raise ConnectionError("the API went away")
+
+    with pytest.raises(ConnectionError):
+        write_landing(path.with_name(f"other.json{LANDING_SUFFIX}"), cut_short())
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial file, no temporary one

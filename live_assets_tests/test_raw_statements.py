@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from live_assets.client.http import LANDING_SUFFIX, compressed_writer
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS, ENDPOINTS_BY_TABLE, BodyShape, Partitioning
 
 
-def _land(path: Path, document: object) -> Path:
-    with gzip.open(path, "wt", encoding="utf-8") as out:
-        json.dump(document, out, ensure_ascii=False)
+def _land(path: Path, document: object, *, ensure_ascii: bool = False) -> Path:
+    """Land ``document`` at ``path`` plus the landing suffix, compressed as the client lands a body."""
+    path = path.with_name(path.name + LANDING_SUFFIX)
+    with compressed_writer(path) as out:
+        out.write(json.dumps(document, ensure_ascii=ensure_ascii).encode())
     return path
 
 
@@ -65,7 +67,7 @@ def test_conversation_rows_are_typed_and_unknown_fields_kept(connection, tmp_pat
             "sentiment": {"score": 0.2},
         }
     ]
-    path = _land(tmp_path / "c.json.gz", document)
+    path = _land(tmp_path / "c.json", document)
     sql = statements.stage_json(spec)
     connection.execute(
         sql,
@@ -91,7 +93,7 @@ def test_conversation_rows_are_typed_and_unknown_fields_kept(connection, tmp_pat
 def test_rows_without_unknown_fields_have_no_extra(connection, tmp_path: Path):
     spec = ENDPOINTS_BY_TABLE["histogram"]
     path = _land(
-        tmp_path / "h.json.gz",
+        tmp_path / "h.json",
         [{"period": "2025-12-01 00:30:00", "total": 3, "closed": 3, "lost": 0, "transfers": 1, "active_agents": 2}],
     )
     sql = statements.stage_json(spec)
@@ -109,7 +111,7 @@ def test_feedback_items_take_the_day_of_their_conversation(connection, tmp_path:
     )
     spec = ENDPOINTS_BY_TABLE["feedback"]
     path = _land(
-        tmp_path / "f.json.gz",
+        tmp_path / "f.json",
         {
             "surveys": 1,
             "items": [
@@ -134,7 +136,7 @@ def test_feedback_items_take_the_day_of_their_conversation(connection, tmp_path:
 def test_bot_name_is_a_parameter_not_sql(connection, tmp_path: Path):
     spec = ENDPOINTS_BY_TABLE["agents"]
     path = _land(
-        tmp_path / "a.json.gz",
+        tmp_path / "a.json",
         [{"id": 1, "name": "Ana", "nick_name": "ana", "email": "a@x", "max_concurrent_chats": 3}],
     )
     hostile = "x'); DROP TABLE raw.agents; --"
@@ -156,7 +158,7 @@ def test_detail_messages_carry_their_conversation_id(connection, tmp_path: Path)
             {"id": 2, "sender": "agent", "agent_id": 4, "text": "¿en qué\nayudo?", "created_at": "2025-12-01 10:00:09"},
         ],
     }
-    path = _land(tmp_path / "d.json.gz", [detail])
+    path = _land(tmp_path / "d.json", [detail])
     sql = statements.stage_json(spec)
     connection.execute(sql, _params(sql, path=str(path), bot="b1", loaded_at=dt.datetime.now(dt.UTC)))
     assert connection.execute(
@@ -282,8 +284,7 @@ def test_the_direct_insert_gives_the_staging_paths_rows(connection, tmp_path: Pa
         ),
         {k: v for k, v in _conversation(conversation_id=4).items() if k not in ("closed_by", "first_response_time")},
     ]
-    path = tmp_path / "c.json"
-    path.write_text(json.dumps(document, ensure_ascii=True), encoding="utf-8")  # escapes, as some APIs send
+    path = _land(tmp_path / "c.json", document, ensure_ascii=True)  # escapes, as some APIs send
     values = {
         "bot": "b1",
         "loaded_at": dt.datetime(2025, 12, 8, tzinfo=dt.UTC),
@@ -303,7 +304,7 @@ def test_the_direct_insert_matches_staging_for_other_arrays(connection, tmp_path
         "sla_by_group": [{"group": {"id": 1, "name": "Ventas"}, "sla_threshold": 60, "sla_percentage": None}],
         "agents": [{"id": 1, "name": "Ana", "nick_name": "ana", "email": "a@x", "max_concurrent_chats": 3}],
     }[table]
-    path = _land(tmp_path / f"{table}.json.gz", rows)
+    path = _land(tmp_path / f"{table}.json", rows)
     values = {
         "bot": "b1",
         "loaded_at": dt.datetime(2025, 12, 8, tzinfo=dt.UTC),
@@ -318,7 +319,7 @@ def test_the_direct_insert_matches_staging_for_other_arrays(connection, tmp_path
 @pytest.mark.parametrize("day", ["2025-11-30 23:59:59", "2025-12-08 00:00:00", None])
 def test_the_direct_insert_refuses_a_row_outside_its_window(connection, tmp_path: Path, day: str | None):
     spec = ENDPOINTS_BY_TABLE["conversations"]
-    path = _land(tmp_path / "c.json.gz", [_conversation(), _conversation(conversation_id=2, queueddatetime=day)])
+    path = _land(tmp_path / "c.json", [_conversation(), _conversation(conversation_id=2, queueddatetime=day)])
     insert = statements.insert_direct(spec)
     values = {
         "path": str(path),
@@ -349,7 +350,7 @@ def _key_lists(connection: duckdb.DuckDBPyConnection, spec, path: Path) -> list[
 )
 def test_distinct_keys_find_what_extra_would_keep(connection, tmp_path: Path, changes: dict, unknown: bool):
     spec = ENDPOINTS_BY_TABLE["conversations"]
-    path = _land(tmp_path / "c.json.gz", [_conversation(), _conversation(conversation_id=2, **changes)])
+    path = _land(tmp_path / "c.json", [_conversation(), _conversation(conversation_id=2, **changes)])
     lists = _key_lists(connection, spec, path)
     assert any(statements.has_unknown_keys(spec, keys) for keys in lists) is unknown
     stage = statements.stage_json(spec)

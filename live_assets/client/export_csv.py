@@ -201,7 +201,7 @@ def _batch(names: list[str], rows: list[list[str]], lines: _LineIndex) -> pa.Rec
 
 
 def iter_export_batches(
-    source: bytes | IO[bytes] | IO[str] | Iterable[str],
+    source: bytes | IO[bytes] | pa.NativeFile | IO[str] | Iterable[str],
     batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> Iterator[pa.RecordBatch]:
     """Stream an export as Arrow batches of at most ``batch_rows`` rows, in :data:`EXPORT_SCHEMA`.

@@ -19,7 +19,6 @@ Design choices, and why:
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import json
 import logging
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 import httpx
+import pyarrow as pa
 
 from live_assets import contract
 from live_assets.client.auth import TokenCache, TokenManager, cache_key, default_token_cache_dir
@@ -65,6 +65,84 @@ CONNECT_TIMEOUT_CAP_SECONDS: Final = 30.0  # connecting never needs the long rea
 USER_AGENT: Final = "live-assets/0.1 (+httpx)"
 _WHITESPACE: Final = frozenset(b" \t\r\n")
 _CLOSING: Final = {ord("["): ord("]"), ord("{"): ord("}")}
+
+# How a body kept on disk (a landing file) is compressed, in the one name pyarrow's streams and DuckDB's
+# ``compression =`` both take, and the suffix that marks such a file. zstd at level 1 (Arrow's default)
+# against gzip at level 1, on a 7-day window of 18 MB of conversations: written while fetching in 19 ms
+# instead of 56, 1.6 MB instead of 2.5, and read by DuckDB in 28.5 ms instead of 44.6 (twice per load).
+LANDING_CODEC: Final = "zstd"
+LANDING_SUFFIX: Final = ".zst"
+
+
+def is_compressed(path: Path) -> bool:
+    """Whether ``path`` names a compressed landing file (and is written and read through the codec)."""
+    return path.name.endswith(LANDING_SUFFIX)
+
+
+def compressed_writer(path: Path) -> pa.NativeFile:
+    """A stream that compresses what is written to it into ``path``, chunk by chunk.
+
+    Arrow's own file and codec: each write is compressed outside the GIL, so landing the next window
+    does not hold back the thread that loads the previous one, and nothing is buffered past a chunk.
+    """
+    return pa.output_stream(path, compression=LANDING_CODEC)
+
+
+def compressed_reader(path: Path) -> pa.NativeFile:
+    """The uncompressed bytes of the landing file at ``path``, as a binary stream read chunk by chunk."""
+    return pa.input_stream(path, compression=LANDING_CODEC)
+
+
+_ZSTD_MAGIC: Final = 0xFD2FB528
+_ZSTD_SKIPPABLE: Final = 0x184D2A50  # ... to 0x184D2A5F: frames a reader skips (RFC 8878 §3.1.2)
+
+
+def compressed_file_problem(path: Path) -> str | None:
+    """Why the landing file at ``path`` is not whole zstd frames, or ``None`` if it is.
+
+    DuckDB's zstd reader takes a file cut inside its last block for a shorter one, without an error (its
+    gzip reader raised): a one-block file cut anywhere reads as no rows at all, and would replace a
+    window's rows with nothing. So the frames are walked before DuckDB reads the file, block header to
+    block header (RFC 8878 §3.1.1), which costs a few hundred small reads for a 7-day window, not a
+    decompression. Damage inside a block is the decompressor's to find.
+    """
+    size = path.stat().st_size
+    frames = 0
+    with path.open("rb") as file:
+
+        def read(count: int) -> bytes:
+            data = file.read(count)
+            if len(data) < count:
+                raise EOFError
+            return data
+
+        try:
+            while file.tell() < size:
+                opening = read(4)
+                magic = int.from_bytes(opening, "little")
+                if magic & 0xFFFFFFF0 == _ZSTD_SKIPPABLE:
+                    file.seek(int.from_bytes(read(4), "little"), os.SEEK_CUR)
+                    continue
+                if magic != _ZSTD_MAGIC:
+                    return f"not zstd: bytes {opening.hex()} at offset {file.tell() - 4} open no zstd frame"
+                (descriptor,) = read(1)
+                single_segment = descriptor >> 5 & 1
+                content_size_bytes = (1 if single_segment else 0, 2, 4, 8)[descriptor >> 6]
+                dictionary_bytes = (0, 1, 2, 4)[descriptor & 3]
+                read((1 - single_segment) + dictionary_bytes + content_size_bytes)
+                last = False
+                while not last:
+                    header = int.from_bytes(read(3), "little")
+                    last, kind, length = bool(header & 1), header >> 1 & 3, header >> 3
+                    file.seek(1 if kind == 1 else length, os.SEEK_CUR)  # an RLE block is one repeated byte
+                if descriptor >> 2 & 1:
+                    read(4)  # the content checksum
+                frames += 1
+        except EOFError:
+            return f"cut short: its {size} bytes end inside a zstd frame"
+        if file.tell() > size:  # a seek past the end is no error until something is read there
+            return f"cut short: its {size} bytes end inside a zstd block"
+    return None if frames else "empty: no zstd frame"
 
 
 # --- pure helpers -----------------------------------------------------------------------------------
@@ -200,8 +278,8 @@ class ApiResponse:
     """One successful response plus how it was obtained; holds no secret.
 
     The body is in memory (``body``), or, when the call was given a ``destination``, in that file
-    (``file``; gzip-compressed when its name ends in ``.gz``) and ``body`` is empty. ``size`` is the
-    body's length as received, either way.
+    (``file``; compressed when its name ends in :data:`LANDING_SUFFIX`) and ``body`` is empty. ``size``
+    is the body's length as received, either way.
     """
 
     endpoint: str
@@ -216,12 +294,12 @@ class ApiResponse:
     file: Path | None = None
     size: int = 0
 
-    def open(self) -> IO[bytes]:
-        """The body as a binary stream, wherever it is."""
+    def open(self) -> IO[bytes] | pa.NativeFile:
+        """The body as a binary stream, wherever it is (from a compressed file, decompressed as it is read)."""
         if self.file is None:
             return io.BytesIO(self.body)
-        if self.file.name.endswith(".gz"):
-            return gzip.open(self.file, "rb")
+        if is_compressed(self.file):
+            return compressed_reader(self.file)
         return self.file.open("rb")
 
     def json(self) -> Any:
@@ -442,7 +520,7 @@ class LiveClient:
     ) -> ApiResponse:
         """``GET path`` with the window's ``from``/``to`` and ``params``; retries what may pass later.
 
-        With ``destination``, the body streams into that file (gzip when the name ends in ``.gz``)
+        With ``destination``, the body streams into that file (compressed when :func:`is_compressed`)
         instead of memory, so a 100 MB answer costs a network buffer; the file appears, atomically,
         only once a whole, well-shaped body has arrived. Raises a :class:`LiveApiError` subclass
         carrying ``endpoint`` and ``window``.
@@ -517,7 +595,7 @@ class LiveClient:
             with self._http.stream("GET", path, params=query, headers=headers) as response:
                 status = response.status_code
                 if status == 200 and destination is not None and partial is not None:
-                    _receive_into(response, partial, edges, compress=destination.name.endswith(".gz"))
+                    _receive_into(response, partial, edges, compress=is_compressed(destination))
                 else:
                     body = response.read()
                     edges.feed(body)
@@ -758,20 +836,13 @@ def _partial_path(destination: Path) -> Path:
 
 
 def _receive_into(response: httpx.Response, partial: Path, edges: _Edges, *, compress: bool) -> None:
-    """Stream ``response``'s body into ``partial``; gzip at level 1 when ``compress``, as that keeps up
-    with the network where the default level would make the disk the bottleneck."""
+    """Stream ``response``'s body into ``partial``, through the landing codec when ``compress``: one
+    network chunk in memory at a time, whatever the body's size."""
     partial.parent.mkdir(parents=True, exist_ok=True)
-    with partial.open("wb") as raw:
-        sink: IO[bytes] = raw
-        if compress:
-            sink = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0)
-        try:
-            for chunk in response.iter_bytes():
-                edges.feed(chunk)
-                sink.write(chunk)
-        finally:
-            if sink is not raw:
-                sink.close()
+    with compressed_writer(partial) if compress else partial.open("wb") as sink:
+        for chunk in response.iter_bytes():
+            edges.feed(chunk)
+            sink.write(chunk)
 
 
 def _discard(partial: Path | None) -> None:

@@ -1,6 +1,6 @@
 """Landing responses on disk and loading them into DuckDB, one window per transaction.
 
-Every response is first written, gzip-compressed and exactly as received, under the landing
+Every response is first written, zstd-compressed and exactly as received, under the landing
 directory (by bot, table and window), so that a table can be rebuilt without calling the API again.
 DuckDB then reads the landed file with its own JSON reader (or Arrow batches, for the CSV export),
 stages the typed rows, checks that every row falls inside the window it was asked for, and replaces
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gzip
 import json
 import os
 import tempfile
@@ -24,13 +23,11 @@ from pathlib import Path
 import duckdb
 
 from live_assets.client.export_csv import iter_export_batches
+from live_assets.client.http import LANDING_SUFFIX, compressed_file_problem, compressed_reader, compressed_writer
 from live_assets.client.windows import Window
 from live_assets.raw import statements
 from live_assets.raw.endpoints import BodyShape, EndpointSpec, Partitioning
 from live_assets.warehouse import Warehouse
-
-# Fast compression: landing must keep pace with the API, and level 1 still shrinks JSON ~8x.
-_GZIP_LEVEL = 1
 
 
 class RawLoadError(RuntimeError):
@@ -59,12 +56,12 @@ def _file_stamp(moment: dt.datetime) -> str:
 
 
 def landing_path(landing_dir: Path, bot: str, spec: EndpointSpec, window: Window | None, stamp: str = "") -> Path:
-    """``<dir>/<bot>/<table>/<from>__<to>[.<stamp>].<ext>.gz``: one file per endpoint and window."""
+    """``<dir>/<bot>/<table>/<from>__<to>[.<stamp>].<ext>.zst``: one file per endpoint and window."""
     extension = {BodyShape.CSV_EXPORT: "csv", BodyShape.DETAIL_MESSAGES: "jsonl"}.get(spec.body, "json")
     name = f"{_file_stamp(window.start)}__{_file_stamp(window.end)}" if window else "all"
     if stamp:
         name = f"{name}.{stamp}"
-    return landing_dir / bot / spec.table / f"{name}.{extension}.gz"
+    return landing_dir / bot / spec.table / f"{name}.{extension}{LANDING_SUFFIX}"
 
 
 def write_landing(path: Path, chunks: Iterable[bytes] | bytes) -> None:
@@ -74,11 +71,9 @@ def write_landing(path: Path, chunks: Iterable[bytes] | bytes) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".landing-", suffix=".tmp")
+    os.close(descriptor)  # mkstemp only reserves the name; Arrow opens the file itself
     try:
-        with (
-            os.fdopen(descriptor, "wb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=_GZIP_LEVEL) as out,
-        ):
+        with compressed_writer(Path(temporary)) as out:
             for chunk in [chunks] if isinstance(chunks, bytes) else chunks:
                 out.write(chunk)
         os.replace(temporary, path)
@@ -118,6 +113,9 @@ def load_landed(warehouse: Warehouse, landed: Landed, *, bot: str, loaded_at: dt
         parameters |= {"first_day": window.first_day, "last_day": window.last_day}
     where = f"{spec.table} {window or ''} ({landed.path.name})".strip()
     try:
+        problem = compressed_file_problem(landed.path)
+        if problem is not None:  # before DuckDB, which reads a zstd file cut short as a shorter one
+            raise RawLoadError(f"could not load {where}: the landing file is {problem}")
         rows = _load_directly(warehouse, landed, parameters) if statements.reads_directly(spec) else None
         if rows is None:
             rows = _load_staged(warehouse, landed, parameters, where)
@@ -232,8 +230,8 @@ def _stage_csv(
 ) -> None:
     connection.execute(statements.create_empty_stage(spec))
     insert = statements.stage_csv_batch(spec)
-    with gzip.open(path, "rt", encoding="utf-8", newline="") as text:
-        for batch in iter_export_batches(text):
+    with compressed_reader(path) as stream:
+        for batch in iter_export_batches(stream):
             connection.register("batch", batch)
             connection.execute(insert, _used(insert, parameters))
             connection.unregister("batch")

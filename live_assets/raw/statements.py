@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from live_assets import contract
+from live_assets.client.http import LANDING_CODEC
 from live_assets.raw.endpoints import BodyShape, Column, DayRule, EndpointSpec, Partitioning
 
 # Metadata columns every raw row carries, after the endpoint's own columns.
@@ -28,6 +29,8 @@ METADATA_COLUMNS: tuple[tuple[str, str, str], ...] = (
 # A single JSON object (stats, feedback) may be large; arrays are read element by element.
 _MAX_OBJECT_BYTES = 1 << 30
 _STRPTIME = contract.DATETIME_FORMAT.replace("'", "''")
+# Landed files are compressed by the client's codec: named here, not guessed from the file's name.
+_COMPRESSION = f"compression = '{LANDING_CODEC}'"
 
 
 def quote_identifier(name: str) -> str:
@@ -148,23 +151,25 @@ def _extras(spec: EndpointSpec) -> str:
 def _json_rows(spec: EndpointSpec) -> str:
     """A query with one JSON document per row, read from the landed file ``$path``."""
     if spec.body is BodyShape.ARRAY:
-        return "SELECT json FROM read_json_objects($path, format = 'array')"
+        return f"SELECT json FROM read_json_objects($path, {_COMPRESSION}, format = 'array')"
     if spec.body is BodyShape.OBJECT:
         return (
-            "SELECT json FROM read_json_objects($path, format = 'unstructured', "
+            f"SELECT json FROM read_json_objects($path, {_COMPRESSION}, format = 'unstructured', "
             f"maximum_object_size = {_MAX_OBJECT_BYTES})"
         )
     if spec.body is BodyShape.ITEMS:
         return (
-            "SELECT unnest(json_extract(json, '$.items[*]')) AS json FROM read_json_objects($path, "
-            f"format = 'unstructured', maximum_object_size = {_MAX_OBJECT_BYTES})"
+            "SELECT unnest(json_extract(json, '$.items[*]')) AS json "
+            f"FROM read_json_objects($path, {_COMPRESSION}, format = 'unstructured', "
+            f"maximum_object_size = {_MAX_OBJECT_BYTES})"
         )
     if spec.body is BodyShape.DETAIL_MESSAGES:
         # The file is an array of detail bodies; their messages do not repeat the conversation id, so add it.
         return (
             "SELECT json_merge_patch(message, json_object('conversation_id', detail -> '$.conversation_id')) "
             "AS json FROM (SELECT json AS detail, unnest(json_extract(json, '$.messages[*]')) AS message "
-            f"FROM read_json_objects($path, format = 'array', maximum_object_size = {_MAX_OBJECT_BYTES}))"
+            f"FROM read_json_objects($path, {_COMPRESSION}, format = 'array', "
+            f"maximum_object_size = {_MAX_OBJECT_BYTES}))"
         )
     raise ValueError(f"{spec.table}: a {spec.body} body is not read as JSON")
 
@@ -249,7 +254,7 @@ def read_json_columns(spec: EndpointSpec) -> dict[str, str]:
 
 def _read_json_direct(spec: EndpointSpec) -> str:
     columns = ", ".join(f"{_sql_string(name)}: {_sql_string(kind)}" for name, kind in read_json_columns(spec).items())
-    return f"read_json($path, format = 'array', auto_detect = false, columns = {{{columns}}})"
+    return f"read_json($path, {_COMPRESSION}, format = 'array', auto_detect = false, columns = {{{columns}}})"
 
 
 def known_keys(spec: EndpointSpec) -> dict[str, frozenset[str]]:
@@ -269,7 +274,10 @@ def distinct_keys(spec: EndpointSpec) -> str:
     themselves twice what it costs on their text.
     """
     paths = ", ".join(map(_sql_string, known_keys(spec)))
-    return f"SELECT DISTINCT to_json(json_keys(json, [{paths}])) FROM read_json_objects($path, format = 'array')"
+    return (
+        f"SELECT DISTINCT to_json(json_keys(json, [{paths}])) "
+        f"FROM read_json_objects($path, {_COMPRESSION}, format = 'array')"
+    )
 
 
 def has_unknown_keys(spec: EndpointSpec, key_lists: list[list[str] | None]) -> bool:
