@@ -20,13 +20,14 @@ import json
 import sys
 import tempfile
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
+from live_assets.client.http import LANDING_CODEC
 from live_assets.client.windows import Window
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE
@@ -96,8 +97,11 @@ def measure(root: Path, days: int, volume: int, repeat: int, *, extra: bool) -> 
     memory = duckdb.connect()
     for statement in statements.create_table(SPEC):
         memory.execute(statement)
-    stage("gunzip (zlib)", lambda: zlib.decompress(compressed, 31))
-    split = "SELECT count(*) FROM read_json_objects($path, format = 'array')"
+    stage(
+        f"decompress the file ({LANDING_CODEC}, {len(compressed) / 1e6:.1f} MB)",
+        lambda: pa.CompressedInputStream(pa.BufferReader(compressed), LANDING_CODEC).read(),
+    )
+    split = f"SELECT count(*) FROM read_json_objects($path, compression = '{LANDING_CODEC}', format = 'array')"
     stage("DuckDB: split the array into objects", lambda: memory.execute(split, {"path": str(path)}).fetchall())
     stage_sql = statements.stage_json(SPEC)
     stage("DuckDB: staging statement (typed + _extra)", lambda: memory.execute(stage_sql, parameters))
