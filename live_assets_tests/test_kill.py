@@ -22,6 +22,7 @@ from pathlib import Path
 import dagster as dg
 from filelock import FileLock, Timeout
 
+from live_assets.client.http import LANDING_SUFFIX
 from live_assets.raw.assets import RAW_ASSETS
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.warehouse import Warehouse
@@ -100,7 +101,7 @@ def test_a_run_killed_mid_load_leaves_old_or_new_and_the_next_run_repairs(tmp_pa
         landed = tmp_path / "landing-killed" / "default" / "conversations"
         lock_path = Path(str(duckdb_path) + ".lock")
         deadline = time.monotonic() + DEADLINE_SECONDS
-        while not (any(landed.glob("*.json.gz")) and holds_the_lock(lock_path)):
+        while not (any(landed.glob(f"*.json{LANDING_SUFFIX}")) and holds_the_lock(lock_path)):
             try:
                 run.wait(timeout=0.01)  # the poll's pace; returns at once if the run ended
             except subprocess.TimeoutExpired:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gzip
 import http.server
 import inspect
 import os
@@ -37,6 +36,7 @@ from dagster._serdes import serialize_value
 
 from live_assets import contract
 from live_assets.client import LiveClient, LiveTlsError
+from live_assets.client.http import LANDING_SUFFIX, compressed_reader
 from live_assets.kpis.assets import KPI_ASSETS
 from live_assets.raw.assets import RAW_ASSETS
 from live_assets.resources import LiveApiResource, WarehouseResource
@@ -57,12 +57,16 @@ def raw(*tables: str) -> list[dg.AssetsDefinition]:
     return [asset for asset in RAW_ASSETS if asset.key.path[-1] in tables]
 
 
-def texts_under(root: Path, *, gunzip: bool = False) -> dict[Path, bytes]:
+def texts_under(root: Path, *, decompress: bool = False) -> dict[Path, bytes]:
+    """Every file's bytes; landing files (``decompress``) as the JSON/CSV they hold, not their zstd frames."""
     files = {}
     for path in sorted(root.rglob("*")):
         if path.is_file():
-            data = path.read_bytes()
-            files[path] = gzip.decompress(data) if gunzip and path.suffix == ".gz" else data
+            if decompress and path.name.endswith(LANDING_SUFFIX):
+                with compressed_reader(path) as stream:
+                    files[path] = stream.read()
+            else:
+                files[path] = path.read_bytes()
     return files
 
 
@@ -157,8 +161,9 @@ def test_no_secret_reaches_dagster_landing_duckdb_or_errors(
     stored = texts_under(home)
     compute_logs = [path for path in stored if "compute_logs" in path.parts and stored[path]]
     assert compute_logs, "no compute log was captured"
-    landed = texts_under(landing, gunzip=True)
+    landed = texts_under(landing, decompress=True)
     assert len(landed) >= len(BACKFILLED)
+    assert all(data.lstrip()[:1] in (b"[", b"{") for p, data in landed.items() if ".json" in p.name), "not JSON"
     duckdb_file = Path(env["LIVE_DUCKDB_PATH"])
     database = {path: path.read_bytes() for path in duckdb_file.parent.glob(duckdb_file.name + "*") if path.is_file()}
     cached = texts_under(cache)
