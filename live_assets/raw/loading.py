@@ -136,6 +136,13 @@ class _UnknownKeys(Exception):
 _tables_with_extras: set[str] = set()
 
 
+# Past this landed (compressed) size the key check runs before the insert rather than beside it: each
+# reads the whole body, and side by side their buffers add up. A 7-day window at 3,000 conversations
+# a day is ~1.6 MB of zstd; a day of 100,000 conversations (125 MB of JSON) ~11 MB, whose concurrent
+# check added ~60 MiB to the step's peak (live_assets_tests/test_memory.py).
+CONCURRENT_KEY_CHECK_MAX_BYTES = 4_000_000
+
+
 def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, object]) -> int | None:
     """Delete the window and insert the file's rows in one statement; the rows, or None if refused.
 
@@ -146,9 +153,9 @@ def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, o
     """
     spec = landed.spec
     checked = False
-    if spec.table in _tables_with_extras:
+    if spec.table in _tables_with_extras or landed.path.stat().st_size > CONCURRENT_KEY_CHECK_MAX_BYTES:
         try:
-            if file_has_unknown_keys(spec, landed.path):
+            if file_has_unknown_keys(spec, landed.path, memory_limit=warehouse.memory_limit):
                 return None
         except duckdb.Error:
             return None
@@ -157,7 +164,9 @@ def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, o
     insert = statements.insert_direct(spec)
     delete = statements.delete_scope(spec)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-keys") as pool:
-        unknown = pool.submit(lambda: not checked and file_has_unknown_keys(spec, landed.path))
+        unknown = pool.submit(
+            lambda: not checked and file_has_unknown_keys(spec, landed.path, memory_limit=warehouse.memory_limit)
+        )
         try:
             with warehouse.transaction() as connection:
                 _ensure_table(connection, spec)
@@ -172,9 +181,14 @@ def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, o
     return int(rows)
 
 
-def file_has_unknown_keys(spec: EndpointSpec, path: Path) -> bool:
-    """Whether any row of the landed JSON array at ``path`` has a key ``_extra`` would have to keep."""
-    with _key_reader() as connection:
+def file_has_unknown_keys(spec: EndpointSpec, path: Path, *, memory_limit: str | None = None) -> bool:
+    """Whether any row of the landed JSON array at ``path`` has a key ``_extra`` would have to keep.
+
+    ``memory_limit`` (the warehouse's, ``LIVE_DUCKDB_MEMORY_LIMIT``) caps the key reader too: it reads
+    the whole file alongside the insert, and a 100 MB response otherwise doubled the step's peak. A file
+    too big for the cap raises ``duckdb.Error``, and the caller loads it by the staging path.
+    """
+    with _key_reader(memory_limit) as connection:
         texts = connection.execute(statements.distinct_keys(spec), {"path": str(path)}).fetchall()
     return any(statements.has_unknown_keys(spec, json.loads(text)) for (text,) in texts)
 
@@ -184,7 +198,7 @@ _key_database_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def _key_reader() -> Iterator[duckdb.DuckDBPyConnection]:
+def _key_reader(memory_limit: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to this process's in-memory DuckDB, which reads landed files for their keys.
 
     Kept for the process: a new in-memory database costs more than the check itself (~12 ms, and its
@@ -196,6 +210,8 @@ def _key_reader() -> Iterator[duckdb.DuckDBPyConnection]:
         if _key_database is None:
             _key_database = duckdb.connect(config={"threads": 1})
         cursor = _key_database.cursor()
+    if memory_limit:
+        cursor.execute("SET memory_limit = $limit", {"limit": memory_limit})
     try:
         yield cursor
     finally:
