@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import time
 
 import dagster as dg
 import pytest
@@ -166,3 +168,22 @@ def test_a_day_is_refused_until_its_data_is_final():
         ensure_final(
             day, "Europe/Madrid", now=dt.datetime(2026, 3, 5, 0, 14, 59, tzinfo=dt.timezone(dt.timedelta(hours=1)))
         )
+
+
+def test_a_step_sweeps_the_partial_files_of_dead_writers(pipeline: PipelineEnv):
+    """A body half-streamed by a killed run (hours ago) is removed when the table is next landed; a partial
+    that may still be written, and the whole landing files, stay."""
+    folder = pipeline.root / "landing" / "default" / "conversations"
+    folder.mkdir(parents=True)
+    stale = [folder / ".2026-03-04T00-00__2026-03-05T00-00.json.zst.4242.1.part", folder / ".landing-x1y2.tmp"]
+    fresh = folder / ".2026-03-05T00-00__2026-03-06T00-00.json.zst.4343.1.part"
+    for path in [*stale, fresh]:
+        path.write_bytes(b"half a body")
+    two_hours_ago = time.time() - 2 * 3600
+    for path in stale:
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    pipeline.materialize(_assets("conversations"), partition_key=SAMPLE_DAY.isoformat())
+
+    assert not any(path.exists() for path in stale) and fresh.exists()
+    assert [path.name for path in folder.iterdir() if not path.name.startswith(".")], "the landed file is kept"

@@ -22,7 +22,7 @@ from live_assets.partitions import BOTS, daily_partitions, weekly_partitions
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS, BodyShape, EndpointSpec, Partitioning
 from live_assets.raw.fetching import fetch_details, fetch_window, plan_requests, prefetched
-from live_assets.raw.loading import Landed, Loaded, RawLoadError, ensure_table, load_landed
+from live_assets.raw.loading import Landed, Loaded, RawLoadError, ensure_table, load_landed, sweep_partials
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.scope import BotScope, run_scope
 from live_assets.settings import SettingsError
@@ -213,6 +213,8 @@ def _fetch_and_load(
     """Fetch one bot's windows (the next one while the previous loads) and load them; its client's stats."""
     bot, first, last = scope.bot, scope.first_day, scope.last_day
     stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
+    for removed in sweep_partials(landing_dir / bot / spec.table):
+        context.log.info(f"removed {removed.name}: a partial landing file left by a writer that died")
     with _settings_are_final(), LiveApiResource.client_for(scope.settings) as client:
         if spec.body is BodyShape.DETAIL_MESSAGES:
             assert first is not None and last is not None

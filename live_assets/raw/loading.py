@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -62,6 +63,37 @@ def landing_path(landing_dir: Path, bot: str, spec: EndpointSpec, window: Window
     if stamp:
         name = f"{name}.{stamp}"
     return landing_dir / bot / spec.table / f"{name}.{extension}{LANDING_SUFFIX}"
+
+
+# A partial landing file (a body still streaming, ``.<name>.<pid>.<thread>.part``, or a file being
+# compressed, ``.landing-*.tmp``) untouched for this long belongs to a writer that died (SIGKILL, OOM,
+# a lost machine): no request or write stays silent for an hour (the client's timeouts are seconds).
+# Age rather than "is the pid alive": the landing folder may be a volume shared by containers.
+STALE_PARTIAL_SECONDS = 3600.0
+
+
+def sweep_partials(directory: Path, *, now: float | None = None) -> list[Path]:
+    """Delete the partial files of dead writers in one landing folder; the paths removed.
+
+    Called when a step starts landing into ``directory``, so that killed runs do not leave their
+    half-written bodies behind for good; whole landing files are never touched.
+    """
+    if not directory.is_dir():
+        return []
+    cutoff = (time.time() if now is None else now) - STALE_PARTIAL_SECONDS
+    removed = []
+    for path in directory.iterdir():
+        name = path.name
+        partial = name.startswith(".") and (
+            name.endswith(".part") or (name.startswith(".landing-") and name.endswith(".tmp"))
+        )
+        if not partial:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def write_landing(path: Path, chunks: Iterable[bytes] | bytes) -> None:
