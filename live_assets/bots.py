@@ -95,7 +95,11 @@ def _env_name(where: str, entry: Mapping[str, object], key: str, *, required: bo
             raise SettingsError(f"{where}: {key} (the name of an environment variable) is required")
         return None
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-        raise SettingsError(f"{where}: {key} must name an environment variable, got {value!r}")
+        # Not echoed: a value that is no variable name is most likely the secret itself, pasted in.
+        raise SettingsError(
+            f"{where}: {key} must be the name of an environment variable (letters, digits, '_'), "
+            "not the value; put the value in that variable"
+        )
     return value
 
 
