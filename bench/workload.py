@@ -113,12 +113,7 @@ def start_stack(root: Path, options: SimulatorOptions, daemon_interval: float | 
         dagster.start_webserver()
         dagster.start_daemon()
         with DagsterGraphQL(dagster.url) as client:
-            deadline = time.monotonic() + 180
-            while client.missing_daemons():
-                dagster.check_alive()
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"the daemons did not report healthy: {client.missing_daemons()}")
-                time.sleep(0.5)
+            client.wait_for_daemons(timeout=180, alive=dagster.check_alive)
     except BaseException:
         stop_stack(stack)
         raise

@@ -19,7 +19,6 @@ import datetime as dt
 import secrets
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
-from live_assets.ops.backfill import LAUNCH_MUTATION
+from live_assets.ops.backfill import LAUNCH_MUTATION, BackfillTimeoutError, wait_for_backfill
 from live_assets.ops.graphql import DagsterGraphQL
 from live_assets.ops.stack import PROJECT_DIR, LocalDagster
 from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD, DEMO_X_TOKEN, SimulatorConfig, SimulatorServer
@@ -185,17 +184,16 @@ def launch(stack: BotStack, bots: tuple[str, ...]) -> str:
     return str(outcome["backfillId"])
 
 
-def wait_for_runs(stack: BotStack, backfill_id: str, count: int, deadline: float) -> list[dict[str, Any]]:
-    """The backfill's runs once ``count`` of them have ended (polling, with a deadline)."""
-    while True:
-        stack.dagster.check_alive()
-        with DagsterGraphQL(stack.dagster.url) as client:
-            runs = client.execute(RUNS_QUERY, {"id": backfill_id})["runsOrError"]["results"]
-        if len(runs) >= count and all(run["endTime"] for run in runs):
-            return runs
-        if time.monotonic() > deadline:
-            raise AssertionError(f"backfill {backfill_id}: runs not done in time: {runs}\n" + logs(stack))
-        time.sleep(0.5)
+def wait_for_runs(stack: BotStack, backfill_id: str, count: int, timeout: float) -> list[dict[str, Any]]:
+    """The backfill's runs once it has ended (the project's own ``wait_for_backfill``), at least ``count``."""
+    with DagsterGraphQL(stack.dagster.url) as client:
+        try:
+            wait_for_backfill(client, backfill_id, timeout=timeout, alive=stack.dagster.check_alive)
+        except BackfillTimeoutError as error:
+            raise AssertionError(f"backfill {backfill_id}: not done in time: {error}\n" + logs(stack)) from None
+        runs = client.execute(RUNS_QUERY, {"id": backfill_id})["runsOrError"]["results"]
+    assert len(runs) >= count and all(run["endTime"] for run in runs), runs
+    return runs
 
 
 def logs(stack: BotStack) -> str:
@@ -215,7 +213,7 @@ def backfill(stack: BotStack, bots: tuple[str, ...], runs: int) -> tuple[list[di
     stack.sim.reset_counters()
     backfill_id = launch(stack, bots)
     stack.dagster.start_daemon()
-    done = wait_for_runs(stack, backfill_id, runs, time.monotonic() + DEADLINE_SECONDS)
+    done = wait_for_runs(stack, backfill_id, runs, DEADLINE_SECONDS)
     assert all(run["status"] == "SUCCESS" for run in done), [run["status"] for run in done]
     return done, stack.sim.counters()
 

@@ -26,7 +26,6 @@ import contextlib
 import datetime as dt
 import re
 import shutil
-import subprocess
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -167,21 +166,6 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def wait_for_daemons(dagster: LocalDagster, client: DagsterGraphQL) -> None:
-    """Until the daemons a backfill needs report healthy, so that the UI does not warn they are missing.
-
-    Between two looks it waits on the daemon process itself: a daemon that dies is seen at once.
-    """
-    daemon = next(managed.process for managed in dagster.processes if managed.name == "daemon")
-    deadline = time.monotonic() + DAEMON_TIMEOUT_SECONDS
-    while missing := client.missing_daemons():
-        dagster.check_alive()
-        if time.monotonic() > deadline:
-            pytest.fail(f"daemons {missing} not healthy after {DAEMON_TIMEOUT_SECONDS:.0f}s")
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            daemon.wait(timeout=POLL_SECONDS)
-
-
 @pytest.fixture
 def stack(tmp_path: Path, artifacts: Path) -> Iterator[UiStack]:
     first, last = backfill_days(dt.datetime.now(dt.UTC))
@@ -201,7 +185,8 @@ def stack(tmp_path: Path, artifacts: Path) -> Iterator[UiStack]:
         with local_dagster(tmp_path / "dagster_home", env, artifacts) as dagster, DagsterGraphQL(dagster.url) as client:
             # A first visit shows a "Join the Dagster community" dialog; this instance has seen it.
             client.execute("mutation { setNuxSeen }")
-            wait_for_daemons(dagster, client)
+            # The daemons a backfill needs report healthy, so that the UI does not warn they are missing.
+            client.wait_for_daemons(timeout=DAEMON_TIMEOUT_SECONDS, poll=POLL_SECONDS, alive=dagster.check_alive)
             yield UiStack(sim, dagster, client, data_dir, first, last)
 
 
