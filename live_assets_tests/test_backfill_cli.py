@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
 from live_assets.ops.backfill import (
     BackfillError,
@@ -38,11 +37,11 @@ from live_assets.ops.backfill import (
 from live_assets.ops.days import DayRange
 from live_assets.ops.graphql import DagsterGraphQL
 from live_assets.ops.stack import LocalDagster
-from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD, SimulatorConfig, SimulatorServer
+from live_assets.simulator import SimulatorConfig, SimulatorServer
 from live_assets.warehouse import Warehouse
 from live_assets_tests.child import ChildProcess
 from live_assets_tests.pipeline import simulator_env
-from live_assets_tests.test_many_bots import bot_env_name, bots_document, instance_config
+from live_assets_tests.test_many_bots import bots_env, instance_config
 
 pytestmark = pytest.mark.slow
 
@@ -202,15 +201,7 @@ def bots_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("backfill_cli_bots")
     config = SimulatorConfig(seed=7, conversations_per_day=60, timezone="UTC", bots=len(TWO_BOTS))
     with SimulatorServer(config) as sim:
-        bots_file = root / "bots.yaml"
-        bots_file.write_text(yaml.safe_dump(bots_document(TWO_BOTS)))
-        env = {
-            **simulator_env(sim.base_url, root),
-            "LIVE_BOTS_FILE": str(bots_file),
-            "LIVE_TEST_EMAIL": DEMO_EMAIL,
-            "LIVE_TEST_PASSWORD": DEMO_PASSWORD,
-            **{bot_env_name(bot): token for bot, token in zip(TWO_BOTS, sim.x_tokens(), strict=True)},
-        }
+        env = bots_env(root, sim.base_url, TWO_BOTS, sim.x_tokens())
         dagster = LocalDagster(dagster_home=root / "dagster_home", env=env, log_dir=root)
         (dagster.dagster_home / "dagster.yaml").write_text(instance_config("sqlite"))
         try:

@@ -121,6 +121,24 @@ def postgres_env() -> dict[str, str]:
     }
 
 
+def bots_env(
+    root: Path, base_url: str, bots: tuple[str, ...], x_tokens: list[str], *, later: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """Write ``root/bots.yaml`` listing ``bots``; the environment pointing the pipeline at it and the simulator.
+
+    ``x_tokens`` are the simulator's, one for each of ``bots`` then of ``later`` (bots a test adds to the
+    file afterwards), in that order.
+    """
+    (root / "bots.yaml").write_text(yaml.safe_dump(bots_document(bots)))
+    return {
+        **simulator_env(base_url, root),
+        "LIVE_BOTS_FILE": str(root / "bots.yaml"),
+        "LIVE_TEST_EMAIL": DEMO_EMAIL,
+        "LIVE_TEST_PASSWORD": DEMO_PASSWORD,
+        **{bot_env_name(bot): token for bot, token in zip((*bots, *later), x_tokens, strict=True)},
+    }
+
+
 def instance_config(storage: str) -> str:
     """deploy/dagster.yaml as shipped (postgres), or with its storage block left out (SQLite default)."""
     document = yaml.safe_load((PROJECT_DIR / "deploy" / "dagster.yaml").read_text())
@@ -152,16 +170,8 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     with SimulatorServer(config) as sim:
         x_tokens = sim.x_tokens()
         assert x_tokens[0] == DEMO_X_TOKEN
+        env = {**bots_env(root, sim.base_url, BOTS, x_tokens, later=(ADDED_BOT,)), **pg}
         bots_file = root / "bots.yaml"
-        bots_file.write_text(yaml.safe_dump(bots_document(BOTS)))
-        env = {
-            **simulator_env(sim.base_url, root),
-            **pg,
-            "LIVE_BOTS_FILE": str(bots_file),
-            "LIVE_TEST_EMAIL": DEMO_EMAIL,
-            "LIVE_TEST_PASSWORD": DEMO_PASSWORD,
-            **{bot_env_name(bot): token for bot, token in zip((*BOTS, ADDED_BOT), x_tokens, strict=True)},
-        }
         dagster = LocalDagster(dagster_home=root / "dagster_home", env=env, log_dir=root)
         (dagster.dagster_home / "dagster.yaml").write_text(instance_config(storage))
         try:
