@@ -18,7 +18,15 @@ import yaml
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
 from live_assets.ops.backfill import BOT_TAG, DEFAULT_BOT
-from live_assets.ops.coordinator import ALL_BOTS_LANE, BotLaneRunCoordinator, bot_lane, several_bots_lane
+from live_assets.ops.coordinator import (
+    ALL_BOTS_LANE,
+    LISTS_PRIORITY,
+    PRIORITY_TAG,
+    BotLaneRunCoordinator,
+    bot_lane,
+    queue_priority,
+    several_bots_lane,
+)
 from live_assets.ops.stack import PROJECT_DIR
 
 RAW = dg.AssetKey(["raw", "conversations"])
@@ -59,6 +67,26 @@ def test_bot_lane(
     assert bot_lane(tags, assets, single_bot) == expected
 
 
+AGENTS = dg.AssetKey(["raw", "agents"])
+PRIORITY_CASES: list[tuple[str, Mapping[str, str], set[dg.AssetKey], str | None]] = [
+    # (case, tags, assets, expected priority)
+    ("the lists", {}, {AGENTS}, LISTS_PRIORITY),
+    ("the lists of every bot, in the bots lane", {BOT_TAG: ALL_BOTS_LANE}, {AGENTS}, LISTS_PRIORITY),
+    ("a date range", {START: "2026-03-02", END: "2026-03-06"}, {RAW}, None),
+    ("one day", {"dagster/partition": "2026-03-02"}, {RAW}, None),
+    ("one bot x date key", ONE, {RAW}, None),
+    ("a priority set at launch is kept", {PRIORITY_TAG: "-3"}, {AGENTS}, None),
+    ("no API call", {}, {KPI}, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("tags", "assets", "expected"), [c[1:] for c in PRIORITY_CASES], ids=[c[0] for c in PRIORITY_CASES]
+)
+def test_queue_priority(tags: Mapping[str, str], assets: set[dg.AssetKey], expected: str | None) -> None:
+    assert queue_priority(tags, assets) == expected
+
+
 def test_a_lane_of_several_bots_is_never_a_bot_name() -> None:
     from live_assets.bots import parse_bots
 
@@ -87,10 +115,16 @@ def sla_daily() -> None:
     """A stand-in KPI asset."""
 
 
+@dg.asset(key=AGENTS)
+def raw_agents() -> None:
+    """A stand-in for an unpartitioned list."""
+
+
 DEFS = dg.Definitions(
-    assets=[raw_conversations, sla_daily],
+    assets=[raw_conversations, sla_daily, raw_agents],
     jobs=[
         dg.define_asset_job("raw_job", selection=[RAW], partitions_def=BOTS),
+        dg.define_asset_job("lists_job", selection=[AGENTS]),
         dg.define_asset_job("kpi_job", selection=[KPI], partitions_def=BOTS),
     ],
 )
@@ -158,6 +192,10 @@ def test_runs_are_queued_in_their_bot_lane(
     assert several.tags[BOT_TAG] == "[alpha..charlie]"
     assert BOT_TAG not in submit(instance, "kpi_job", ONE, None).tags
     assert submit(instance, "raw_job", {BOT_TAG: "by-hand", **ONE}, {RAW}).tags[BOT_TAG] == "by-hand"
+    # The lists go ahead of the date ranges queued in their lane; nothing else gets a priority.
+    lists = submit(instance, "lists_job", {}, None)
+    assert lists.tags[BOT_TAG] == ALL_BOTS_LANE and lists.tags[PRIORITY_TAG] == LISTS_PRIORITY
+    assert all(PRIORITY_TAG not in run.tags for run in (one_bot, several))
 
     # No bots file: every API run is the one bot's, whatever its tags.
     monkeypatch.delenv("LIVE_BOTS_FILE")

@@ -8,12 +8,13 @@ tagged only ``dagster/asset_partition_range_start``/``_end`` (``"alpha|2026-03-0
 one bot (the daily and the weekly raw run of one backfill) could both take ``live_api`` pool slots and
 put two requests in flight on one token.
 
-:class:`BotLaneRunCoordinator` is Dagster's :class:`QueuedRunCoordinator` with one addition: before a
+:class:`BotLaneRunCoordinator` is Dagster's :class:`QueuedRunCoordinator` with two additions: before a
 run is queued, it stores the run's ``live/bot`` tag, derived from the run's partition tags by
-:func:`bot_lane`. The queue daemon then applies the tag limit to it like to any other tag. No lock of
-ours is involved: the lane is Dagster's own run queue. The configuration is the parent's (its
-``config_type`` and ``from_config_value`` are inherited; ``from_config_value`` builds ``cls``), so every
-key of the stock coordinator (``dequeue_interval_seconds``, ``dequeue_use_threads``, the limits...) works.
+:func:`bot_lane`, and it puts the dimension-list runs first in their lane (:func:`queue_priority`). The
+queue daemon then applies the tag limit and the priority like any other tags. No lock of ours is
+involved: the lane is Dagster's own run queue. The configuration is the parent's (its ``config_type``
+and ``from_config_value`` are inherited; ``from_config_value`` builds ``cls``), so every key of the
+stock coordinator (``dequeue_interval_seconds``, ``dequeue_use_threads``, the limits...) works.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ PARTITION_BOT_TAG = "dagster/partition/bot"
 MULTI_KEY_SEPARATOR = "|"
 # The first segment of every asset key that calls the API (the raw assets); KPI assets are ``kpi/...``.
 API_ASSET_PREFIX = "raw"
+# Dagster's run-queue priority tag: among queued runs the daemon may start, higher values go first.
+PRIORITY_TAG = "dagster/priority"
+# Dagster's tag on a run of one partition key.
+PARTITION_TAG = "dagster/partition"
+# The priority of a lists run (below): ahead of the default 0 of every date-range run in its lane.
+LISTS_PRIORITY = "1"
 # The lane of an unpartitioned API run with a bots file (the agent and group lists of every bot).
 # Brackets cannot start a bot name (live_assets/bots.py), so a lane of several bots never equals a bot's.
 ALL_BOTS_LANE = "[all]"
@@ -89,6 +96,21 @@ def bot_lane(tags: Mapping[str, str], asset_keys: Iterable[AssetKey], single_bot
     return ALL_BOTS_LANE
 
 
+def queue_priority(tags: Mapping[str, str], asset_keys: Iterable[AssetKey]) -> str | None:
+    """The ``dagster/priority`` an API run should get in the run queue, or None to leave it as it is.
+
+    An unpartitioned API run (the agent and group lists) goes ahead of the date-range runs waiting in
+    its lane: it makes a couple of requests, and every KPI run of a backfill waits for ``raw/groups``
+    (the fallback SLA thresholds). Queued behind a 90-day raw run and a weekly one, the lists used to
+    hold the KPI layer back by the weekly run's whole time (~3.5 s in the benchmark). A priority set at
+    launch (the launch dialog, a schedule) is kept.
+    """
+    if PRIORITY_TAG in tags or not calls_api(asset_keys):
+        return None
+    partitioned = PARTITION_TAG in tags or ASSET_PARTITION_RANGE_START_TAG in tags
+    return None if partitioned else LISTS_PRIORITY
+
+
 def single_bot_name() -> str | None:
     """The one bot's name when no bots file exists (read at each submission: a file may appear later).
 
@@ -115,10 +137,17 @@ class BotLaneRunCoordinator(QueuedRunCoordinator):
 
     def submit_run(self, context: SubmitRunContext) -> DagsterRun:
         run = context.dagster_run
-        if run.status == DagsterRunStatus.NOT_STARTED and BOT_TAG not in run.tags:
-            lane = bot_lane(run.tags, self.run_asset_keys(run), single_bot_name())
+        if run.status == DagsterRunStatus.NOT_STARTED:
+            added: dict[str, str] = {}
+            asset_keys = self.run_asset_keys(run)
+            lane = None if BOT_TAG in run.tags else bot_lane(run.tags, asset_keys, single_bot_name())
             if lane is not None:
+                added[BOT_TAG] = lane
+            priority = queue_priority(run.tags, asset_keys)
+            if priority is not None:
+                added[PRIORITY_TAG] = priority
+            if added:
                 # Stored before the run is queued: the queue daemon reads the tags from storage.
-                self._instance.add_run_tags(run.run_id, {BOT_TAG: lane})
-                run = run.with_tags({**run.tags, BOT_TAG: lane})
+                self._instance.add_run_tags(run.run_id, added)
+                run = run.with_tags({**run.tags, **added})
         return super().submit_run(context._replace(dagster_run=run))
