@@ -8,20 +8,27 @@ launchpad or the event log; the UI shows only the non-secret fields below.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
 from live_assets.client import LiveClient
+from live_assets.client.run_lane import RunLane
 from live_assets.settings import LiveSettings, load_settings
 from live_assets.warehouse import Warehouse
 
 DEFAULT_BOT = "default"
 
 
+_RUN_LANES: dict[str, RunLane[Any]] = {}
+_RUN_LANES_LOCK = threading.Lock()
+
+
 class LiveApiResource(dg.ConfigurableResource):
-    """The Live analytics API for one bot: one HTTP client per step, logins shared on the machine."""
+    """The Live analytics API: one request lane (thread and clients) per run, logins shared on the machine."""
 
     bot: str = DEFAULT_BOT
 
@@ -32,6 +39,25 @@ class LiveApiResource(dg.ConfigurableResource):
     def open_client(self) -> Iterator[LiveClient]:
         with self.client_for(self.settings()) as client:
             yield client
+
+    @staticmethod
+    def run_lane(run_id: str) -> RunLane[Any]:
+        """Run ``run_id``'s request lane in this process, created by the run's first raw step.
+
+        One per run, not per step: with the in-process executor (the shipped one) every step of a run
+        shares it, which is what lets it fetch the next step's windows while a step finishes.
+        """
+        with _RUN_LANES_LOCK:
+            if run_id not in _RUN_LANES:
+                _RUN_LANES[run_id] = RunLane()
+            return _RUN_LANES[run_id]
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Close the run's request lane (its thread and clients) when the run, or a step's process, ends."""
+        with _RUN_LANES_LOCK:
+            lane = _RUN_LANES.pop(context.run_id, None) if context.run_id else None
+        if lane is not None:
+            lane.close()
 
     @staticmethod
     @contextlib.contextmanager

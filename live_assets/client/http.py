@@ -323,7 +323,7 @@ class ApiResponse:
 
 @dataclass(frozen=True)
 class ClientStats:
-    """Counters for Dagster metadata; subtract two snapshots to get one step's share."""
+    """Counters for Dagster metadata; subtract two snapshots to get one task's share, add shares up."""
 
     requests: int = 0
     retries: int = 0
@@ -338,6 +338,15 @@ class ClientStats:
             self.logins - other.logins,
             self.bytes_received - other.bytes_received,
             self.seconds_waiting - other.seconds_waiting,
+        )
+
+    def __add__(self, other: ClientStats) -> ClientStats:
+        return ClientStats(
+            self.requests + other.requests,
+            self.retries + other.retries,
+            self.logins + other.logins,
+            self.bytes_received + other.bytes_received,
+            self.seconds_waiting + other.seconds_waiting,
         )
 
     def as_dict(self) -> dict[str, int | float]:

@@ -3,7 +3,9 @@
 Every asset that calls the API sits in the ``live_api`` pool (one slot in the shipped
 ``dagster.yaml``), so no two steps ever share the token's single request lane. A backfill runs as
 one run per asset over the whole partition range (``BackfillPolicy.single_run``), and the asset cuts
-that range into the fewest requests the API allows, fetching the next while loading the previous.
+that range into the fewest requests the API allows. The run's request lane
+(``live_assets.client.run_lane``) fetches the next window while the previous one loads, and the next
+raw step's first windows while a step finishes.
 """
 
 import contextlib
@@ -17,11 +19,12 @@ import dagster as dg
 from live_assets import contract
 from live_assets.client.errors import LiveApiError, LiveResponseError
 from live_assets.client.http import ClientStats
+from live_assets.client.run_lane import RunLane, Task
 from live_assets.client.windows import Window, days_of_time_window
 from live_assets.partitions import BOTS, daily_partitions, weekly_partitions
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS, BodyShape, EndpointSpec, Partitioning
-from live_assets.raw.fetching import fetch_details, fetch_window, plan_requests, prefetched
+from live_assets.raw.fetching import fetch_details, fetch_window, plan_requests
 from live_assets.raw.loading import Landed, Loaded, RawLoadError, ensure_table, load_landed, sweep_partials
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.scope import BotScope, run_scope
@@ -162,7 +165,7 @@ def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
     )
     def raw_asset(
         context: dg.AssetExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult]:
         with _settings_are_final():
             store = warehouse.warehouse()
             scopes = run_scope(context, live_api)
@@ -170,93 +173,137 @@ def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
             if scope.last_day is not None:
                 ensure_final(scope.last_day, scope.settings.timezone)
         loaded_at = dt.datetime.now(dt.UTC)
-        loads: list[Loaded] = []
-        requests = bytes_received = retries = 0
-        # One bot after the other: a run never has two requests in flight on one bot's token.
+        landing_dir = warehouse.landing()
         for scope in scopes:
-            bot_loads, stats = _fetch_and_load(spec, scope, store, warehouse.landing(), loaded_at, context)
-            loads += bot_loads
-            requests, bytes_received = requests + stats.requests, bytes_received + stats.bytes_received
-            retries += stats.retries
-        first, last = scopes[0].first_day, scopes[-1].last_day
-
-        rows = sum(item.rows for item in loads)
-        metadata: dict[str, object] = {
-            "dagster/row_count": rows,
-            "rows_loaded": rows,
-            "requests": requests,
-            "bytes_received": bytes_received,
-            "retries": retries,
-            "windows": dg.MetadataValue.md("\n".join(f"- `{item.landed.window}`" for item in loads) or "-"),
-            "preview": dg.MetadataValue.md(
-                _preview(store, spec, scopes[0].bot, scopes[0].first_day, scopes[0].last_day)
-            ),
-        }
-        if len(scopes) > 1 or BOTS is not None:
-            metadata["bots"] = ", ".join(scope.bot for scope in scopes)
-        if first is not None:
-            metadata["first_day"] = first.isoformat()
-            metadata["last_day"] = last.isoformat() if last else ""
-        return dg.MaterializeResult(metadata=metadata)
+            for removed in sweep_partials(landing_dir / scope.bot / spec.table):
+                context.log.info(f"removed {removed.name}: a partial landing file left by a writer that died")
+        lane = live_api.run_lane(context.run_id)
+        # One bot after the other: a run never has two requests in flight on one bot's token.
+        tasks = [task for scope in scopes for task in fetch_tasks(lane, spec, scope, store, landing_dir, loaded_at)]
+        ahead = [
+            task
+            for following in _next_raw_step(context, spec, lane)
+            for scope in scopes
+            for task in fetch_tasks(lane, following, scope, store, landing_dir, loaded_at)
+        ]
+        loads: list[Loaded] = []
+        stats = ClientStats()
+        with lane.step(spec.table, tasks, ahead) as outcomes:
+            with _settings_are_final():
+                try:
+                    for task, outcome in zip(tasks, outcomes, strict=True):
+                        stats = stats + outcome.stats
+                        bot = task.key[0]
+                        loads.append(_load(store, outcome.get(), bot, loaded_at, context))
+                except (LiveApiError, RawLoadError) as error:
+                    raise _as_failure(error) from error
+            first, last = scopes[0].first_day, scopes[-1].last_day
+            rows = sum(item.rows for item in loads)
+            metadata: dict[str, object] = {
+                "dagster/row_count": rows,
+                "rows_loaded": rows,
+                "requests": stats.requests,
+                "bytes_received": stats.bytes_received,
+                "retries": stats.retries,
+                "windows": dg.MetadataValue.md("\n".join(f"- `{item.landed.window}`" for item in loads) or "-"),
+                "preview": dg.MetadataValue.md(
+                    _preview(store, spec, scopes[0].bot, scopes[0].first_day, scopes[0].last_day)
+                ),
+            }
+            if len(scopes) > 1 or BOTS is not None:
+                metadata["bots"] = ", ".join(scope.bot for scope in scopes)
+            if first is not None:
+                metadata["first_day"] = first.isoformat()
+                metadata["last_day"] = last.isoformat() if last else ""
+            # Yielded inside the lane's step: Dagster writes this result's materialization events (one
+            # per partition) before the generator resumes, and the lane goes on fetching meanwhile.
+            yield dg.MaterializeResult(metadata=metadata)
 
     return raw_asset
 
 
-def _fetch_and_load(
+def _fetches_ahead(spec: EndpointSpec) -> bool:
+    """Whether a step may fetch ``spec``'s windows ahead of its own step.
+
+    Not conversation details: which ones to ask for depends on what ``raw.conversations`` holds at the
+    step's start. Not an asset that reads another's table (``upstream``): it runs after that parent's
+    blocking checks, and must not be requested for a parent that fails them.
+    """
+    return spec.body is not BodyShape.DETAIL_MESSAGES and not spec.upstream
+
+
+def _next_raw_step(context: dg.AssetExecutionContext, spec: EndpointSpec, lane: RunLane[Landed]) -> list[EndpointSpec]:
+    """The raw asset this run will most likely execute after ``spec``, if its windows may be fetched ahead.
+
+    Only with the in-process executor, where every step of the run shares the run's lane (with a process
+    per step, what one step fetched ahead would be lost). Dagster's in-process executor takes the ready
+    steps in step-key order; if it picks another one, that step's own windows go first and what was
+    fetched ahead waits for its step.
+    """
+    if context.job_def.executor_def.name != dg.in_process_executor.name:
+        return []
+    selected = context.dagster_run.asset_selection
+    if not selected:
+        return []
+    candidates = [
+        other
+        for other in ENDPOINTS
+        if dg.AssetKey(other.asset_key_path) in selected
+        and other.partitioning is spec.partitioning
+        and other.table != spec.table
+        and other.table not in lane.started_steps
+        and _fetches_ahead(other)
+    ]
+    candidates.sort(key=lambda other: "__".join(other.asset_key_path))
+    return candidates[:1]
+
+
+def fetch_tasks(
+    lane: RunLane[Landed],
     spec: EndpointSpec,
     scope: BotScope,
     store: Warehouse,
     landing_dir: Path,
     loaded_at: dt.datetime,
-    context: dg.AssetExecutionContext,
-) -> tuple[list[Loaded], ClientStats]:
-    """Fetch one bot's windows (the next one while the previous loads) and load them; its client's stats."""
-    bot, first, last = scope.bot, scope.first_day, scope.last_day
-    stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
-    for removed in sweep_partials(landing_dir / bot / spec.table):
-        context.log.info(f"removed {removed.name}: a partial landing file left by a writer that died")
-    with _settings_are_final(), LiveApiResource.client_for(scope.settings) as client:
-        if spec.body is BodyShape.DETAIL_MESSAGES:
-            assert first is not None and last is not None
-            days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-            tasks = [
-                (
-                    lambda day=day: fetch_details(  # type: ignore[misc]
-                        client,
-                        spec,
-                        day,
-                        _missing_conversations(store, bot, day),
-                        landing_dir=landing_dir,
-                        bot=bot,
-                        stamp=stamp,
-                    )
-                )
-                for day in days
-            ]
-        else:
-            windows: list[Window | None] = (
-                list(plan_requests(spec, first, last)) if first is not None and last is not None else [None]
+) -> list[Task[Landed]]:
+    """One bot's requests for ``spec`` over its days, each a task of the run's lane keyed by (bot, table, window)."""
+    bot, first, last, settings = scope.bot, scope.first_day, scope.last_day, scope.settings
+    if spec.body is BodyShape.DETAIL_MESSAGES:
+        assert first is not None and last is not None
+        stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
+        days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+        return [
+            Task(
+                (bot, spec.table, day),
+                lambda day=day: fetch_details(  # type: ignore[misc]
+                    lane.client(bot, settings),
+                    spec,
+                    day,
+                    _missing_conversations(store, bot, day),
+                    landing_dir=landing_dir,
+                    bot=bot,
+                    stamp=stamp,
+                ),
             )
-            tasks = [
-                (
-                    lambda window=window: fetch_window(  # type: ignore[misc]
-                        client,
-                        spec,
-                        window,
-                        landing_dir=landing_dir,
-                        bot=bot,
-                        export_lang=scope.settings.export_lang,
-                    )
-                )
-                for window in windows
-            ]
-        loads: list[Loaded] = []
-        try:
-            for landed in prefetched(tasks):
-                loads.append(_load(store, landed, bot, loaded_at, context))
-        except (LiveApiError, RawLoadError) as error:
-            raise _as_failure(error) from error
-        return loads, client.stats
+            for day in days
+        ]
+    windows: list[Window | None] = (
+        list(plan_requests(spec, first, last)) if first is not None and last is not None else [None]
+    )
+    return [
+        Task(
+            (bot, spec.table, window),
+            lambda window=window: fetch_window(  # type: ignore[misc]
+                lane.client(bot, settings),
+                spec,
+                window,
+                landing_dir=landing_dir,
+                bot=bot,
+                export_lang=settings.export_lang,
+            ),
+        )
+        for window in windows
+    ]
 
 
 def _load(

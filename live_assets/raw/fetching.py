@@ -1,28 +1,21 @@
 """Turning a span of partition days into requests, and overlapping fetching with loading.
 
 The API serves one request at a time per token, so the fastest a backfill can go is the sum of the
-API's own service times. To get there, the next window is fetched while the previous one loads:
-a single background thread runs the requests in order (never two at once) and hands each landed
-file to the caller through a one-slot queue.
+API's own service times. To get there, one thread per run makes every request of the run's raw
+steps in order (never two at once), fetching the next window while the previous one loads, and the
+next step's first windows while a step finishes (``live_assets.client.run_lane``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import queue
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 from live_assets.client import LiveClient
 from live_assets.client.windows import Window, plan_windows
 from live_assets.raw.endpoints import EndpointSpec
 from live_assets.raw.loading import Landed, landing_path, write_landing
-
-T = TypeVar("T")
-_DONE = object()
 
 
 def plan_requests(spec: EndpointSpec, first_day: dt.date, last_day: dt.date) -> list[Window]:
@@ -78,43 +71,3 @@ def fetch_details(
 
     write_landing(path, chunks())
     return Landed(spec, path, window, received, len(conversation_ids))
-
-
-def prefetched(tasks: Iterable[Callable[[], T]], *, depth: int = 1) -> Iterator[T]:
-    """Run ``tasks`` in order on one background thread, yielding each result as it is ready.
-
-    At most ``depth`` results wait unconsumed, so memory stays bounded while the caller works on the
-    previous one. An exception in a task is raised in the caller at that task's turn; when the caller
-    stops early (an error while loading), the thread finishes its current task and stops.
-    """
-    results: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def worker() -> None:
-        try:
-            for task in tasks:
-                if stop.is_set():
-                    return
-                results.put((True, task()))
-        except BaseException as error:  # handed to the caller, who re-raises it
-            results.put((False, error))
-            return
-        results.put(_DONE)
-
-    thread = threading.Thread(target=worker, name="live-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = results.get()
-            if item is _DONE:
-                return
-            ok, value = item  # type: ignore[misc]
-            if not ok:
-                raise value  # type: ignore[misc]
-            yield value  # type: ignore[misc]
-    finally:
-        stop.set()
-        while thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                results.get(timeout=0.1)
-        thread.join()
