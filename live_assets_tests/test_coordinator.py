@@ -20,7 +20,6 @@ from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobO
 from live_assets.ops.backfill import BOT_TAG, DEFAULT_BOT
 from live_assets.ops.coordinator import (
     ALL_BOTS_LANE,
-    LISTS_PRIORITY,
     PRIORITY_TAG,
     BotLaneRunCoordinator,
     bot_lane,
@@ -70,11 +69,13 @@ def test_bot_lane(
 AGENTS = dg.AssetKey(["raw", "agents"])
 PRIORITY_CASES: list[tuple[str, Mapping[str, str], set[dg.AssetKey], str | None]] = [
     # (case, tags, assets, expected priority)
-    ("the lists", {}, {AGENTS}, LISTS_PRIORITY),
-    ("the lists of every bot, in the bots lane", {BOT_TAG: ALL_BOTS_LANE}, {AGENTS}, LISTS_PRIORITY),
-    ("a date range", {START: "2026-03-02", END: "2026-03-06"}, {RAW}, None),
+    ("the lists", {}, {AGENTS}, "2"),
+    ("the lists of every bot, in the bots lane", {BOT_TAG: ALL_BOTS_LANE}, {AGENTS}, "2"),
+    ("a weekly range", {START: "2026-03-02", END: "2026-03-30"}, {WEEKLY_RAW}, "1"),
+    ("a daily range", {START: "2026-03-02", END: "2026-03-06"}, {RAW}, None),
     ("one day", {"dagster/partition": "2026-03-02"}, {RAW}, None),
     ("one bot x date key", ONE, {RAW}, None),
+    ("raw and KPI in one run", ONE, {RAW, KPI}, None),
     ("a priority set at launch is kept", {PRIORITY_TAG: "-3"}, {AGENTS}, None),
     ("no API call", {}, {KPI}, None),
 ]
@@ -192,9 +193,9 @@ def test_runs_are_queued_in_their_bot_lane(
     assert several.tags[BOT_TAG] == "[alpha..charlie]"
     assert BOT_TAG not in submit(instance, "kpi_job", ONE, None).tags
     assert submit(instance, "raw_job", {BOT_TAG: "by-hand", **ONE}, {RAW}).tags[BOT_TAG] == "by-hand"
-    # The lists go ahead of the date ranges queued in their lane; nothing else gets a priority.
+    # The lists go ahead of the daily ranges queued in their lane, which keep the default priority.
     lists = submit(instance, "lists_job", {}, None)
-    assert lists.tags[BOT_TAG] == ALL_BOTS_LANE and lists.tags[PRIORITY_TAG] == LISTS_PRIORITY
+    assert lists.tags[BOT_TAG] == ALL_BOTS_LANE and lists.tags[PRIORITY_TAG] == "2"
     assert all(PRIORITY_TAG not in run.tags for run in (one_bot, several))
 
     # No bots file: every API run is the one bot's, whatever its tags.

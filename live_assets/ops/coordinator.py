@@ -10,7 +10,7 @@ put two requests in flight on one token.
 
 :class:`BotLaneRunCoordinator` is Dagster's :class:`QueuedRunCoordinator` with two additions: before a
 run is queued, it stores the run's ``live/bot`` tag, derived from the run's partition tags by
-:func:`bot_lane`, and it puts the dimension-list runs first in their lane (:func:`queue_priority`). The
+:func:`bot_lane`, and it puts the runs with the least API work first in their lane (:func:`queue_priority`). The
 queue daemon then applies the tag limit and the priority like any other tags. No lock of ours is
 involved: the lane is Dagster's own run queue. The configuration is the parent's (its ``config_type``
 and ``from_config_value`` are inherited; ``from_config_value`` builds ``cls``), so every key of the
@@ -26,6 +26,7 @@ from dagster import AssetKey, DagsterRun, DagsterRunStatus, QueuedRunCoordinator
 
 from live_assets.bots import bots_file_path
 from live_assets.ops.backfill import BOT_TAG, DEFAULT_BOT
+from live_assets.raw.endpoints import ENDPOINTS, Partitioning
 from live_assets.settings import SettingsError
 
 # Dagster's tags on a run of a partition range (a single-run backfill), e.g. "alpha|2026-03-02".
@@ -39,10 +40,9 @@ MULTI_KEY_SEPARATOR = "|"
 API_ASSET_PREFIX = "raw"
 # Dagster's run-queue priority tag: among queued runs the daemon may start, higher values go first.
 PRIORITY_TAG = "dagster/priority"
-# Dagster's tag on a run of one partition key.
-PARTITION_TAG = "dagster/partition"
-# The priority of a lists run (below): ahead of the default 0 of every date-range run in its lane.
-LISTS_PRIORITY = "1"
+# Run-queue priorities in a bot's lane, by the partitioning of the run's raw assets (default 0: daily).
+LANE_PRIORITY: dict[Partitioning, int] = {Partitioning.NONE: 2, Partitioning.WEEKLY: 1}
+_PARTITIONING = {tuple(spec.asset_key_path): spec.partitioning for spec in ENDPOINTS}
 # The lane of an unpartitioned API run with a bots file (the agent and group lists of every bot).
 # Brackets cannot start a bot name (live_assets/bots.py), so a lane of several bots never equals a bot's.
 ALL_BOTS_LANE = "[all]"
@@ -99,16 +99,21 @@ def bot_lane(tags: Mapping[str, str], asset_keys: Iterable[AssetKey], single_bot
 def queue_priority(tags: Mapping[str, str], asset_keys: Iterable[AssetKey]) -> str | None:
     """The ``dagster/priority`` an API run should get in the run queue, or None to leave it as it is.
 
-    An unpartitioned API run (the agent and group lists) goes ahead of the date-range runs waiting in
-    its lane: it makes a couple of requests, and every KPI run of a backfill waits for ``raw/groups``
-    (the fallback SLA thresholds). Queued behind a 90-day raw run and a weekly one, the lists used to
-    hold the KPI layer back by the weekly run's whole time (~3.5 s in the benchmark). A priority set at
-    launch (the launch dialog, a schedule) is kept.
+    In a bot's lane the runs with the least API work go first: the lists (a couple of requests), then
+    weekly runs (a few long windows), then daily ones. A backfill of every raw asset makes one run of
+    each; every KPI run waits for ``raw/groups`` (the fallback SLA thresholds), and the backfill ends
+    with the last run of the lane. Queued behind the 90-day daily run, the lists held the KPI layer back
+    and the weekly run added its start and its requests to the end of the backfill (~3.5 s each in the
+    benchmark); ahead of it, they cost the daily run the same time, which the KPIs overlap. A priority
+    set at launch (the launch dialog, a schedule) is kept.
     """
-    if PRIORITY_TAG in tags or not calls_api(asset_keys):
+    if PRIORITY_TAG in tags:
         return None
-    partitioned = PARTITION_TAG in tags or ASSET_PARTITION_RANGE_START_TAG in tags
-    return None if partitioned else LISTS_PRIORITY
+    cadences = [_PARTITIONING[path] for path in (tuple(key.path) for key in asset_keys) if path in _PARTITIONING]
+    if not cadences:
+        return None  # no API call
+    priority = min(LANE_PRIORITY.get(cadence, 0) for cadence in cadences)
+    return str(priority) if priority else None
 
 
 def single_bot_name() -> str | None:
