@@ -1,7 +1,9 @@
 """Checks on ``raw/conversations`` itself: each conversation held once, each in its own day.
 
 Both are blocking: a duplicated or misplaced conversation would silently inflate or move the KPIs, and
-a KPI partition should not be computed from a day that fails them.
+a KPI partition should not be computed from a day that fails them. Both sit in the ``live_api`` pool
+though they call no API, so that the run's request lane may fetch ``raw/feedback`` while they run
+(``live_assets.raw.assets.fetching_ahead``).
 """
 
 # No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
@@ -14,7 +16,7 @@ import dagster as dg
 from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
 from live_assets.checks.reading import Reading, verdicts_by_bot
 from live_assets.partitions import daily_partitions
-from live_assets.raw.assets import markdown_preview
+from live_assets.raw.assets import API_POOL, fetching_ahead, markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
 
 CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
@@ -45,6 +47,7 @@ def duplicates_verdict(span: PartitionSpan, duplicates: list[dict[str, Any]]) ->
     name="conversation_id_unique",
     partitions_def=daily_partitions,
     blocking=True,
+    pool=API_POOL,
     description="Each conversation_id is held once per bot (across all days): no conversation counted twice.",
 )
 def conversation_id_unique(
@@ -61,7 +64,8 @@ def conversation_id_unique(
         }
 
     sql, tables = "conversation_duplicates.sql", ["raw.conversations"]
-    yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))
+    with fetching_ahead(context, live_api, warehouse):
+        yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))
 
 
 def window_verdict(span: PartitionSpan, day_rows: list[dict[str, Any]]) -> Verdict:
@@ -84,6 +88,7 @@ def window_verdict(span: PartitionSpan, day_rows: list[dict[str, Any]]) -> Verdi
     name="queued_within_partition_day",
     partitions_def=daily_partitions,
     blocking=True,
+    pool=API_POOL,
     description="Every row's queued_at lies inside its partition's day (D 00:00:00..D 23:59:59, bot's time zone).",
 )
 def queued_within_partition_day(
@@ -95,4 +100,5 @@ def queued_within_partition_day(
         return {span.key: window_verdict(span, [by_day[d] for d in span.days() if d in by_day]) for span in spans}
 
     sql, tables = "conversation_outside_day.sql", ["raw.conversations"]
-    yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))
+    with fetching_ahead(context, live_api, warehouse):
+        yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))

@@ -37,7 +37,7 @@ import dagster as dg
 from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
 from live_assets.checks.reading import Reading, verdicts_by_bot
 from live_assets.partitions import daily_partitions
-from live_assets.raw.assets import markdown_preview
+from live_assets.raw.assets import API_POOL, fetching_ahead, markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
 
 SLA_BY_GROUP: Final = dg.AssetKey(["raw", "sla_by_group"])
@@ -105,6 +105,7 @@ def day_verdict(span: PartitionSpan, counts: dict[str, Any]) -> Verdict:
     name="endpoints_reconcile",
     partitions_def=daily_partitions,
     blocking=True,
+    pool=API_POOL,
     additional_deps=[dg.AssetKey(["raw", table]) for table in SOURCES.values() if table != "sla_by_group"],
     description=(
         "Per day, the conversation list, the export, stats, the histogram, the summary and the SLA give the "
@@ -122,4 +123,7 @@ def endpoints_reconcile(
         by_day = {row["day"]: row for row in reading.records()}
         return {span.key: day_verdict(span, by_day[span.first_day]) for span in spans}
 
-    yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, "reconciliation.sql", tables, decide))
+    with fetching_ahead(context, live_api, warehouse):
+        yield from evaluations(
+            context, verdicts_by_bot(context, live_api, warehouse, "reconciliation.sql", tables, decide)
+        )

@@ -116,6 +116,7 @@ def _missing_conversations(warehouse: Warehouse, bot: str, day: dt.date) -> list
 
 
 _MESSAGES = next(spec for spec in ENDPOINTS if spec.body is BodyShape.DETAIL_MESSAGES)
+ENDPOINTS_BY_KEY = {dg.AssetKey(spec.asset_key_path): spec for spec in ENDPOINTS}
 
 
 def _as_failure(error: Exception) -> Exception:
@@ -180,12 +181,7 @@ def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
         lane = live_api.run_lane(context.run_id)
         # One bot after the other: a run never has two requests in flight on one bot's token.
         tasks = [task for scope in scopes for task in fetch_tasks(lane, spec, scope, store, landing_dir, loaded_at)]
-        ahead = [
-            task
-            for following in _next_raw_step(context, spec, lane)
-            for scope in scopes
-            for task in fetch_tasks(lane, following, scope, store, landing_dir, loaded_at)
-        ]
+        ahead = _ahead_tasks(context, spec, lane, scopes, store, landing_dir, loaded_at)
         loads: list[Loaded] = []
         stats = ClientStats()
         with lane.step(spec.table, tasks, ahead) as outcomes:
@@ -223,26 +219,30 @@ def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
 
 
 def _fetches_ahead(spec: EndpointSpec) -> bool:
-    """Whether a step may fetch ``spec``'s windows ahead of its own step.
+    """Whether ``spec``'s requests may be sent before its own step starts.
 
-    Not conversation details: which ones to ask for depends on what ``raw.conversations`` holds at the
-    step's start. Not an asset that reads another's table (``upstream``): it runs after that parent's
-    blocking checks, and must not be requested for a parent that fails them.
+    Not conversation details: which ones to ask for depends on what ``raw.conversations`` holds when
+    their step starts. An asset downstream of another (``raw/feedback``) may be: its requests do not
+    depend on the parent's rows. Should the parent fail a blocking check, its step is skipped and what
+    was fetched ahead for it stays in the landing folder, unloaded (at most one step's windows).
     """
-    return spec.body is not BodyShape.DETAIL_MESSAGES and not spec.upstream
+    return spec.body is not BodyShape.DETAIL_MESSAGES
 
 
-def _next_raw_step(context: dg.AssetExecutionContext, spec: EndpointSpec, lane: RunLane[Landed]) -> list[EndpointSpec]:
-    """The raw asset this run will most likely execute after ``spec``, if its windows may be fetched ahead.
+def _next_raw_step(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, spec: EndpointSpec, lane: RunLane[Landed]
+) -> list[EndpointSpec]:
+    """The raw asset this run will most likely execute next, if its windows may be fetched ahead.
 
     Only with the in-process executor, where every step of the run shares the run's lane (with a process
     per step, what one step fetched ahead would be lost). Dagster's in-process executor takes the ready
     steps in step-key order; if it picks another one, that step's own windows go first and what was
     fetched ahead waits for its step.
     """
-    if context.job_def.executor_def.name != dg.in_process_executor.name:
+    execution = context.op_execution_context if isinstance(context, dg.AssetCheckExecutionContext) else context
+    if execution.job_def.executor_def.name != dg.in_process_executor.name:
         return []
-    selected = context.dagster_run.asset_selection
+    selected = execution.dagster_run.asset_selection
     if not selected:
         return []
     candidates = [
@@ -256,6 +256,44 @@ def _next_raw_step(context: dg.AssetExecutionContext, spec: EndpointSpec, lane: 
     ]
     candidates.sort(key=lambda other: "__".join(other.asset_key_path))
     return candidates[:1]
+
+
+def _ahead_tasks(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+    spec: EndpointSpec,
+    lane: RunLane[Landed],
+    scopes: Sequence[BotScope],
+    store: Warehouse,
+    landing_dir: Path,
+    loaded_at: dt.datetime,
+) -> list[Task[Landed]]:
+    """The requests of the run's next raw step, for the lane to send once the current step's are done."""
+    return [
+        task
+        for following in _next_raw_step(context, spec, lane)
+        for scope in scopes
+        for task in fetch_tasks(lane, following, scope, store, landing_dir, loaded_at)
+    ]
+
+
+@contextlib.contextmanager
+def fetching_ahead(
+    context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
+) -> Iterator[None]:
+    """Keep the run's lane busy with the next raw step's windows while a raw asset's check runs.
+
+    The raw checks sit in the ``live_api`` pool (``API_POOL``) for this: a check holds the slot like a
+    raw step, so the lane may send requests during it, and the checks that Dagster runs between two raw
+    steps (those of ``raw/conversations``, before ``raw/feedback``) no longer leave the API idle.
+    """
+    spec = ENDPOINTS_BY_KEY[context.check_specs[0].asset_key]
+    with _settings_are_final():
+        scopes = run_scope(context, live_api)
+    lane = live_api.run_lane(context.op_execution_context.run_id)
+    loaded_at = dt.datetime.now(dt.UTC)
+    ahead = _ahead_tasks(context, spec, lane, scopes, warehouse.warehouse(), warehouse.landing(), loaded_at)
+    with lane.step(f"checks of {spec.table}", [], ahead):
+        yield
 
 
 def fetch_tasks(
