@@ -35,6 +35,9 @@ RAW_GROUP = "live_raw"
 API_POOL = "live_api"
 OWNERS = ["team:data-engineering"]
 KINDS = {"duckdb", "live_api"}
+# Dagster's step priority (higher first among a run's ready steps): the KPIs' raw inputs go first.
+STEP_PRIORITY_TAG = "dagster/priority"
+KPI_INPUT_PRIORITY = "1"
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
 
@@ -152,6 +155,7 @@ def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         pool=API_POOL,
+        op_tags={STEP_PRIORITY_TAG: KPI_INPUT_PRIORITY} if spec.feeds_kpis else None,
         retry_policy=RAW_RETRY_POLICY,
         code_version=spec.code_version,
         owners=OWNERS,
@@ -236,8 +240,8 @@ def _next_raw_step(
 
     Only with the in-process executor, where every step of the run shares the run's lane (with a process
     per step, what one step fetched ahead would be lost). Dagster's in-process executor takes the ready
-    steps in step-key order; if it picks another one, that step's own windows go first and what was
-    fetched ahead waits for its step.
+    steps by priority (the KPIs' inputs first), then in step-key order; if it picks another one, that
+    step's own windows go first and what was fetched ahead waits for its step.
     """
     execution = context.op_execution_context if isinstance(context, dg.AssetCheckExecutionContext) else context
     if execution.job_def.executor_def.name != dg.in_process_executor.name:
@@ -254,7 +258,7 @@ def _next_raw_step(
         and other.table not in lane.started_steps
         and _fetches_ahead(other)
     ]
-    candidates.sort(key=lambda other: "__".join(other.asset_key_path))
+    candidates.sort(key=lambda other: (not other.feeds_kpis, "__".join(other.asset_key_path)))
     return candidates[:1]
 
 

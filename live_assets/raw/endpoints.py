@@ -82,6 +82,9 @@ class EndpointSpec:
     day_rule: DayRule = DayRule.REQUEST
     day_column: str | None = None
     upstream: tuple[str, ...] = ()
+    # Read by the KPI assets (``kpis.tables``): such a raw asset goes first in a run, so that a
+    # backfill's KPI runs start while the run's other raw assets are still loading.
+    feeds_kpis: bool = False
     # Bump when the table's columns or the way rows are read change: Dagster then flags the
     # materialized partitions as stale in the UI.
     code_version: str = "1"
@@ -205,6 +208,7 @@ def _frequency_window(frequency: Frequency, unit_days: int = 1) -> WindowRule:
 ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     EndpointSpec(
         table="conversations",
+        feeds_kpis=True,
         path=Path.CONVERSATION_LIST,
         description="Every conversation, one row each, from the conversation list.",
         columns=CONVERSATION_COLUMNS,
@@ -255,6 +259,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="sla_by_group",
+        feeds_kpis=True,
         path=Path.CONVERSATION_SLA,
         description="SLA compliance per group, one row per day and group.",
         columns=(
@@ -398,6 +403,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="groups",
+        feeds_kpis=True,
         path=Path.GROUPS,
         description="The bot's groups and their SLA thresholds.",
         columns=(
