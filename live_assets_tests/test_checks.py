@@ -301,3 +301,12 @@ def test_freshness_checks_want_the_latest_complete_partitions(tmp_path: Path) ->
         weekly = [KPI["sla_weekly"], KPI["agent_weekly"]]
         run(path, everything, first=weeks[0], last=weeks[1], selection=weekly, instance=instance)
         assert freshness(instance) == dict.fromkeys(("sla_daily", "agent_daily", "sla_weekly", "agent_weekly"), True)
+
+
+def test_the_raw_checks_hold_the_api_pool_and_run_as_soon_as_they_are_ready() -> None:
+    """So that the run's request lane keeps fetching the next raw step while they run (fetching_ahead)."""
+    for check in RAW_CHECKS:
+        assert check.op.pool == "live_api", check.check_keys
+        assert check.op.tags.get("dagster/priority") == "2", check.check_keys
+    for check in [*KPI_CHECKS, *FRESHNESS_CHECKS]:
+        assert check.op.pool is None, check.check_keys

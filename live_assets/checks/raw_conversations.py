@@ -2,8 +2,8 @@
 
 Both are blocking: a duplicated or misplaced conversation would silently inflate or move the KPIs, and
 a KPI partition should not be computed from a day that fails them. Both sit in the ``live_api`` pool
-though they call no API, so that the run's request lane may fetch ``raw/feedback`` while they run
-(``live_assets.raw.assets.fetching_ahead``).
+though they call no API, so that the run's request lane may fetch the next raw step while they run
+(``live_assets.raw.assets.fetching_ahead``), and run as soon as they are ready (``RAW_CHECK_OP_TAGS``).
 """
 
 # No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
@@ -16,7 +16,7 @@ import dagster as dg
 from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
 from live_assets.checks.reading import Reading, verdicts_by_bot
 from live_assets.partitions import daily_partitions
-from live_assets.raw.assets import API_POOL, fetching_ahead, markdown_preview
+from live_assets.raw.assets import API_POOL, RAW_CHECK_OP_TAGS, fetching_ahead, markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
 
 CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
@@ -48,6 +48,7 @@ def duplicates_verdict(span: PartitionSpan, duplicates: list[dict[str, Any]]) ->
     partitions_def=daily_partitions,
     blocking=True,
     pool=API_POOL,
+    op_tags=RAW_CHECK_OP_TAGS,
     description="Each conversation_id is held once per bot (across all days): no conversation counted twice.",
 )
 def conversation_id_unique(
@@ -89,6 +90,7 @@ def window_verdict(span: PartitionSpan, day_rows: list[dict[str, Any]]) -> Verdi
     partitions_def=daily_partitions,
     blocking=True,
     pool=API_POOL,
+    op_tags=RAW_CHECK_OP_TAGS,
     description="Every row's queued_at lies inside its partition's day (D 00:00:00..D 23:59:59, bot's time zone).",
 )
 def queued_within_partition_day(

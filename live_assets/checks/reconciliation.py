@@ -37,7 +37,7 @@ import dagster as dg
 from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
 from live_assets.checks.reading import Reading, verdicts_by_bot
 from live_assets.partitions import daily_partitions
-from live_assets.raw.assets import API_POOL, fetching_ahead, markdown_preview
+from live_assets.raw.assets import API_POOL, RAW_CHECK_OP_TAGS, fetching_ahead, markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
 
 SLA_BY_GROUP: Final = dg.AssetKey(["raw", "sla_by_group"])
@@ -106,6 +106,7 @@ def day_verdict(span: PartitionSpan, counts: dict[str, Any]) -> Verdict:
     partitions_def=daily_partitions,
     blocking=True,
     pool=API_POOL,
+    op_tags=RAW_CHECK_OP_TAGS,
     additional_deps=[dg.AssetKey(["raw", table]) for table in SOURCES.values() if table != "sla_by_group"],
     description=(
         "Per day, the conversation list, the export, stats, the histogram, the summary and the SLA give the "

@@ -35,9 +35,13 @@ RAW_GROUP = "live_raw"
 API_POOL = "live_api"
 OWNERS = ["team:data-engineering"]
 KINDS = {"duckdb", "live_api"}
-# Dagster's step priority (higher first among a run's ready steps): the KPIs' raw inputs go first.
+# Dagster's step priority (higher first among a run's ready steps). The raw checks go as soon as
+# they are ready, while the run's request lane fetches the next raw step (``fetching_ahead``), rather
+# than at the run's end, where nothing overlaps them; then the KPIs' raw inputs, then the other raw assets.
 STEP_PRIORITY_TAG = "dagster/priority"
+RAW_CHECK_PRIORITY = "2"
 KPI_INPUT_PRIORITY = "1"
+RAW_CHECK_OP_TAGS = {STEP_PRIORITY_TAG: RAW_CHECK_PRIORITY}
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
 
