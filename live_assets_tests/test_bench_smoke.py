@@ -70,3 +70,13 @@ def test_the_benchmark_prints_every_figure_at_smoke_size(tmp_path: Path) -> None
     steps = re.findall(r"^\|   raw__conversations \| [\d.]+ \| ([\d.]+) \| ([\d.]+) \|", written, re.MULTILINE)
     assert len(steps) == 1 and float(steps[0][0]) >= float(steps[0][1]) >= 0, steps  # no latency: serving ~0
     assert len(re.findall(r"^\| run [0-9a-f]{8} \(queued at", written, re.MULTILINE)) >= 2
+
+
+def test_the_event_log_timing_prints_its_figure(tmp_path: Path) -> None:
+    """``python -m bench.event_log``, which the gap analysis in BENCHMARKS.md quotes, at smoke size."""
+    command = [sys.executable, "-m", "bench.event_log", "--events", "20", "--repeat", "1", "--dir", str(tmp_path)]
+    done = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(
+        r"SQLite event log: \d+\.\d\d ms per event \(median of 1 x 20\); 2,500 events = \d+\.\d s\n", done.stdout
+    )
