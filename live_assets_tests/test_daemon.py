@@ -33,7 +33,7 @@ class RecordingEvent(threading.Event):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, 2.0), ("", 2.0), ("0.5", 0.5), (" 30 ", 30.0)],
+    [(None, 1.0), ("", 1.0), ("0.5", 0.5), (" 30 ", 30.0)],
 )
 def test_interval_from_environment(value: str | None, expected: float) -> None:
     env = {} if value is None else {daemon.INTERVAL_ENV: value}

@@ -84,7 +84,7 @@ def test_make_dev_serves_the_ui_and_the_simulator_and_stops_them_together(dev: D
     )
     assert response.status_code == 200
 
-    # The daemon is the project's (backfill iterations every 2 s), not dagster dev's stock one.
+    # The daemon is the project's (backfill iterations every second), not dagster dev's stock one.
     assert "live-assets daemon: backfill iterations" in (dev.home / "process-logs" / "daemon.log").read_text()
 
     # SIGTERM to the runner: the daemon, the webserver, then the simulator stop; nothing is left.

@@ -225,7 +225,7 @@ def _backfill_and_check(
     say.step(f"submitted backfill {backfill_id}: {stack.url}/runs/b/{backfill_id}")
     # Started after the submission, the daemon's first iteration picks the backfill up at once.
     stack.start_daemon()
-    say.step("started the Dagster daemon (live_assets.ops.daemon: it advances backfills every 2 s)")
+    say.step("started the Dagster daemon (live_assets.ops.daemon: it advances backfills every second)")
     outcome.progress = progress = wait_for_backfill(
         client, backfill_id, timeout=args.timeout, on_progress=say.progress, alive=stack.check_alive
     )

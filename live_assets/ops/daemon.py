@@ -2,14 +2,14 @@
 
 It is ``dagster-daemon run`` (same CLI, same daemons, instance, run queue and pools) with one change:
 the backfill daemon's sleep between iterations is capped at ``LIVE_BACKFILL_DAEMON_INTERVAL`` seconds
-(default 2) instead of Dagster's fixed 30 s (``DEFAULT_DAEMON_INTERVAL_SECONDS``, not settable in
+(default 1) instead of Dagster's fixed 30 s (``DEFAULT_DAEMON_INTERVAL_SECONDS``, not settable in
 ``dagster.yaml``).
 
 Why: an asset backfill needs one daemon iteration to start, one more for each layer of the asset graph
 whose parents must be materialized first (the KPIs after the raw assets), and a last one to be marked
 complete. A 90-day backfill whose API work takes about a minute spent up to 90 s more waiting for
 those iterations (BENCHMARKS.md). An iteration with nothing to do costs a few queries of the run
-storage, so iterating every 2 s is cheap; an iteration that launches runs takes as long as it takes
+storage, so iterating every second is cheap; an iteration that launches runs takes as long as it takes
 (the cap only shortens the sleep after it). Schedules, sensors, the automation daemon and the run
 queue keep their own intervals.
 
@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 INTERVAL_ENV = "LIVE_BACKFILL_DAEMON_INTERVAL"
-DEFAULT_INTERVAL_SECONDS = 2.0
+DEFAULT_INTERVAL_SECONDS = 1.0
 # Dagster's backfill loop, as ``dagster._daemon.daemon`` imports it; its third parameter is the event.
 LOOP_NAME = "execute_backfill_iteration_loop"
 LOOP_PARAMETERS = ("workspace_process_context", "logger", "shutdown_event")

@@ -1,7 +1,7 @@
 """``make dev`` (``python -m live_assets.ops.dev``): the simulator, the Dagster UI and daemon, on persistent state.
 
 The simulator runs on port 8765; ``dagster-webserver`` and the project's daemon
-(``live_assets/ops/daemon.py``: ``dagster-daemon`` with backfill iterations every 2 s instead of 30 s)
+(``live_assets/ops/daemon.py``: ``dagster-daemon`` with backfill iterations every second instead of every 30 s)
 run on the project's ``workspace.yaml`` with ``DAGSTER_HOME=.dagster_home``, whose ``dagster.yaml`` is
 refreshed from the project's at every start. That is what ``dagster dev`` runs, but ``dagster dev``
 always starts Dagster's stock daemon. Run history, partition status and backfills live in

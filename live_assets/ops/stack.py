@@ -26,7 +26,7 @@ from live_assets.settings import LiveSettings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_SECONDS = 30.0
-# The project's daemon (backfill iterations every 2 s, live_assets/ops/daemon.py) and Dagster's own.
+# The project's daemon (backfill iterations every second, live_assets/ops/daemon.py) and Dagster's own.
 PROJECT_DAEMON: tuple[str, ...] = (sys.executable, "-m", "live_assets.ops.daemon")
 STOCK_DAEMON: tuple[str, ...] = (str(Path(sys.executable).parent / "dagster-daemon"),)
 LOG_TAIL_CHARS = 4000
@@ -166,7 +166,7 @@ class LocalDagster:
 
     They are started separately (``dagster-webserver``, then the project's daemon) rather than as
     ``dagster dev``, whose daemon is Dagster's stock one: the project's (``live_assets/ops/daemon.py``)
-    iterates over backfills every 2 s instead of every 30 s. Everything else (the instance, the run
+    iterates over backfills every second instead of every 30 s. Everything else (the instance, the run
     queue, the pools, the run workers) is what ``dagster dev`` runs.
     """
 
