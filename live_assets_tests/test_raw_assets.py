@@ -191,3 +191,28 @@ def test_a_step_sweeps_the_partial_files_of_dead_writers(pipeline: PipelineEnv):
 
     assert not any(path.exists() for path in stale) and fresh.exists()
     assert [path.name for path in folder.iterdir() if not path.name.startswith(".")], "the landed file is kept"
+
+
+def test_the_daily_schedules_job_fetches_each_next_step_ahead_and_every_window_once(pipeline: PipelineEnv):
+    """A schedule's run is a whole job (no asset selection on the run): the lane reads the job's own assets."""
+    from live_assets.automation import daily_raw_job
+
+    day = dt.date(2026, 2, 3)
+    job = dg.Definitions(
+        assets=RAW_ASSETS, jobs=[daily_raw_job], resources=pipeline.resources(), executor=dg.in_process_executor
+    ).resolve_job_def(daily_raw_job.name)
+    result = job.execute_in_process(partition_key=day.isoformat())
+    assert result.success and not result.dagster_run.asset_selection
+    fetched_ahead = {
+        event.asset_key.path[-1]: event.step_materialization_data.materialization.metadata[
+            "windows_fetched_ahead"
+        ].value
+        for event in result.get_asset_materialization_events()
+    }
+    # Some raw step found its window already fetched, while the step before it finished.
+    assert sum(fetched_ahead.values()) >= 1, fetched_ahead
+    assert fetched_ahead["conversation_messages"] == 0  # which details to ask for depends on the day's rows
+    counters = pipeline.sim.counters()["requests"]
+    for spec in ENDPOINTS:
+        if spec.partitioning is Partitioning.DAILY and spec.body is not BodyShape.DETAIL_MESSAGES:
+            assert counters[spec.path.value] == len(plan_requests(spec, day, day)), spec.table

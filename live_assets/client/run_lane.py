@@ -37,11 +37,13 @@ class Task(Generic[T]):
 
 @dataclass(frozen=True)
 class Outcome(Generic[T]):
-    """A task's result or the error it raised, and the clients' counters for that task alone."""
+    """A task's result or the error it raised, the clients' counters for that task alone, and whether
+    it was sent ahead of its step (while the previous one finished)."""
 
     value: T | None
     error: BaseException | None
     stats: ClientStats
+    ahead: bool = False
 
     def get(self) -> T:
         if self.error is not None:
@@ -132,6 +134,7 @@ class RunLane(Generic[T]):
                     return
                 task = self._pending.pop(0)
                 self._in_flight = True
+                ahead = task.key in self._ahead
             before = self._stats()
             value: T | None = None
             error: BaseException | None = None
@@ -140,7 +143,7 @@ class RunLane(Generic[T]):
             except BaseException as raised:  # handed to the step that owns the task
                 error = raised
             with self._changed:
-                self._done[task.key] = Outcome(value, error, self._stats() - before)
+                self._done[task.key] = Outcome(value, error, self._stats() - before, ahead)
                 self._in_flight = False
                 self._changed.notify_all()
 

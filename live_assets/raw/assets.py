@@ -42,6 +42,9 @@ STEP_PRIORITY_TAG = "dagster/priority"
 RAW_CHECK_PRIORITY = "2"
 KPI_INPUT_PRIORITY = "1"
 RAW_CHECK_OP_TAGS = {STEP_PRIORITY_TAG: RAW_CHECK_PRIORITY}
+# Executors that run every step of a run in one process (the run's lane is shared by its steps): the
+# shipped one, and the one Dagster uses for ``materialize`` and ``execute_in_process``.
+IN_PROCESS_EXECUTORS = frozenset({dg.in_process_executor.name, "execute_in_process_executor"})
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
 
@@ -192,11 +195,13 @@ def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
         ahead = _ahead_tasks(context, spec, lane, scopes, store, landing_dir, loaded_at)
         loads: list[Loaded] = []
         stats = ClientStats()
+        sent_ahead = 0  # this step's windows the lane fetched while the previous step finished
         with lane.step(spec.table, tasks, ahead) as outcomes:
             with _settings_are_final():
                 try:
                     for task, outcome in zip(tasks, outcomes, strict=True):
                         stats = stats + outcome.stats
+                        sent_ahead += outcome.ahead
                         bot = task.key[0]
                         loads.append(_load(store, outcome.get(), bot, loaded_at, context))
                 except (LiveApiError, RawLoadError) as error:
@@ -209,6 +214,7 @@ def build_raw_asset(spec: EndpointSpec) -> dg.AssetsDefinition:
                 "requests": stats.requests,
                 "bytes_received": stats.bytes_received,
                 "retries": stats.retries,
+                "windows_fetched_ahead": sent_ahead,
                 "windows": dg.MetadataValue.md("\n".join(f"- `{item.landed.window}`" for item in loads) or "-"),
                 "preview": dg.MetadataValue.md(
                     _preview(store, spec, scopes[0].bot, scopes[0].first_day, scopes[0].last_day)
@@ -248,11 +254,10 @@ def _next_raw_step(
     step's own windows go first and what was fetched ahead waits for its step.
     """
     execution = context.op_execution_context if isinstance(context, dg.AssetCheckExecutionContext) else context
-    if execution.job_def.executor_def.name != dg.in_process_executor.name:
+    if execution.job_def.executor_def.name not in IN_PROCESS_EXECUTORS:
         return []
-    selected = execution.dagster_run.asset_selection
-    if not selected:
-        return []
+    # A run of part of a job names its assets; a run of a whole job (a schedule's) runs the job's selection.
+    selected = execution.dagster_run.asset_selection or execution.job_def.asset_layer.selected_asset_keys
     candidates = [
         other
         for other in ENDPOINTS
