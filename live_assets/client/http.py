@@ -22,13 +22,14 @@ import contextlib
 import io
 import json
 import logging
+import operator
 import os
 import random
 import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -332,22 +333,13 @@ class ClientStats:
     seconds_waiting: float = 0.0
 
     def __sub__(self, other: ClientStats) -> ClientStats:
-        return ClientStats(
-            self.requests - other.requests,
-            self.retries - other.retries,
-            self.logins - other.logins,
-            self.bytes_received - other.bytes_received,
-            self.seconds_waiting - other.seconds_waiting,
-        )
+        return self._combined(other, operator.sub)
 
     def __add__(self, other: ClientStats) -> ClientStats:
-        return ClientStats(
-            self.requests + other.requests,
-            self.retries + other.retries,
-            self.logins + other.logins,
-            self.bytes_received + other.bytes_received,
-            self.seconds_waiting + other.seconds_waiting,
-        )
+        return self._combined(other, operator.add)
+
+    def _combined(self, other: ClientStats, op: Callable[[Any, Any], Any]) -> ClientStats:
+        return ClientStats(*(op(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)))
 
     def as_dict(self) -> dict[str, int | float]:
         return {
@@ -503,10 +495,7 @@ class LiveClient:
         return self._stats
 
     def _count(self, **increments: float) -> None:
-        current = self._stats
-        self._stats = ClientStats(
-            **{name: getattr(current, name) + increments.get(name, 0) for name in ClientStats.__dataclass_fields__}
-        )
+        self._stats = self._stats + ClientStats(**increments)
 
     def _wait_before_retry(self, failures: int, retry_after: float | None, what: str, attempts: int, why: str) -> None:
         wait = retry_after
