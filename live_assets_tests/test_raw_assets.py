@@ -216,3 +216,13 @@ def test_the_daily_schedules_job_fetches_each_next_step_ahead_and_every_window_o
     for spec in ENDPOINTS:
         if spec.partitioning is Partitioning.DAILY and spec.body is not BodyShape.DETAIL_MESSAGES:
             assert counters[spec.path.value] == len(plan_requests(spec, day, day)), spec.table
+
+
+def test_a_raw_asset_key_finds_its_registry_entry_and_no_other_key_does():
+    from live_assets.raw.endpoints import endpoint_of_asset
+
+    assert endpoint_of_asset(["raw", "groups"]) is ENDPOINTS_BY_TABLE["groups"]
+    assert all(endpoint_of_asset(spec.asset_key_path) is spec for spec in ENDPOINTS)
+    assert endpoint_of_asset(["kpi", "groups"]) is None  # same last segment, not a raw asset
+    assert endpoint_of_asset(["raw", "unknown"]) is None
+    assert endpoint_of_asset([]) is None

@@ -26,7 +26,7 @@ from dagster import AssetKey, DagsterRun, DagsterRunStatus, QueuedRunCoordinator
 
 from live_assets.bots import bots_file_path
 from live_assets.ops.backfill import BOT_TAG, DEFAULT_BOT
-from live_assets.raw.endpoints import ENDPOINTS, Partitioning
+from live_assets.raw.endpoints import Partitioning, endpoint_of_asset
 from live_assets.settings import SettingsError
 
 # Dagster's tags on a run of a partition range (a single-run backfill), e.g. "alpha|2026-03-02".
@@ -42,7 +42,6 @@ API_ASSET_PREFIX = "raw"
 PRIORITY_TAG = "dagster/priority"
 # Run-queue priorities in a bot's lane, by the partitioning of the run's raw assets (default 0: daily).
 LANE_PRIORITY: dict[Partitioning, int] = {Partitioning.NONE: 2, Partitioning.WEEKLY: 1}
-_PARTITIONING = {tuple(spec.asset_key_path): spec.partitioning for spec in ENDPOINTS}
 # The lane of an unpartitioned API run with a bots file (the agent and group lists of every bot).
 # Brackets cannot start a bot name (live_assets/bots.py), so a lane of several bots never equals a bot's.
 ALL_BOTS_LANE = "[all]"
@@ -109,7 +108,7 @@ def queue_priority(tags: Mapping[str, str], asset_keys: Iterable[AssetKey]) -> s
     """
     if PRIORITY_TAG in tags:
         return None
-    cadences = [_PARTITIONING[path] for path in (tuple(key.path) for key in asset_keys) if path in _PARTITIONING]
+    cadences = [spec.partitioning for spec in map(endpoint_of_asset, (key.path for key in asset_keys)) if spec]
     if not cadences:
         return None  # no API call
     priority = min(LANE_PRIORITY.get(cadence, 0) for cadence in cadences)

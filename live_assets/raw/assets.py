@@ -23,7 +23,7 @@ from live_assets.client.run_lane import RunLane, Task
 from live_assets.client.windows import Window, days_of_time_window
 from live_assets.partitions import BOTS, daily_partitions, weekly_partitions
 from live_assets.raw import statements
-from live_assets.raw.endpoints import ENDPOINTS, BodyShape, EndpointSpec, Partitioning
+from live_assets.raw.endpoints import ENDPOINTS, BodyShape, EndpointSpec, Partitioning, endpoint_of_asset
 from live_assets.raw.fetching import fetch_details, fetch_window, plan_requests
 from live_assets.raw.loading import Landed, Loaded, RawLoadError, ensure_table, load_landed, sweep_partials
 from live_assets.resources import LiveApiResource, WarehouseResource
@@ -126,7 +126,6 @@ def _missing_conversations(warehouse: Warehouse, bot: str, day: dt.date) -> list
 
 
 _MESSAGES = next(spec for spec in ENDPOINTS if spec.body is BodyShape.DETAIL_MESSAGES)
-ENDPOINTS_BY_KEY = {dg.AssetKey(spec.asset_key_path): spec for spec in ENDPOINTS}
 
 
 def _as_failure(error: Exception) -> Exception:
@@ -299,7 +298,8 @@ def fetching_ahead(
     raw step, so the lane may send requests during it, and the checks that Dagster runs between two raw
     steps (those of ``raw/conversations``, before ``raw/feedback``) no longer leave the API idle.
     """
-    spec = ENDPOINTS_BY_KEY[context.check_specs[0].asset_key]
+    spec = endpoint_of_asset(context.check_specs[0].asset_key.path)
+    assert spec is not None, "fetching_ahead is for the checks of raw assets"
     with _settings_are_final():
         scopes = run_scope(context, live_api)
     lane = live_api.run_lane(context.op_execution_context.run_id)

@@ -9,7 +9,7 @@ Dagster UI are all generated from these entries, so adding an endpoint is one en
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -417,3 +417,9 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
 )
 
 ENDPOINTS_BY_TABLE: Final[Mapping[str, EndpointSpec]] = {spec.table: spec for spec in ENDPOINTS}
+
+
+def endpoint_of_asset(asset_key_path: Sequence[str]) -> EndpointSpec | None:
+    """The registry entry of the raw asset at ``asset_key_path`` (``["raw", "groups"]``); None for other assets."""
+    spec = ENDPOINTS_BY_TABLE.get(asset_key_path[-1]) if asset_key_path else None
+    return spec if spec is not None and spec.asset_key_path == list(asset_key_path) else None
