@@ -257,8 +257,15 @@ def _conversation(**changes: object) -> dict[str, object]:
     return row
 
 
-def _both_ways(connection: duckdb.DuckDBPyConnection, spec, path: Path, **values: object) -> tuple[list, list]:
-    """The table's rows loaded through the staging path, then through the direct insert."""
+def _both_ways(connection: duckdb.DuckDBPyConnection, spec, path: Path, last_day: dt.date) -> tuple[list, list]:
+    """The table's rows loaded through the staging path, then through the direct insert (bot ``b1``, from
+    2025-12-01 to ``last_day``)."""
+    values = {
+        "bot": "b1",
+        "loaded_at": dt.datetime(2025, 12, 8, tzinfo=dt.UTC),
+        "first_day": dt.date(2025, 12, 1),
+        "last_day": last_day,
+    }
     table = spec.qualified_table
     stage = statements.stage_json(spec)
     connection.execute(stage, _params(stage, path=str(path), **values))
@@ -285,13 +292,7 @@ def test_the_direct_insert_gives_the_staging_paths_rows(connection, tmp_path: Pa
         {k: v for k, v in _conversation(conversation_id=4).items() if k not in ("closed_by", "first_response_time")},
     ]
     path = _land(tmp_path / "c.json", document, ensure_ascii=True)  # escapes, as some APIs send
-    values = {
-        "bot": "b1",
-        "loaded_at": dt.datetime(2025, 12, 8, tzinfo=dt.UTC),
-        "first_day": dt.date(2025, 12, 1),
-        "last_day": dt.date(2025, 12, 7),
-    }
-    staged, direct = _both_ways(connection, spec, path, **values)
+    staged, direct = _both_ways(connection, spec, path, last_day=dt.date(2025, 12, 7))
     assert len(staged) == 4
     assert direct == staged
 
@@ -305,13 +306,7 @@ def test_the_direct_insert_matches_staging_for_other_arrays(connection, tmp_path
         "agents": [{"id": 1, "name": "Ana", "nick_name": "ana", "email": "a@x", "max_concurrent_chats": 3}],
     }[table]
     path = _land(tmp_path / f"{table}.json", rows)
-    values = {
-        "bot": "b1",
-        "loaded_at": dt.datetime(2025, 12, 8, tzinfo=dt.UTC),
-        "first_day": dt.date(2025, 12, 1),
-        "last_day": dt.date(2025, 12, 1),
-    }
-    staged, direct = _both_ways(connection, spec, path, **values)
+    staged, direct = _both_ways(connection, spec, path, last_day=dt.date(2025, 12, 1))
     assert len(staged) == 1
     assert direct == staged
 
