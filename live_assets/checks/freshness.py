@@ -31,7 +31,7 @@ from dagster._utils.schedules import get_latest_completed_cron_tick, get_next_cr
 
 from live_assets.bots import BotSpec
 from live_assets.kpis.tables import KPI_TABLES, Grain
-from live_assets.partitions import BOT_DIMENSION, BOTS, DATE_DIMENSION, SETTINGS, daily_partitions, weekly_partitions
+from live_assets.partitions import BOT_DIMENSION, DATE_DIMENSION
 
 DAILY_DEADLINE_CRON: Final = "0 3 * * *"
 WEEKLY_DEADLINE_CRON: Final = "0 3 * * 1"
@@ -165,33 +165,25 @@ def _bot_freshness_check(
     return the_check
 
 
-FRESHNESS_CHECKS: list[dg.AssetChecksDefinition] = []
-freshness_sensor: dg.SensorDefinition | None = None
-if BOTS is not None:
-    FRESHNESS_CHECKS = build_bot_freshness_checks(
-        BOTS,
-        {Grain.DAILY: (_keys(Grain.DAILY), daily_partitions), Grain.WEEKLY: (_keys(Grain.WEEKLY), weekly_partitions)},
-    )
+def build_freshness(
+    bots: Sequence[BotSpec] | None, timezone: str, partitions_by_grain: Mapping[Grain, dg.PartitionsDefinition]
+) -> tuple[list[dg.AssetChecksDefinition], dg.SensorDefinition]:
+    """The KPI freshness checks (per bot with a bots file, else Dagster's own) and the sensor that runs them."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.SupersessionWarning)
-        freshness_sensor = dg.build_sensor_for_freshness_checks(
-            freshness_checks=FRESHNESS_CHECKS,
-            name="kpi_freshness_sensor",
-            default_status=dg.DefaultSensorStatus.RUNNING,
+        if bots is not None:
+            checks = build_bot_freshness_checks(
+                bots, {grain: (_keys(grain), partitions) for grain, partitions in partitions_by_grain.items()}
+            )
+        else:
+            checks = [
+                check
+                for grain in partitions_by_grain
+                for check in dg.build_time_partition_freshness_checks(
+                    assets=_keys(grain), deadline_cron=DEADLINE_CRONS[grain], timezone=timezone
+                )
+            ]
+        sensor = dg.build_sensor_for_freshness_checks(
+            freshness_checks=checks, name="kpi_freshness_sensor", default_status=dg.DefaultSensorStatus.RUNNING
         )
-else:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.SupersessionWarning)
-        FRESHNESS_CHECKS = [
-            *dg.build_time_partition_freshness_checks(
-                assets=_keys(Grain.DAILY), deadline_cron=DAILY_DEADLINE_CRON, timezone=SETTINGS.timezone
-            ),
-            *dg.build_time_partition_freshness_checks(
-                assets=_keys(Grain.WEEKLY), deadline_cron=WEEKLY_DEADLINE_CRON, timezone=SETTINGS.timezone
-            ),
-        ]
-        freshness_sensor = dg.build_sensor_for_freshness_checks(
-            freshness_checks=FRESHNESS_CHECKS,
-            name="kpi_freshness_sensor",
-            default_status=dg.DefaultSensorStatus.RUNNING,
-        )
+    return checks, sensor

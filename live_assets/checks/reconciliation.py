@@ -36,8 +36,7 @@ import dagster as dg
 
 from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
 from live_assets.checks.reading import Reading, verdicts_by_bot
-from live_assets.partitions import daily_partitions
-from live_assets.raw.assets import API_POOL, RAW_CHECK_OP_TAGS, fetching_ahead, markdown_preview
+from live_assets.raw.metadata import markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
 
 SLA_BY_GROUP: Final = dg.AssetKey(["raw", "sla_by_group"])
@@ -100,31 +99,31 @@ def day_verdict(span: PartitionSpan, counts: dict[str, Any]) -> Verdict:
     )
 
 
-@dg.asset_check(
-    asset=SLA_BY_GROUP,
-    name="endpoints_reconcile",
-    partitions_def=daily_partitions,
-    blocking=True,
-    pool=API_POOL,
-    op_tags=RAW_CHECK_OP_TAGS,
-    additional_deps=[dg.AssetKey(["raw", table]) for table in SOURCES.values() if table != "sla_by_group"],
-    description=(
-        "Per day, the conversation list, the export, stats, the histogram, the summary and the SLA give the "
-        "same total, attended, lost, transferred and transfers counts (each where the endpoint reports it). "
-        "Blocking: the day's KPIs are not computed while it fails. On raw/sla_by_group, the raw input of every "
-        "KPI that no other raw asset reads, so that it holds back the KPIs only."
-    ),
-)
-def endpoints_reconcile(
-    context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
-) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-    tables = [f"raw.{table}" for table in SOURCES.values()]
+def build_endpoints_reconcile(daily: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=SLA_BY_GROUP,
+        name="endpoints_reconcile",
+        partitions_def=daily,
+        blocking=True,
+        additional_deps=[dg.AssetKey(["raw", table]) for table in SOURCES.values() if table != "sla_by_group"],
+        description=(
+            "Per day, the conversation list, the export, stats, the histogram, the summary and the SLA give the "
+            "same total, attended, lost, transferred and transfers counts (each where the endpoint reports it). "
+            "Blocking: the day's KPIs are not computed while it fails. On raw/sla_by_group, the raw input of every "
+            "KPI that no other raw asset reads, so that it holds back the KPIs only."
+        ),
+    )
+    def endpoints_reconcile(
+        context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
+    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+        tables = [f"raw.{table}" for table in SOURCES.values()]
 
-    def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
-        by_day = {row["day"]: row for row in reading.records()}
-        return {span.key: day_verdict(span, by_day[span.first_day]) for span in spans}
+        def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+            by_day = {row["day"]: row for row in reading.records()}
+            return {span.key: day_verdict(span, by_day[span.first_day]) for span in spans}
 
-    with fetching_ahead(context, live_api, warehouse):
         yield from evaluations(
             context, verdicts_by_bot(context, live_api, warehouse, "reconciliation.sql", tables, decide)
         )
+
+    return endpoints_reconcile

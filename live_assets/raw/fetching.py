@@ -1,10 +1,4 @@
-"""Turning a span of partition days into requests, and overlapping fetching with loading.
-
-The API serves one request at a time per token, so the fastest a backfill can go is the sum of the
-API's own service times. To get there, one thread per run makes every request of the run's raw
-steps in order (never two at once), fetching the next window while the previous one loads, and the
-next step's first windows while a step finishes (``live_assets.client.run_lane``).
-"""
+"""Turning a span of partition days into requests, and one request into a landing file."""
 
 from __future__ import annotations
 
@@ -13,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from live_assets.client import LiveClient
-from live_assets.client.windows import Window, plan_windows
+from live_assets.client.windows import Window, day_start, plan_windows
 from live_assets.raw.endpoints import EndpointSpec
 from live_assets.raw.loading import Landed, landing_path, write_landing
 
@@ -24,6 +18,12 @@ def plan_requests(spec: EndpointSpec, first_day: dt.date, last_day: dt.date) -> 
         raise ValueError(f"{spec.table} is not fetched by date windows")
     rule = spec.window
     return plan_windows(first_day, last_day, max_range=rule.max_range, unit_days=rule.unit_days, per_unit=rule.per_unit)
+
+
+def today_so_far(now: dt.datetime) -> Window:
+    """Today from 00:00 to ``now`` (whole seconds, wall clock in the bot's zone): one intraday request."""
+    wall = now.replace(tzinfo=None, microsecond=0)
+    return Window(day_start(wall.date()), wall)
 
 
 def fetch_window(
@@ -64,7 +64,8 @@ def fetch_details(
         nonlocal received
         yield b"["
         for index, conversation_id in enumerate(conversation_ids):
-            body = client.conversation_detail(conversation_id).body
+            params = {"conversation_id": str(int(conversation_id))}
+            body = client.get(spec.table, spec.path, params).body
             received += len(body)
             yield b"," + body if index else body
         yield b"]"

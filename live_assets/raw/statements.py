@@ -348,9 +348,9 @@ STAGE_OUTSIDE_WINDOW = (
 
 
 def delete_scope(spec: EndpointSpec) -> str:
-    """DELETE the rows that the staged rows replace: the window's days, or the staged conversations."""
+    """DELETE the rows that the staged rows replace: the window's days, the staged conversations, or all the bot's."""
     table = spec.qualified_table
-    if spec.partitioning is Partitioning.NONE:
+    if spec.partitioning in (Partitioning.NONE, Partitioning.TODAY):  # refreshed whole, per bot
         return f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot"
     if spec.body is BodyShape.DETAIL_MESSAGES:
         return (
