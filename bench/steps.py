@@ -25,7 +25,7 @@ from pathlib import Path
 from bench.processes import SimulatorOptions, SimulatorProcess
 from live_assets.client.http import LANDING_SUFFIX, compressed_reader
 from live_assets.client.windows import Window
-from live_assets.ops.stack import simulator_settings_env
+from live_assets.launch.stack import simulator_settings_env
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec
 from live_assets.raw.fetching import plan_requests
 from live_assets.raw.loading import Landed, landing_path, load_landed

@@ -17,15 +17,13 @@ from collections.abc import Iterator, Sequence
 import dagster as dg
 
 from live_assets.deployment import Deployment
-from live_assets.partitions import BOT_DIMENSION, DATE_DIMENSION
+from live_assets.names import BOT_DIMENSION, DATE_DIMENSION, PRIORITY_TAG, RANGE_END_TAG, RANGE_START_TAG
 from live_assets.raw.assets import RAW_GROUP, RawStep, step_of
 from live_assets.raw.endpoints import ENDPOINTS
 
 SCHEDULE_MINUTE = 30
 # Run-queue priority (``dagster/priority``): today's refresh goes before a backfill's next run in its lane.
 INTRADAY_PRIORITY = "10"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def _keys(*steps: RawStep) -> list[dg.AssetKey]:
@@ -135,7 +133,7 @@ def build_automation(
     )
     def intraday_schedule(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
         tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "now"
-        yield from per_bot_requests(deployment, tick, {"dagster/priority": INTRADAY_PRIORITY})
+        yield from per_bot_requests(deployment, tick, {PRIORITY_TAG: INTRADAY_PRIORITY})
 
     jobs: Sequence[dg.UnresolvedAssetJobDefinition] = [daily_job, weekly_job, lists_job, intraday_job]
     return list(jobs), [daily_schedule, weekly_schedule, lists_schedule, intraday_schedule]

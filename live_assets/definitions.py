@@ -14,9 +14,10 @@ import dagster as dg
 from live_assets.automation import build_automation
 from live_assets.bots import BotSpec, bots_file_path, load_bots_file
 from live_assets.checks import build_checks
-from live_assets.deployment import DEFAULT_BOT, Deployment
+from live_assets.deployment import Deployment
 from live_assets.kpis.assets import build_kpi_assets
 from live_assets.kpis.conditions import automation_sensor
+from live_assets.names import DEFAULT_BOT
 from live_assets.raw.assets import build_raw_assets
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.settings import LiveSettings, load_settings

@@ -13,11 +13,9 @@ from pathlib import Path
 import dagster as dg
 
 from live_assets.bots import BotSpec
+from live_assets.names import DEFAULT_BOT
 from live_assets.partitions import by_bot, daily_partitions_for, date_dimension_settings, weekly_partitions_for
 from live_assets.settings import LiveSettings
-
-# The bot of a deployment without a bots file: the ``_bot`` value of its rows and its run-queue lane.
-DEFAULT_BOT = "default"
 
 
 @dataclass(frozen=True)

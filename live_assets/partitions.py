@@ -19,10 +19,8 @@ import datetime as dt
 import dagster as dg
 
 from live_assets.bots import BotSpec
+from live_assets.names import BOT_DIMENSION, DATE_DIMENSION
 from live_assets.settings import LiveSettings
-
-BOT_DIMENSION = "bot"
-DATE_DIMENSION = "date"
 
 
 def first_monday_on_or_after(day: dt.date) -> dt.date:

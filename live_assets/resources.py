@@ -15,7 +15,7 @@ import dagster as dg
 
 from live_assets.bots import load_bots_file
 from live_assets.client import LiveClient
-from live_assets.deployment import DEFAULT_BOT
+from live_assets.names import DEFAULT_BOT
 from live_assets.settings import LiveSettings, SettingsError, load_settings
 from live_assets.warehouse import Warehouse
 

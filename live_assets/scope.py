@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from live_assets.client.windows import days_of_time_window
-from live_assets.partitions import BOT_DIMENSION, DATE_DIMENSION
+from live_assets.names import BOT_DIMENSION, DATE_DIMENSION
 from live_assets.resources import LiveApiResource
 from live_assets.settings import LiveSettings
 

@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 import yaml
 
-from live_assets.ops.backfill import LAUNCH_MUTATION, BackfillTimeoutError, wait_for_backfill
-from live_assets.ops.graphql import DagsterGraphQL
-from live_assets.ops.stack import PROJECT_DIR, LocalDagster
+from live_assets.launch.backfills import LAUNCH_MUTATION, BackfillTimeoutError, wait_for_backfill
+from live_assets.launch.graphql import DagsterGraphQL
+from live_assets.launch.stack import PROJECT_DIR, LocalDagster
 from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD, DEMO_X_TOKEN, SimulatorConfig, SimulatorServer
 from live_assets.warehouse import Warehouse
 from live_assets_tests.pipeline import simulator_env

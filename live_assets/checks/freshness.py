@@ -31,7 +31,7 @@ from dagster._utils.schedules import get_latest_completed_cron_tick, get_next_cr
 
 from live_assets.bots import BotSpec
 from live_assets.kpis.tables import KPI_TABLES, Grain
-from live_assets.partitions import BOT_DIMENSION, DATE_DIMENSION
+from live_assets.names import BOT_DIMENSION, DATE_DIMENSION
 
 DAILY_DEADLINE_CRON: Final = "0 3 * * *"
 WEEKLY_DEADLINE_CRON: Final = "0 3 * * 1"

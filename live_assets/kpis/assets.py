@@ -14,7 +14,7 @@ from live_assets.deployment import Deployment
 from live_assets.kpis.conditions import kpi_automation_condition
 from live_assets.kpis.refresh import Refreshed, refresh
 from live_assets.kpis.tables import KPI_TABLES, Grain, KpiTable
-from live_assets.partitions import BOT_DIMENSION, DATE_DIMENSION
+from live_assets.names import BOT_DIMENSION, DATE_DIMENSION
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, Partitioning
 from live_assets.raw.metadata import markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource

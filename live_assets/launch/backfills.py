@@ -13,7 +13,7 @@ no partitions would ask Dagster for *all* of its partitions.
 
 With a bots file the partitioned assets are ``bot`` x ``date`` (live_assets/partitions.py): each gets the
 ``<bot>|<date>`` keys of the chosen bots (default: every bot) and the days above. Such runs get their
-``live/bot`` lane from the run coordinator (live_assets/ops/coordinator.py), one per bot, not from a
+``live/bot`` lane from the run coordinator (live_assets/instance/coordinator.py), one per bot, not from a
 tag of the whole backfill, which would put every bot, and the KPI runs, in one lane.
 """
 
@@ -25,8 +25,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from live_assets.ops.days import DayRange, cadence_days, partitions_inside
-from live_assets.ops.graphql import DagsterGraphQL, DagsterGraphQLError
+from live_assets.launch.days import DayRange, cadence_days, partitions_inside
+from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError
+from live_assets.names import BOT_DIMENSION, DATE_DIMENSION, MULTI_KEY_SEPARATOR
 
 TERMINAL_STATUSES = frozenset({"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"})
 FINISHED_RUN_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
@@ -35,12 +36,6 @@ BACKFILL_TAG = "dagster/backfill"
 # dagster.yaml limits runs per value of this tag to one: the bot's single API lane.
 BOT_TAG = "live/bot"
 LAUNCHED_BY_TAG = "live/launched_by"
-DEFAULT_BOT = "default"
-# The dimensions of a bot x date asset, as live_assets/partitions.py names them (not imported: launchers
-# never load the code location), and Dagster's separator of a multi-partition key's parts.
-BOT_DIMENSION = "bot"
-DATE_DIMENSION = "date"
-MULTI_KEY_SEPARATOR = "|"
 DEFAULT_POLL_SECONDS = 1.0
 
 
@@ -282,8 +277,8 @@ def plan_backfill(assets: Sequence[AssetInfo], days: DayRange, bots: Sequence[st
     """Each selected asset with the partitions of ``days`` that it has (see the module docstring).
 
     ``bots`` chooses the bots of bot x date assets (default: all of them); a bot that is not a partition
-    of the selected assets is an error, as a mistyped selection is. Unpartitioned assets (the agent and
-    group lists) cannot be cut by bot: they are refreshed for every bot.
+    of the selected assets is an error, as a mistyped selection is. The assets partitioned by bot alone
+    (the agent and group lists) get the chosen bots; unpartitioned ones (one bot) are refreshed once.
     """
     known = bots_of(assets)
     if bots is not None:
@@ -298,6 +293,9 @@ def plan_backfill(assets: Sequence[AssetInfo], days: DayRange, bots: Sequence[st
     for asset in assets:
         if not asset.partitioned:
             targets.append(AssetPartitions(asset, None))
+            continue
+        if chosen is not None and set(asset.partition_keys) <= set(known or ()):  # by bot alone: the lists
+            targets.append(AssetPartitions(asset, tuple(bot for bot in asset.partition_keys if bot in chosen)))
             continue
         try:
             keys = _keys_inside(asset, days, chosen)
@@ -548,7 +546,7 @@ def default_tags(launched_by: str = "cli") -> dict[str, str]:
     """The tag every launcher adds: where the backfill came from.
 
     No bot lane (``live/bot``): a backfill's tags go to every run it makes, KPI and check runs included,
-    and those call no API; the run coordinator (``live_assets/ops/coordinator.py``) gives each run that
+    and those call no API; the run coordinator (``live_assets/instance/coordinator.py``) gives each run that
     calls the API its bot's lane as it is queued, so a backfill's KPI runs go side by side.
     """
     return {LAUNCHED_BY_TAG: launched_by}
