@@ -10,18 +10,17 @@ import dagster as dg
 
 from live_assets.checks.freshness import FRESHNESS_CHECK_NAME
 from live_assets.definitions import build_definitions
-from live_assets.deployment import Deployment
 from live_assets.settings import LiveSettings
 
 SETTINGS = LiveSettings()
-DEPLOYMENT = Deployment.build(SETTINGS)
 defs = build_definitions(SETTINGS)
-daily_partitions = DEPLOYMENT.daily
-weekly_partitions = DEPLOYMENT.weekly
 
 _ASSETS = list(defs.assets or [])
 RAW_ASSETS: list[dg.AssetsDefinition] = [a for a in _ASSETS if a.node_def.name.startswith("live_raw_")]
 KPI_ASSETS: list[dg.AssetsDefinition] = [a for a in _ASSETS if a.node_def.name.startswith("kpi__")]
+_BY_NAME = {a.node_def.name: a for a in _ASSETS}
+daily_partitions = _BY_NAME["live_raw_daily"].partitions_def
+weekly_partitions = _BY_NAME["live_raw_weekly"].partitions_def
 _CHECKS = list(defs.asset_checks or [])
 RAW_CHECKS = [c for c in _CHECKS if next(iter(c.check_keys)).asset_key.path[0] == "raw"]
 FRESHNESS_CHECKS = [c for c in _CHECKS if next(iter(c.check_keys)).name == FRESHNESS_CHECK_NAME]

@@ -14,12 +14,11 @@ import pytest
 # Not exported by dagster: the filter of the instance's check-history query.
 from dagster._core.storage.event_log.base import PartitionKeyFilter
 
-from live_assets.checks import FRESHNESS_CHECKS, RAW_CHECKS
 from live_assets.checks.by_partition import PartitionSpan
-from live_assets.checks.kpi_checks import KPI_CHECKS, ranges_verdict
-from live_assets.kpis.assets import KPI_ASSETS
+from live_assets.checks.kpi_checks import ranges_verdict
 from live_assets.kpis.tables import AGENT_DAILY, SLA_DAILY
 from live_assets.warehouse import Warehouse
+from live_assets_tests.layout import FRESHNESS_CHECKS, KPI_ASSETS, KPI_CHECKS, RAW_CHECKS
 from live_assets_tests.test_kpis_world import DAILY_STAND_INS, STAND_INS, make_days, resources, run, write_conversations
 
 MONDAY = dt.date(2025, 3, 3)
@@ -303,10 +302,7 @@ def test_freshness_checks_want_the_latest_complete_partitions(tmp_path: Path) ->
         assert freshness(instance) == dict.fromkeys(("sla_daily", "agent_daily", "sla_weekly", "agent_weekly"), True)
 
 
-def test_the_raw_checks_hold_the_api_pool_and_run_as_soon_as_they_are_ready() -> None:
-    """So that the run's request lane keeps fetching the next raw step while they run (fetching_ahead)."""
-    for check in RAW_CHECKS:
-        assert check.op.pool == "live_api", check.check_keys
-        assert check.op.tags.get("dagster/priority") == "2", check.check_keys
-    for check in [*KPI_CHECKS, *FRESHNESS_CHECKS]:
+def test_no_check_holds_the_api_pool() -> None:
+    """Checks call no API: none takes a live_api slot, which only API steps hold."""
+    for check in [*RAW_CHECKS, *KPI_CHECKS, *FRESHNESS_CHECKS]:
         assert check.op.pool is None, check.check_keys

@@ -15,8 +15,8 @@ import pytest
 from dagster import DagsterInstance
 from dagster._daemon import daemon as dagster_daemon
 
+from live_assets.instance import daemon
 from live_assets.instance.daemon import CappedWaitEvent, DaemonPatchError, backfill_interval, check_loop, install
-from live_assets.launch import daemon
 
 
 class RecordingEvent(threading.Event):

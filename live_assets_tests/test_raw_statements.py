@@ -213,6 +213,7 @@ def test_only_arrays_with_a_day_of_their_own_are_loaded_directly():
     direct = {spec.table for spec in ENDPOINTS if statements.reads_directly(spec)}
     assert direct == {
         "conversations",
+        "conversations_today",
         "sla_by_group",
         "histogram",
         "summary",

@@ -47,6 +47,7 @@ from live_assets.raw.endpoints import ENDPOINTS, BodyShape, EndpointSpec, Partit
 from live_assets.raw.fetching import plan_requests
 from live_assets.simulator import SimulatorConfig, SimulatorServer
 from live_assets.warehouse import Warehouse
+from live_assets_tests.layout import daily_partitions, defs
 from live_assets_tests.pipeline import simulator_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
@@ -108,8 +109,6 @@ class Expected:
 
 def expected_from_definitions() -> Expected:
     # Imported here, not at collection: the definitions read the LIVE_* settings when imported.
-    from live_assets.definitions import defs
-    from live_assets.partitions import daily_partitions
 
     graph = defs.resolve_asset_graph()
     keys = sorted(graph.get_all_asset_keys())

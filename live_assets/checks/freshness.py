@@ -27,12 +27,14 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster._utils.schedules import get_latest_completed_cron_tick, get_next_cron_tick
 
 from live_assets.bots import BotSpec
 from live_assets.kpis.tables import KPI_TABLES, Grain
 from live_assets.names import BOT_DIMENSION, DATE_DIMENSION
 
+# A day is due by 03:00 of the next day, a week by Monday 03:00 (bot's zone), written as crons for
+# Dagster's own factory; ``latest_deadline`` computes the same instants for the per-bot check.
+DEADLINE_TIME: Final = dt.time(3)
 DAILY_DEADLINE_CRON: Final = "0 3 * * *"
 WEEKLY_DEADLINE_CRON: Final = "0 3 * * 1"
 
@@ -58,10 +60,20 @@ def due_period(bot: BotSpec, grain: Grain, now: dt.datetime) -> tuple[dt.date, d
     The deadline is the latest tick of the grain's cron at or before ``now`` in the bot's zone: from
     03:00 the previous day is due, from Monday 03:00 the previous week (Monday to Sunday).
     """
-    deadline = get_latest_completed_cron_tick(DEADLINE_CRONS[grain], now, bot.timezone)
-    local_day = deadline.astimezone(ZoneInfo(bot.timezone)).date()
-    back = dt.timedelta(days=1 if grain is Grain.DAILY else 7)
-    return local_day - back, deadline
+    deadline = latest_deadline(grain, now, bot.timezone)
+    return deadline.date() - _period(grain), deadline
+
+
+def _period(grain: Grain) -> dt.timedelta:
+    return dt.timedelta(days=1 if grain is Grain.DAILY else 7)
+
+
+def latest_deadline(grain: Grain, now: dt.datetime, timezone: str) -> dt.datetime:
+    """The latest 03:00 (daily) or Monday 03:00 (weekly) at or before ``now``, in ``timezone``."""
+    local = now.astimezone(ZoneInfo(timezone))
+    day = local.date() - (dt.timedelta(days=local.weekday()) if grain is Grain.WEEKLY else dt.timedelta())
+    deadline = dt.datetime.combine(day, DEADLINE_TIME, tzinfo=ZoneInfo(timezone))
+    return deadline if deadline <= local else deadline - _period(grain)
 
 
 def expected_partitions(
@@ -88,9 +100,7 @@ def expected_partitions(
 
 def next_deadline(bots: Sequence[BotSpec], grain: Grain, now: dt.datetime) -> dt.datetime:
     """The earliest deadline after ``now`` of any bot: when a check that passes now may fail again."""
-    # Dagster's next tick of an instant that is a tick is that instant; a second later, strictly after it.
-    after = now + dt.timedelta(seconds=1)
-    return min(get_next_cron_tick(DEADLINE_CRONS[grain], after, bot.timezone) for bot in bots)
+    return min(latest_deadline(grain, now, bot.timezone) + _period(grain) for bot in bots)
 
 
 def _date_dimension(partitions_def: dg.PartitionsDefinition) -> dg.TimeWindowPartitionsDefinition:

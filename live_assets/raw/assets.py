@@ -51,10 +51,17 @@ class RawStep(enum.StrEnum):
     TODAY = "today"
 
 
-# How many partitions one run of a step covers in a backfill. A bot's lane is held for a whole run, so
-# runs are bounded: an intraday refresh of the same bot waits at most one of them. 91 days of the
-# daily endpoints are a few hundred requests; a day of details is one request per conversation.
-PARTITIONS_PER_RUN: dict[RawStep, int] = {RawStep.DAILY: 91, RawStep.DETAILS: 1, RawStep.WEEKLY: 52}
+# How many partitions one run of a step covers in a backfill (None: the whole range, in one run). A
+# bot's lane is held for a whole run, so an intraday refresh of the same bot waits at most one of them:
+# the daily and weekly endpoints ask a few requests per week of range; the details ask one request per
+# conversation, so they go one day per run. The lists and today's refresh: one bot per run.
+PARTITIONS_PER_RUN: dict[RawStep, int | None] = {
+    RawStep.DAILY: None,
+    RawStep.WEEKLY: None,
+    RawStep.DETAILS: 1,
+    RawStep.LISTS: 1,
+    RawStep.TODAY: 1,
+}
 
 
 def step_of(spec: EndpointSpec) -> RawStep:
@@ -79,10 +86,10 @@ def partitions_of(step: RawStep, deployment: Deployment) -> dg.PartitionsDefinit
 
 
 def backfill_policy(step: RawStep, partitions_def: dg.PartitionsDefinition | None) -> dg.BackfillPolicy | None:
-    """Bounded runs for the dated steps; one run per bot for the lists and today's refresh."""
     if partitions_def is None:
         return None
-    return dg.BackfillPolicy.multi_run(PARTITIONS_PER_RUN.get(step, 1))
+    per_run = PARTITIONS_PER_RUN[step]
+    return dg.BackfillPolicy.single_run() if per_run is None else dg.BackfillPolicy.multi_run(per_run)
 
 
 def ensure_final(last_day: dt.date, timezone: str, now: dt.datetime | None = None) -> None:
@@ -110,10 +117,12 @@ def is_permanent(error: BaseException) -> bool:
 
 
 def _failure(failures: Sequence[Progress]) -> dg.Failure:
-    lines = [str(progress.error) for progress in failures]
+    """One line per failed endpoint, each its cause (endpoint, window, status, code); retried by Dagster
+    only if some failure may pass later."""
+    errors = [progress.error for progress in failures if progress.error is not None]
     return dg.Failure(
-        description="\n".join(lines),
-        allow_retries=not all(is_permanent(progress.error) for progress in failures if progress.error),
+        description="\n".join(" ".join(str(error).split("\n")) for error in errors),
+        allow_retries=not all(is_permanent(error) for error in errors),
     )
 
 
@@ -212,7 +221,7 @@ def _materialize(
     finally:
         clients.close()
     if failures:
-        raise _failure(failures)
+        raise _failure(failures) from failures[0].error
 
 
 def build_raw_assets(deployment: Deployment) -> list[dg.AssetsDefinition]:

@@ -33,6 +33,11 @@ class BodyShape(enum.StrEnum):
     DETAIL_MESSAGES = "detail_messages"  # one detail body per line; one row per message
     CSV_EXPORT = "csv_export"  # the translated CSV export
 
+    @property
+    def file_extension(self) -> str:
+        """The landing file's extension (before ``.zst``)."""
+        return {BodyShape.CSV_EXPORT: "csv", BodyShape.DETAIL_MESSAGES: "jsonl"}.get(self, "json")
+
 
 class DayRule(enum.StrEnum):
     """How a row finds the partition day it belongs to."""
@@ -70,6 +75,16 @@ class WindowRule:
 
 
 @dataclass(frozen=True)
+class ChildRequests:
+    """A child endpoint: one request per row of a parent table that the child table does not hold yet,
+    the row's id sent as a parameter (the conversation details: one per conversation)."""
+
+    parent: str
+    id_column: str
+    parameter: str
+
+
+@dataclass(frozen=True)
 class EndpointSpec:
     table: str
     path: Path
@@ -86,6 +101,8 @@ class EndpointSpec:
     # Read by the KPI assets (``kpis.tables``): such a raw asset goes first in its step, so that a
     # backfill's KPI runs start while the step's other raw assets are still loading.
     feeds_kpis: bool = False
+    # Asked once per parent row instead of by date windows.
+    children_of: ChildRequests | None = None
     # Fetched in a step of its own, one day per run: one request per conversation, so that a backfill
     # never holds a bot's lane for long (an intraday refresh waits at most one such run).
     own_step: bool = False
@@ -240,6 +257,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
         body=BodyShape.DETAIL_MESSAGES,
         day_rule=DayRule.CONVERSATION,
         upstream=("conversations",),
+        children_of=ChildRequests(parent="conversations", id_column="conversation_id", parameter="conversation_id"),
         own_step=True,
     ),
     EndpointSpec(

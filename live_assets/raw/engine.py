@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from live_assets.client import ClientStats, LiveClient, Window
-from live_assets.contract import Path as ApiPath
-from live_assets.raw.endpoints import EndpointSpec, Partitioning
-from live_assets.raw.fetching import fetch_details, fetch_window, plan_requests, today_so_far
+from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec, Partitioning
+from live_assets.raw.fetching import fetch_children, fetch_window, plan_requests, today_so_far
 from live_assets.raw.loading import Landed, ensure_table, load_landed
+from live_assets.raw.statements import quote_identifier
 from live_assets.scope import BotScope
 from live_assets.warehouse import Warehouse
 
@@ -64,16 +64,18 @@ class _Fetched:
 _END = object()
 
 
-def missing_conversations(warehouse: Warehouse, messages: EndpointSpec, bot: str, day: dt.date) -> list[int]:
-    """Conversations of the day that ``raw.conversation_messages`` does not hold yet."""
-    ensure_table(warehouse, messages)
+def missing_children(warehouse: Warehouse, spec: EndpointSpec, bot: str, day: dt.date) -> list[int]:
+    """The ids of the day's parent rows (conversations) whose children (messages) are not held yet."""
+    assert spec.children_of is not None, spec.table
+    ensure_table(warehouse, spec)
+    parent, key = ENDPOINTS_BY_TABLE[spec.children_of.parent], quote_identifier(spec.children_of.id_column)
     rows = warehouse.query(
-        "SELECT c.conversation_id FROM raw.conversations AS c WHERE c._bot = $bot AND c._partition_day = $day "
-        "AND NOT EXISTS (SELECT 1 FROM raw.conversation_messages AS m "
-        "WHERE m._bot = c._bot AND m.conversation_id = c.conversation_id) ORDER BY c.conversation_id",
+        f"SELECT p.{key} FROM {parent.qualified_table} AS p WHERE p._bot = $bot AND p._partition_day = $day "
+        f"AND NOT EXISTS (SELECT 1 FROM {spec.qualified_table} AS c WHERE c._bot = p._bot AND c.{key} = p.{key}) "
+        f"ORDER BY p.{key}",
         {"bot": bot, "day": day},
     )
-    return [int(conversation_id) for (conversation_id,) in rows]
+    return [int(row_id) for (row_id,) in rows]
 
 
 class StepClients:
@@ -115,17 +117,17 @@ def plan_tasks(
     for spec in specs:
         for scope in scopes:
             bot, settings = scope.bot, scope.settings
-            if spec.path is ApiPath.CONVERSATION_DETAIL:
+            if spec.children_of is not None:
                 tasks += [
                     Task(
                         spec,
                         bot,
                         Window.for_days(day, day),
-                        lambda spec=spec, bot=bot, day=day: fetch_details(  # type: ignore[misc]
+                        lambda spec=spec, bot=bot, day=day: fetch_children(  # type: ignore[misc]
                             clients(bot),
                             spec,
                             day,
-                            missing_conversations(store, spec, bot, day),
+                            missing_children(store, spec, bot, day),
                             landing_dir=landing_dir,
                             bot=bot,
                             stamp=stamp,

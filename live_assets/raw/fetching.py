@@ -41,21 +41,24 @@ def fetch_window(
     return Landed(spec, path, window, response.size, response.attempts)
 
 
-def fetch_details(
+def fetch_children(
     client: LiveClient,
     spec: EndpointSpec,
     day: dt.date,
-    conversation_ids: list[int],
+    parent_ids: list[int],
     *,
     landing_dir: Path,
     bot: str,
     stamp: str,
 ) -> Landed:
-    """Every listed conversation's detail, landed together as one JSON array for the day.
+    """Every listed parent's child response (a conversation's detail), landed together as one JSON array
+    for the day.
 
     Each body is compressed into the landing file as it arrives, so a day of 100,000 conversations holds
     one detail in memory at a time, not the day's; a failed request leaves no file (``write_landing``).
     """
+    assert spec.children_of is not None, spec.table
+    parameter = spec.children_of.parameter
     window = Window.for_days(day, day)
     path = landing_path(landing_dir, bot, spec, window, stamp)
     received = 0
@@ -63,12 +66,11 @@ def fetch_details(
     def chunks() -> Iterator[bytes]:
         nonlocal received
         yield b"["
-        for index, conversation_id in enumerate(conversation_ids):
-            params = {"conversation_id": str(int(conversation_id))}
-            body = client.get(spec.table, spec.path, params).body
+        for index, parent_id in enumerate(parent_ids):
+            body = client.get(spec.table, spec.path, {parameter: str(int(parent_id))}).body
             received += len(body)
             yield b"," + body if index else body
         yield b"]"
 
     write_landing(path, chunks())
-    return Landed(spec, path, window, received, len(conversation_ids))
+    return Landed(spec, path, window, received, len(parent_ids))

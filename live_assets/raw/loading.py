@@ -58,7 +58,7 @@ def _file_stamp(moment: dt.datetime) -> str:
 
 def landing_path(landing_dir: Path, bot: str, spec: EndpointSpec, window: Window | None, stamp: str = "") -> Path:
     """``<dir>/<bot>/<table>/<from>__<to>[.<stamp>].<ext>.zst``: one file per endpoint and window."""
-    extension = {BodyShape.CSV_EXPORT: "csv", BodyShape.DETAIL_MESSAGES: "jsonl"}.get(spec.body, "json")
+    extension = spec.body.file_extension
     name = f"{_file_stamp(window.start)}__{_file_stamp(window.end)}" if window else "all"
     if stamp:
         name = f"{name}.{stamp}"
@@ -289,7 +289,7 @@ def _check_stage(
     connection: duckdb.DuckDBPyConnection, spec: EndpointSpec, parameters: dict[str, object], where: str
 ) -> int:
     """Refuse rows without a partition day or outside the requested window; return the row count."""
-    if spec.partitioning is Partitioning.NONE or spec.body is BodyShape.DETAIL_MESSAGES:
+    if spec.partitioning is Partitioning.NONE or spec.children_of is not None:  # no window to check
         (count,) = connection.execute("SELECT count(*) FROM stage").fetchone() or (0,)
         return int(count)
     without_day, outside, first, last, count = connection.execute(

@@ -348,15 +348,13 @@ STAGE_OUTSIDE_WINDOW = (
 
 
 def delete_scope(spec: EndpointSpec) -> str:
-    """DELETE the rows that the staged rows replace: the window's days, the staged conversations, or all the bot's."""
+    """DELETE what the staged rows replace: the window's days, the staged parents' children, or all the bot's."""
     table = spec.qualified_table
     if spec.partitioning in (Partitioning.NONE, Partitioning.TODAY):  # refreshed whole, per bot
         return f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot"
-    if spec.body is BodyShape.DETAIL_MESSAGES:
-        return (
-            f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot "
-            "AND conversation_id IN (SELECT DISTINCT conversation_id FROM stage)"
-        )
+    if spec.children_of is not None:  # the children of the staged parents
+        key = quote_identifier(spec.children_of.id_column)
+        return f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot AND {key} IN (SELECT DISTINCT {key} FROM stage)"
     return f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot AND {DAY_COLUMN} BETWEEN $first_day AND $last_day"
 
 
