@@ -64,7 +64,7 @@ def fetch_details(
         nonlocal received
         yield b"["
         for index, conversation_id in enumerate(conversation_ids):
-            body = client.conversation_detail(conversation_id).body
+            body = client.get(spec.table, spec.path, params={"conversation_id": str(conversation_id)}).body
             received += len(body)
             yield b"," + body if index else body
         yield b"]"
