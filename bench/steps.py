@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.processes import SimulatorOptions, SimulatorProcess
-from live_assets.client.http import LANDING_SUFFIX, compressed_reader
+from live_assets.client import LANDING_SUFFIX, compressed_reader
 from live_assets.client.windows import Window
 from live_assets.launch.stack import simulator_settings_env
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec

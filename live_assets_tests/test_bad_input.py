@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
+import time
 
 import dagster as dg
 import pytest
@@ -77,6 +79,28 @@ def test_wrong_credentials_fail_every_step_with_one_login_in_all(
     # One login in all: no retry of a refused login (client, Dagster), nor a new one per step.
     assert counters["logins"] == 1
     assert counters["requests_total"] == 1
+
+
+def test_an_unreachable_api_fails_every_step_at_once_naming_url_and_setting(
+    pipeline: PipelineEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong LIVE_API_BASE_URL (here a port nothing listens on): no six-attempt chain, no step retry,
+    and each step's first line is the cause, naming the URL and the variable (issue 17)."""
+    with socket.socket() as held:  # bound, never listening: connections to it are refused
+        held.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{held.getsockname()[1]}"
+        monkeypatch.setenv("LIVE_API_BASE_URL", url)
+        started = time.monotonic()
+        result = run(pipeline, "conversation_stats", "histogram", "sla_by_group")
+        elapsed = time.monotonic() - started
+    texts = failures(result)
+    assert not result.success and len(texts) == 3 and retries(result) == 0
+    for text in texts:
+        first_line = text.splitlines()[0]
+        assert "(login)" in first_line and str(Window.for_days(DAY, DAY)) in first_line
+        assert f"cannot reach the API at {url}: connection refused; check LIVE_API_BASE_URL" in first_line
+        assert "Traceback" not in first_line and "attempts" not in first_line
+    assert elapsed < 30, f"{elapsed:.1f} s to report a refused connection"
 
 
 def test_an_expired_static_token_says_how_to_enable_renewal(

@@ -22,7 +22,7 @@ from pathlib import Path
 import dagster as dg
 from filelock import FileLock, Timeout
 
-from live_assets.client.http import LANDING_SUFFIX
+from live_assets.client import LANDING_SUFFIX
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.warehouse import Warehouse
 from live_assets_tests.external_sim import external_simulator

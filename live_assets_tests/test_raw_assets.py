@@ -16,6 +16,7 @@ from live_assets.definitions import build_definitions
 from live_assets.raw.assets import ensure_final
 from live_assets.raw.endpoints import ENDPOINTS, ENDPOINTS_BY_TABLE, BodyShape, Partitioning
 from live_assets.raw.fetching import plan_requests
+from live_assets_tests.endpoint_calls import fetch
 from live_assets_tests.layout import RAW_ASSETS
 from live_assets_tests.pipeline import PipelineEnv, range_tags
 
@@ -69,7 +70,7 @@ def test_every_daily_asset_loads_a_sample_day_and_rematerializing_changes_nothin
     with LiveClient.from_settings(pipeline.settings()) as client:
         window = Window.for_days(SAMPLE_DAY, SAMPLE_DAY)
         assert len(first["conversation_stats"]) == 1
-        stats = client.conversation_stats(window).json()
+        stats = fetch(client, "conversation_stats", window).json()
         assert first["conversation_stats"][0][:5] == (
             stats["total"],
             stats["attended"],
@@ -77,11 +78,11 @@ def test_every_daily_asset_loads_a_sample_day_and_rematerializing_changes_nothin
             stats["lost"],
             stats["transferred"],
         )
-        assert len(first["sla_by_group"]) == len(client.conversation_sla(window).records())
+        assert len(first["sla_by_group"]) == len(fetch(client, "sla_by_group", window).records())
         assert len(first["histogram"]) == 48
-        assert len(first["summary"]) == len(client.summary(window, "HOUR").records())
-        assert len(first["agent_performance"]) == len(client.agent_performance(window).records())
-        assert len(first["feedback"]) == len(client.feedback(window).json()["items"])
+        assert len(first["summary"]) == len(fetch(client, "summary", window).records())
+        assert len(first["agent_performance"]) == len(fetch(client, "agent_performance", window).records())
+        assert len(first["feedback"]) == len(fetch(client, "feedback", window).json()["items"])
         assert len(first["export_conversations"]) == len(first["conversations"]) == stats["total"]
     conversations = {row[0] for row in first["conversations"]}
     assert {row[0] for row in first["conversation_messages"]} == conversations
@@ -99,8 +100,8 @@ def test_dimension_lists_replace_the_whole_table(pipeline: PipelineEnv):
     pipeline.materialize_raw("agents", "groups")
     pipeline.materialize_raw("agents", "groups")
     with LiveClient.from_settings(pipeline.settings()) as client:
-        assert len(pipeline.warehouse.query("SELECT * FROM raw.agents")) == len(client.agents().records())
-        assert len(pipeline.warehouse.query("SELECT * FROM raw.groups")) == len(client.groups().records())
+        assert len(pipeline.warehouse.query("SELECT * FROM raw.agents")) == len(fetch(client, "agents").records())
+        assert len(pipeline.warehouse.query("SELECT * FROM raw.groups")) == len(fetch(client, "groups").records())
 
 
 def test_a_fourteen_day_range_makes_the_minimal_number_of_requests(pipeline: PipelineEnv):

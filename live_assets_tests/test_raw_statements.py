@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from live_assets.client.http import LANDING_SUFFIX, compressed_writer
+from live_assets.client import LANDING_SUFFIX, compressed_writer
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS, ENDPOINTS_BY_TABLE, BodyShape, Partitioning
 

@@ -35,14 +35,14 @@ import pytest
 from dagster._serdes import serialize_value
 
 from live_assets import contract
-from live_assets.client import LiveClient, LiveTlsError
-from live_assets.client.http import LANDING_SUFFIX, compressed_reader
+from live_assets.client import LANDING_SUFFIX, LiveClient, LiveTlsError, compressed_reader
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.secret import Secret
 from live_assets.settings import LiveSettings, load_settings
 from live_assets.simulator import SimulatorServer
 from live_assets.simulator import world as simulator_world
 from live_assets.warehouse import Warehouse
+from live_assets_tests.endpoint_calls import fetch
 from live_assets_tests.layout import KPI_ASSETS, RAW_ASSETS, raw_keys
 from live_assets_tests.pipeline import range_tags, simulator_env
 
@@ -252,7 +252,7 @@ def test_an_untrusted_certificate_is_refused_before_the_password_is_sent(untrust
         max_attempts=3, sleep=sleeps.append,
     )  # fmt: skip
     with client, pytest.raises(LiveTlsError) as caught:
-        client.agents()
+        fetch(client, "agents")
     assert _Recorder.requests == []  # the handshake failed: no request, no password, ever reached the server
     text = str(caught.value)
     assert "agents (login)" in text and "TLS certificate of the API not trusted (self-signed certificate)" in text

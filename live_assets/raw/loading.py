@@ -23,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from live_assets.client import LANDING_SUFFIX, compressed_file_problem, compressed_reader, compressed_writer
 from live_assets.client.export_csv import iter_export_batches
-from live_assets.client.http import LANDING_SUFFIX, compressed_file_problem, compressed_reader, compressed_writer
 from live_assets.client.windows import Window
 from live_assets.raw import statements
 from live_assets.raw.endpoints import BodyShape, EndpointSpec, Partitioning

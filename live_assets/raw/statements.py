@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from live_assets import contract
-from live_assets.client.http import LANDING_CODEC
+from live_assets.client import LANDING_CODEC
 from live_assets.raw.endpoints import BodyShape, Column, DayRule, EndpointSpec, Partitioning
 
 # Metadata columns every raw row carries, after the endpoint's own columns.
