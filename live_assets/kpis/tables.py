@@ -125,6 +125,11 @@ _AGENT_METRICS: Final = (
 _META: Final = ("_bot", "_computed_at")
 
 
+def joined(statements: list[str]) -> str:
+    """Statements (file texts or one-liners) as one script, in order."""
+    return ";\n".join(statement.strip().removesuffix(";") for statement in statements) + ";\n"
+
+
 class Figures(enum.StrEnum):
     """Which KPI a table holds: the file in ``sql/`` that defines its figures for any grain."""
 
@@ -213,7 +218,7 @@ class KpiTable:
             queries.read_sql(KPI_PACKAGE, f"{self.figures}.sql"),
             *self._replace(),
         ]
-        return ";\n".join(statement.strip().removesuffix(";") for statement in statements) + ";\n"
+        return joined(statements)
 
     @property
     def code_version(self) -> str:
@@ -302,3 +307,19 @@ SLA_INTRADAY: Final = KpiTable(
     figures=Figures.SLA,
     conversations="conversations_today",
 )
+
+
+def group_day_figures_script() -> str:
+    """The SLA figures of each day of ``$first_day..$last_day`` and group of the bot, over every channel
+    (kpi.sla_daily splits them by channel, and a p90 does not add up), by the same ``sla.sql``; with
+    ``bucket_start``/``bucket_end`` the first and last half hour with conversations (what ``targets_met``
+    judges on a final day)."""
+    statements = [
+        "CREATE OR REPLACE TEMP VIEW kpi_conversations AS SELECT * FROM raw.conversations",
+        queries.read_sql(KPI_PACKAGE, FACTS_SQL),
+        f"CREATE OR REPLACE TEMP VIEW {GRAIN_VIEW} AS SELECT *, day AS period, NULL AS channel_id FROM kpi_facts",
+        queries.read_sql(KPI_PACKAGE, f"{Figures.SLA}.sql"),
+        "SELECT period AS day, first_half_hour AS bucket_start, last_half_hour + INTERVAL 30 MINUTE AS bucket_end, "
+        "* EXCLUDE (period), $bot AS _bot FROM kpi_sla_figures ORDER BY day, group_id",
+    ]
+    return joined(statements)
