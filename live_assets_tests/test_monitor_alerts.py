@@ -15,10 +15,12 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from live_assets.kpis.assets import KPI_ASSETS
 from live_assets.kpis.tables import SLA_INTRADAY
-from live_assets.monitor.assets import ALERTS_DELIVERED, TARGETS_MET, build_intraday_assets
+from live_assets.monitor.assets import ALERTS_DELIVERED, TARGETS_MET, build_daily_targets_check, build_intraday_assets
 from live_assets.monitor.settings import MonitorSettings
 from live_assets.monitor.targets import parse_targets
+from live_assets.partitions import daily_partitions
 from live_assets.raw.assets import RAW_ASSETS
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.secret import Secret
@@ -27,6 +29,7 @@ from live_assets.simulator.config import Degradation
 from live_assets.warehouse import Warehouse
 from live_assets_tests.monitor_support import Receiver, conversations_today_stand_in, fill_today, running_receiver
 from live_assets_tests.pipeline import simulator_env
+from live_assets_tests.test_kpis_world import DAILY_STAND_INS
 
 DEGRADED_GROUP = 1
 DEGRADATION = Degradation(DEGRADED_GROUP, dt.time(8), dt.time(11), extra_wait_s=900)
@@ -169,3 +172,23 @@ def test_without_alert_urls_the_alerts_are_recorded_and_the_checks_run(warehouse
         "SELECT span, count(*), min(day), max(day) FROM kpi.sla_intraday GROUP BY span ORDER BY span"
     )
     assert [(span, first, last) for span, _, first, last in rows] == [("day_so_far", DAY, DAY), ("half_hour", DAY, DAY)]
+
+
+def test_targets_met_on_the_final_day_lists_the_groups_off_target(warehouse_path: Path) -> None:
+    (sla_daily,) = [asset for asset in KPI_ASSETS if asset.key == dg.AssetKey(["kpi", "sla_daily"])]
+    targets = parse_targets("defaults: {sla_pct_min: 80, wait_p90_s_max: 600}\n")
+    result = dg.materialize(
+        [*DAILY_STAND_INS, sla_daily, build_daily_targets_check(daily_partitions, targets=targets)],
+        selection=[sla_daily.key],
+        partition_key=DAY.isoformat(),
+        resources={
+            "live_api": LiveApiResource(),
+            "warehouse": WarehouseResource(duckdb_path=str(warehouse_path), landing_dir=str(warehouse_path.parent)),
+        },
+    )
+    evaluation = check(result, TARGETS_MET)
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    table = str(evaluation.metadata["off_target_groups"].value)
+    # The whole day of the degraded group (69.8 %), and the simulator's groups 3 and 4, below 80 %.
+    assert "Atendimento Brasil 🇧🇷 (id 1) | SLA % | 69.8 | at least 80.0 | 96 | 29" in table
+    assert "(id 3)" in table and "(id 4)" in table and "(id 2)" not in table
