@@ -34,7 +34,7 @@ from typing import Final
 
 import yaml
 
-from live_assets.settings import SettingsError, _text
+from live_assets.settings import SettingsError, config_file_path
 
 TARGETS_FILE_ENV: Final = "LIVE_TARGETS_FILE"
 TARGETS_FILE_NAME: Final = "targets.yaml"
@@ -102,17 +102,7 @@ class Targets:
 
 def targets_file_path(env: Mapping[str, str] | None = None) -> Path | None:
     """``LIVE_TARGETS_FILE`` if set (it must exist), else ``$DAGSTER_HOME/targets.yaml`` if present, else None."""
-    source = os.environ if env is None else env
-    explicit = _text(source, TARGETS_FILE_ENV)
-    if explicit is not None:
-        path = Path(explicit)
-        if not path.is_file():
-            raise SettingsError(f"{TARGETS_FILE_ENV} points at {path}, which is not a file")
-        return path
-    home = _text(source, "DAGSTER_HOME")
-    if home is not None and (Path(home) / TARGETS_FILE_NAME).is_file():
-        return Path(home) / TARGETS_FILE_NAME
-    return None
+    return config_file_path(os.environ if env is None else env, TARGETS_FILE_ENV, TARGETS_FILE_NAME)
 
 
 def load_targets(path: Path | None, *, known_bots: Collection[str] | None = None) -> Targets:
