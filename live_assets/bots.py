@@ -32,7 +32,16 @@ from pathlib import Path
 
 import yaml
 
-from live_assets.settings import LiveSettings, SettingsError, _parse_date, _parse_zone, _secret, _text, load_settings
+from live_assets.settings import (
+    LiveSettings,
+    SettingsError,
+    _parse_date,
+    _parse_zone,
+    _secret,
+    _text,
+    config_file_path,
+    load_settings,
+)
 
 BOTS_FILE_ENV = "LIVE_BOTS_FILE"
 BOTS_FILE_NAME = "bots.yaml"
@@ -76,17 +85,7 @@ class BotSpec:
 
 def bots_file_path(env: Mapping[str, str] | None = None) -> Path | None:
     """``LIVE_BOTS_FILE`` if set (it must exist), else ``$DAGSTER_HOME/bots.yaml`` if present, else None."""
-    source = os.environ if env is None else env
-    explicit = _text(source, BOTS_FILE_ENV)
-    if explicit is not None:
-        path = Path(explicit)
-        if not path.is_file():
-            raise SettingsError(f"{BOTS_FILE_ENV} points at {path}, which is not a file")
-        return path
-    home = _text(source, "DAGSTER_HOME")
-    if home is not None and (Path(home) / BOTS_FILE_NAME).is_file():
-        return Path(home) / BOTS_FILE_NAME
-    return None
+    return config_file_path(os.environ if env is None else env, BOTS_FILE_ENV, BOTS_FILE_NAME)
 
 
 def _env_name(where: str, entry: Mapping[str, object], key: str, *, required: bool = False) -> str | None:

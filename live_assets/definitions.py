@@ -7,6 +7,7 @@ never at import time.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +18,9 @@ from live_assets.checks import build_checks
 from live_assets.deployment import Deployment
 from live_assets.kpis.assets import build_kpi_assets
 from live_assets.kpis.conditions import automation_sensor
+from live_assets.monitor.assets import build_daily_targets_check, build_intraday_assets
+from live_assets.monitor.settings import MonitorSettings
+from live_assets.monitor.targets import Targets, load_targets, targets_file_path
 from live_assets.names import DEFAULT_BOT
 from live_assets.raw.assets import build_raw_assets
 from live_assets.resources import LiveApiResource, WarehouseResource
@@ -29,15 +33,23 @@ EXECUTOR: dg.ExecutorDefinition = dg.in_process_executor
 
 
 def build_definitions(
-    settings: LiveSettings, bots: tuple[BotSpec, ...] | None = None, bots_file: Path | None = None
+    settings: LiveSettings,
+    bots: tuple[BotSpec, ...] | None = None,
+    bots_file: Path | None = None,
+    *,
+    monitor: MonitorSettings | None = None,
+    targets: Targets | None = None,
 ) -> dg.Definitions:
-    """Every asset, check, job, schedule, sensor and resource for ``settings`` and ``bots`` (None: one bot)."""
+    """Every asset, check, job, schedule, sensor and resource for ``settings`` and ``bots`` (None: one bot),
+    with the alerting settings and service-level targets (None: no alert URL, the built-in targets)."""
     deployment = Deployment.build(settings, bots, bots_file)
+    monitor, targets = monitor or MonitorSettings(), targets or Targets()
     checks, check_sensors = build_checks(deployment)
     jobs, schedules = build_automation(deployment)
+    intraday = build_intraday_assets(deployment.per_bot, targets=targets, settings=monitor, default_bot=DEFAULT_BOT)
     return dg.Definitions(
-        assets=[*build_raw_assets(deployment), *build_kpi_assets(deployment)],
-        asset_checks=checks,
+        assets=[*build_raw_assets(deployment), *build_kpi_assets(deployment), *intraday],
+        asset_checks=[*checks, build_daily_targets_check(deployment.daily, targets=targets)],
         jobs=jobs,
         schedules=schedules,
         sensors=[automation_sensor, *check_sensors],
@@ -53,6 +65,11 @@ def build_definitions(
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """The code location Dagster loads: ``LIVE_*`` settings and ``LIVE_BOTS_FILE`` (or ``$DAGSTER_HOME/bots.yaml``)."""
+    """The code location Dagster loads: the ``LIVE_*`` settings, the bots file and the targets file
+    (``LIVE_BOTS_FILE``, ``LIVE_TARGETS_FILE``, or beside ``dagster.yaml``); a malformed file fails the load
+    naming its line."""
+    settings = load_settings()
     path = bots_file_path()
-    return build_definitions(load_settings(), load_bots_file(path) if path else None, path)
+    bots = load_bots_file(path) if path else None
+    targets = load_targets(targets_file_path(), known_bots=[bot.name for bot in bots] if bots else None)
+    return build_definitions(settings, bots, path, monitor=MonitorSettings.from_env(os.environ), targets=targets)

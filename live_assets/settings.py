@@ -86,6 +86,20 @@ def _secret(env: Mapping[str, str], name: str) -> Secret | None:
     return Secret(value) if value else None
 
 
+def config_file_path(env: Mapping[str, str], variable: str, file_name: str) -> Path | None:
+    """The file ``variable`` names (it must exist), else ``$DAGSTER_HOME/<file_name>`` if present, else None."""
+    explicit = _text(env, variable)
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise SettingsError(f"{variable} points at {path}, which is not a file")
+        return path
+    home = _text(env, "DAGSTER_HOME")
+    if home is not None and (Path(home) / file_name).is_file():
+        return Path(home) / file_name
+    return None
+
+
 def _parse_url(name: str, value: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:

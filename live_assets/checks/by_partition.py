@@ -79,7 +79,10 @@ def latest_materializations(
 
 
 def evaluations(
-    context: dg.AssetCheckExecutionContext, verdicts: Mapping[str, Verdict]
+    context: dg.AssetCheckExecutionContext,
+    verdicts: Mapping[str, Verdict],
+    *,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     """One evaluation per partition key of the run, then the check's output."""
     spec = check_spec(context)
@@ -95,7 +98,7 @@ def evaluations(
             passed=verdict.passed,
             metadata={"partition": key, **verdict.metadata},
             target_materialization_data=materializations.get(key),
-            severity=dg.AssetCheckSeverity.ERROR,
+            severity=severity,
             description=verdict.description,
             blocking=spec.blocking,
             partition=key,

@@ -128,8 +128,9 @@ def build_ranges_check(table: KpiTable, partitions_def: dg.PartitionsDefinition)
                 verdicts[span.key] = ranges_verdict(table, span, rows)
             return verdicts
 
-        sql, tables = f"kpi_rows_{table.name}.sql", [table.qualified_table]
-        yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))
+        tables = [table.qualified_table]
+        verdicts = verdicts_by_bot(context, live_api, warehouse, None, tables, decide, sql=table.rows_statement())
+        yield from evaluations(context, verdicts)
 
     return values_in_range
 

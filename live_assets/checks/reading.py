@@ -41,21 +41,25 @@ def present_tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
 
 def read_range(
     warehouse: Warehouse,
-    sql_file: str,
+    sql_file: str | None,
     *,
     tables: Sequence[str],
     bot: str,
     first_day: dt.date,
     last_day: dt.date,
+    sql: str | None = None,
 ) -> Reading:
-    """Run ``checks/sql/<sql_file>`` for ``bot`` and ``first_day..last_day`` if every one of ``tables`` exists."""
+    """Run ``checks/sql/<sql_file>`` (or the statement ``sql``, e.g. a KPI table's ``rows_statement``) for
+    ``bot`` and ``first_day..last_day`` if every one of ``tables`` exists."""
     parameters = {"bot": bot, "first_day": first_day, "last_day": last_day}
     with warehouse.connect() as connection:
         existing = present_tables(connection)
         missing = [table for table in tables if table not in existing]
         if missing:
             return Reading(missing_tables=missing, columns=[], rows=[])
-        result = queries.run_script(connection, queries.read_sql(CHECKS_PACKAGE, sql_file), parameters)
+        text = sql if sql_file is None else queries.read_sql(CHECKS_PACKAGE, sql_file)
+        assert text is not None, "give sql_file or sql"
+        result = queries.run_script(connection, text, parameters)
     return Reading(missing_tables=[], columns=result.columns, rows=result.rows)
 
 
@@ -75,9 +79,11 @@ def verdicts_by_bot(
     context: dg.AssetCheckExecutionContext,
     live_api: LiveApiResource,
     warehouse: WarehouseResource,
-    sql_file: str,
+    sql_file: str | None,
     tables: list[str],
     decide: Decide,
+    *,
+    sql: str | None = None,
 ) -> dict[str, Verdict]:
     """Every partition's verdict: per bot of the run (``run_scope``), its rows of ``sql_file`` read in one
     query over its days, then ``decide``d; a missing table fails that bot's partitions, naming it."""
@@ -92,6 +98,7 @@ def verdicts_by_bot(
             bot=scope.bot,
             first_day=scope.first_day,
             last_day=scope.last_day,
+            sql=sql,
         )
         verdicts |= missing_tables_verdicts(spans, reading) if reading.missing_tables else decide(spans, reading)
     return verdicts

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import signal
 import sys
 from collections.abc import Sequence
 
 from live_assets import contract
-from live_assets.simulator.config import DEMO_EMAIL, DEMO_PASSWORD, DEMO_X_TOKEN, SimulatorConfig
+from live_assets.simulator.config import DEMO_EMAIL, DEMO_PASSWORD, DEMO_X_TOKEN, Degradation, SimulatorConfig
 from live_assets.simulator.server import SimulatorServer
+
+
+def parse_degradation(text: str) -> Degradation:
+    """``GROUP_ID@HH:MM-HH:MM``: the group and the stretch of the day it is served badly."""
+    try:
+        group, stretch = text.split("@", 1)
+        start, end = stretch.split("-", 1)
+        return Degradation(int(group), dt.time.fromisoformat(start), dt.time.fromisoformat(end))
+    except ValueError:
+        raise ValueError(f"--degrade must be GROUP_ID@HH:MM-HH:MM (e.g. 2@09:00-11:00), got {text!r}") from None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
@@ -29,6 +40,12 @@ def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of data requests given a fault (0..1)")
     parser.add_argument("--bots", type=int, default=1, help="bots 2.. get X-tokens <x-token>-2, <x-token>-3, ...")
     parser.add_argument("--bot-timezones", default="", help="comma-separated zones of bots 1, 2, ... (else --timezone)")
+    parser.add_argument(
+        "--degrade",
+        default="",
+        metavar="GROUP_ID@HH:MM-HH:MM",
+        help="serve one group badly for a stretch of every day (600 s more wait), e.g. 2@09:00-11:00",
+    )
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     try:
@@ -48,6 +65,7 @@ def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
             bots=args.bots,
             bot_timezones=tuple(zone.strip() for zone in args.bot_timezones.split(",") if zone.strip()),
             log_level=args.log_level,
+            degraded=parse_degradation(args.degrade) if args.degrade else None,
         )
     except (ValueError, LookupError) as error:  # an unknown zone raises ZoneInfoNotFoundError (a KeyError)
         parser.error(str(error))

@@ -55,6 +55,26 @@ class BotProfile:
 
 
 @dataclass(frozen=True)
+class Degradation:
+    """One group served badly for a stretch of every day: its conversations queued in ``[start, end)`` wait
+    ``extra_wait_s`` more before an agent can take them, so they wait longer and more of them give up."""
+
+    group_id: int
+    start: dt.time
+    end: dt.time
+    extra_wait_s: int = 600
+
+    def __post_init__(self) -> None:
+        if not self.start < self.end or self.extra_wait_s < 0:
+            raise ValueError(f"a degradation needs start < end and extra_wait_s >= 0, got {self}")
+
+    def applies(self, group_id: int, seconds_of_day: int) -> bool:
+        start = self.start.hour * 3600 + self.start.minute * 60 + self.start.second
+        end = self.end.hour * 3600 + self.end.minute * 60 + self.end.second
+        return group_id == self.group_id and start <= seconds_of_day < end
+
+
+@dataclass(frozen=True)
 class SimulatorConfig:
     """Every knob of the simulator; the defaults are the demo set-up of the README."""
 
@@ -73,6 +93,7 @@ class SimulatorConfig:
     users: tuple[UserAccount, ...] | None = None  # None: the demo user, the viewer and nothing else
     now: dt.datetime | None = None  # freeze the data clock (an aware instant); None is the real clock
     agents: int | None = None  # agents per bot; None scales with the volume (12 at the demo volume)
+    degraded: Degradation | None = None  # one group served badly for a stretch of every day
     # Conversations kept generated in memory (about 2 KB each): 90 days at 3,000 a day fit.
     cache_conversations: int = 250_000
     host: str = "127.0.0.1"

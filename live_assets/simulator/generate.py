@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 from live_assets import contract
 from live_assets.simulator import world as w
+from live_assets.simulator.config import Degradation
 from live_assets.simulator.stablehash import rng_for
 
 ID_EPOCH = dt.date(2000, 1, 1)
@@ -262,15 +263,28 @@ def _collector_paused() -> Iterator[None]:
 
 
 def generate_day(
-    bot_seed: int, bot_id: int, world: w.World, day: dt.date, conversations_per_day: int
+    bot_seed: int,
+    bot_id: int,
+    world: w.World,
+    day: dt.date,
+    conversations_per_day: int,
+    degraded: Degradation | None = None,
 ) -> tuple[Conversation, ...]:
-    """Every conversation queued on ``day`` (wall clock of the bot), ordered by queue time then id."""
+    """Every conversation queued on ``day`` (wall clock of the bot), ordered by queue time then id.
+
+    With ``degraded``, its group's conversations of its stretch wait longer for an agent (the draws are
+    the same, so the day stays a pure function of its inputs)."""
     with _collector_paused():
-        return _generate_day(bot_seed, bot_id, world, day, conversations_per_day)
+        return _generate_day(bot_seed, bot_id, world, day, conversations_per_day, degraded)
 
 
 def _generate_day(
-    bot_seed: int, bot_id: int, world: w.World, day: dt.date, conversations_per_day: int
+    bot_seed: int,
+    bot_id: int,
+    world: w.World,
+    day: dt.date,
+    conversations_per_day: int,
+    degraded: Degradation | None,
 ) -> tuple[Conversation, ...]:
     rng = rng_for(bot_seed, "day", day.isoformat())
     rnd = rng.random
@@ -306,6 +320,8 @@ def _generate_day(
         if transfers and rnd() < 0.6:
             group = rng.choice([g for g in groups if g.id != first_group.id])
         ready = queued_s + min(900, int(rng.expovariate(1 / 30)))
+        if degraded is not None and degraded.applies(group.id, queued_s):
+            ready += degraded.extra_wait_s
         agent = None
         start_s = None
         if not gives_up:

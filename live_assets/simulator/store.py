@@ -63,7 +63,9 @@ class DataStore:
             if found is not None:
                 self._days.move_to_end(key)
                 return found
-        conversations = generate_day(bot.seed, bot.bot_id, self.world(bot), day, self._config.conversations_per_day)
+        conversations = generate_day(
+            bot.seed, bot.bot_id, self.world(bot), day, self._config.conversations_per_day, self._config.degraded
+        )
         data = DayData(
             conversations=conversations,
             queued=[c.queued for c in conversations],

@@ -1,6 +1,8 @@
 -- One row per conversation of the bot queued between $first_day and $last_day (partition days, the
 -- bot's wall clock), with the flags every KPI counts. A temp table: the KPI queries of one refresh
--- read it, and it disappears with the connection.
+-- read it, and it disappears with the connection. It reads kpi_conversations, a view of the raw table
+-- of conversations the KPI table is computed from (raw.conversations; for kpi.sla_intraday,
+-- raw.conversations_today, the day so far), so that final days and today share every definition.
 --
 -- The SLA threshold of a conversation is the one the SLA endpoint reported for its group on its day
 -- (raw.sla_by_group); when that row is missing, the group's current threshold from raw.groups. A
@@ -22,7 +24,7 @@ conversations AS (
     SELECT
         c.*,
         coalesce(t.sla_threshold, g.sla_threshold) AS sla_threshold
-    FROM raw.conversations AS c
+    FROM kpi_conversations AS c
     LEFT JOIN day_thresholds AS t ON t.day = c._partition_day AND t.group_id = c.group_id
     LEFT JOIN current_thresholds AS g ON g.group_id = c.group_id
     WHERE c._bot = $bot AND c._partition_day BETWEEN $first_day AND $last_day
@@ -30,6 +32,7 @@ conversations AS (
 SELECT
     _partition_day AS day,
     CAST(date_trunc('week', _partition_day) AS DATE) AS week_start,
+    time_bucket(INTERVAL 30 MINUTE, queued_at) AS half_hour,
     conversation_id,
     group_id,
     group_name,

@@ -1,2 +1,0 @@
--- The rows of kpi.agent_weekly of the bot for the weeks starting $first_day..$last_day, for the range checks.
-SELECT * FROM kpi.agent_weekly WHERE _bot = $bot AND week_start BETWEEN $first_day AND $last_day;

@@ -1,0 +1,1 @@
+"""SQL of the monitoring (read with ``live_assets.kpis.queries.read_sql``)."""
