@@ -24,7 +24,8 @@ weekly_partitions = _BY_NAME["live_raw_weekly"].partitions_def
 _CHECKS = list(defs.asset_checks or [])
 RAW_CHECKS = [c for c in _CHECKS if next(iter(c.check_keys)).asset_key.path[0] == "raw"]
 FRESHNESS_CHECKS = [c for c in _CHECKS if next(iter(c.check_keys)).name == FRESHNESS_CHECK_NAME]
-KPI_CHECKS = [c for c in _CHECKS if c not in RAW_CHECKS and c not in FRESHNESS_CHECKS]
+TARGETS_CHECKS = [c for c in _CHECKS if next(iter(c.check_keys)).name == "targets_met"]
+KPI_CHECKS = [c for c in _CHECKS if c not in RAW_CHECKS + FRESHNESS_CHECKS + TARGETS_CHECKS]
 
 
 def raw_keys(*tables: str) -> list[dg.AssetKey]:

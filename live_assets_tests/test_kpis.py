@@ -271,7 +271,7 @@ def test_the_registry_marks_exactly_the_kpis_raw_inputs() -> None:
 
 
 SQL_DIRS = [Path(__file__).resolve().parents[1] / "live_assets" / folder / "sql" for folder in ("kpis", "checks")]
-ALLOWED_PARAMETERS = {"bot", "first_day", "last_day", "computed_at"}
+ALLOWED_PARAMETERS = {"bot", "first_day", "last_day", "computed_at", "table"}
 
 
 def test_sql_files_bind_values_as_named_parameters() -> None:

@@ -15,18 +15,16 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from live_assets.kpis.assets import KPI_ASSETS
 from live_assets.kpis.tables import SLA_INTRADAY
 from live_assets.monitor.assets import ALERTS_DELIVERED, TARGETS_MET, build_daily_targets_check, build_intraday_assets
 from live_assets.monitor.settings import MonitorSettings
 from live_assets.monitor.targets import parse_targets
-from live_assets.partitions import daily_partitions
-from live_assets.raw.assets import RAW_ASSETS
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.secret import Secret
 from live_assets.simulator import SimulatorConfig, SimulatorServer
 from live_assets.simulator.config import Degradation
 from live_assets.warehouse import Warehouse
+from live_assets_tests.layout import KPI_ASSETS, RAW_ASSETS, daily_partitions, raw_keys
 from live_assets_tests.monitor_support import Receiver, conversations_today_stand_in, fill_today, running_receiver
 from live_assets_tests.pipeline import simulator_env
 from live_assets_tests.test_kpis_world import DAILY_STAND_INS
@@ -62,10 +60,10 @@ def loaded_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "live_api": LiveApiResource(),
             "warehouse": WarehouseResource(duckdb_path=str(root / "live.duckdb"), landing_dir=str(root / "landing")),
         }
-        by_key = {asset.key: asset for asset in RAW_ASSETS}
-        dg.materialize([by_key[dg.AssetKey(["raw", "groups"])]], resources=resources)
-        conversations = by_key[dg.AssetKey(["raw", "conversations"])]
-        dg.materialize([conversations], resources=resources, partition_key=DAY.isoformat())
+        dg.materialize(RAW_ASSETS, selection=raw_keys("groups"), resources=resources)
+        dg.materialize(
+            RAW_ASSETS, selection=raw_keys("conversations"), resources=resources, partition_key=DAY.isoformat()
+        )
     yield root / "live.duckdb"
 
 
