@@ -88,5 +88,9 @@ FROM handled AS h
 LEFT JOIN concurrency AS c ON c.day = h.day AND c.agent_id = h.agent_id
 LEFT JOIN sessions AS s ON s.day = h.day AND s.agent_id = h.agent_id
 GROUP BY h.day, h.agent_id
-ORDER BY h.day, h.agent_id
-RETURNING *;
+ORDER BY h.day, h.agent_id;
+
+-- What was written (a SELECT, not INSERT ... RETURNING, which DuckLake does not support).
+SELECT * FROM kpi.agent_daily
+WHERE _bot = $bot AND day BETWEEN $first_day AND $last_day
+ORDER BY day, agent_id;

@@ -89,5 +89,9 @@ FROM handled AS h
 LEFT JOIN concurrency AS c ON c.week_start = h.week_start AND c.agent_id = h.agent_id
 LEFT JOIN sessions AS s ON s.week_start = h.week_start AND s.agent_id = h.agent_id
 GROUP BY h.week_start, h.agent_id
-ORDER BY h.week_start, h.agent_id
-RETURNING *;
+ORDER BY h.week_start, h.agent_id;
+
+-- What was written (a SELECT, not INSERT ... RETURNING, which DuckLake does not support).
+SELECT * FROM kpi.agent_weekly
+WHERE _bot = $bot AND week_start BETWEEN $first_day AND $last_day
+ORDER BY week_start, agent_id;

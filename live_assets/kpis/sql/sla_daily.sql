@@ -64,5 +64,9 @@ SELECT
     CAST($computed_at AS TIMESTAMP WITH TIME ZONE) AS _computed_at
 FROM kpi_facts
 GROUP BY day, group_id, protocol_id
-ORDER BY day, group_id, protocol_id
-RETURNING *;
+ORDER BY day, group_id, protocol_id;
+
+-- What was written (a SELECT, not INSERT ... RETURNING, which DuckLake does not support).
+SELECT * FROM kpi.sla_daily
+WHERE _bot = $bot AND day BETWEEN $first_day AND $last_day
+ORDER BY day, group_id, protocol_id;

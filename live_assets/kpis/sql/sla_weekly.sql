@@ -59,5 +59,9 @@ SELECT
     CAST($computed_at AS TIMESTAMP WITH TIME ZONE) AS _computed_at
 FROM kpi_facts
 GROUP BY week_start, group_id
-ORDER BY week_start, group_id
-RETURNING *;
+ORDER BY week_start, group_id;
+
+-- What was written (a SELECT, not INSERT ... RETURNING, which DuckLake does not support).
+SELECT * FROM kpi.sla_weekly
+WHERE _bot = $bot AND week_start BETWEEN $first_day AND $last_day
+ORDER BY week_start, group_id;
