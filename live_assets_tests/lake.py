@@ -8,6 +8,7 @@ a span of days of a few endpoints from the simulator over HTTP into a landing fo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 import shutil
@@ -37,6 +38,8 @@ LAKE_ROLE = "live_assets_lake"
 # conversations feed every KPI; sla_by_group (one request a day) and groups (unpartitioned) feed the thresholds.
 LANDED_TABLES = ("conversations", "sla_by_group", "groups")
 _SPECS = {spec.table: spec for spec in ENDPOINTS}
+# One random password per test session: every lake database of the session shares the role.
+_SESSION_PASSWORD = secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True)
@@ -64,19 +67,26 @@ class LakeDatabase:
 
 @pytest.fixture(scope="module")
 def lake_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LakeDatabase]:
+    with created_lake_database(tmp_path_factory.mktemp("lake-data")) as lake:
+        yield lake
+
+
+@contextlib.contextmanager
+def created_lake_database(data_path: Path) -> Iterator[LakeDatabase]:
+    """A new PostgreSQL database for a lake's catalog, owned by the test role, dropped on exit."""
     if shutil.which("pg_isready") is None or shutil.which("runuser") is None:
         pytest.fail(PG_MISSING, pytrace=False)
     if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False, timeout=30).returncode != 0:
         pytest.fail(PG_MISSING, pytrace=False)
     database = f"live_lake_{secrets.token_hex(4)}"
-    password = secrets.token_urlsafe(24)
+    password = _SESSION_PASSWORD
     _psql(
         f"DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{LAKE_ROLE}') THEN "
         f"CREATE ROLE {LAKE_ROLE} LOGIN; END IF; END$$;\n"
         f"ALTER ROLE {LAKE_ROLE} PASSWORD '{password}';\nCREATE DATABASE {database} OWNER {LAKE_ROLE};\n"
     )
     try:
-        yield LakeDatabase(database, password, tmp_path_factory.mktemp("lake-data"))
+        yield LakeDatabase(database, password, data_path)
     finally:
         _psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE);\n")
 

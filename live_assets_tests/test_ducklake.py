@@ -34,6 +34,7 @@ from live_assets_tests.lake import (
     LakeDatabase,
     LandedFile,
     all_tables,
+    created_lake_database,
     lake_database,
     land_bots,
     load_bot,
@@ -224,3 +225,19 @@ def test_the_maintenance_job_leaves_the_duckdb_file_alone(tmp_path: Path) -> Non
         result = defs.resolve_job_def("ducklake_maintenance").execute_in_process()
     assert result.success
     assert not (tmp_path / "live.duckdb").exists()
+
+
+def test_the_file_warehouse_moves_into_a_new_lake(backfilled: Backfilled, tmp_path: Path) -> None:
+    with created_lake_database(tmp_path / "lake") as target:
+        copied = subprocess.run(
+            [sys.executable, "-m", "live_assets.warehouse", "copy", "--to", "ducklake",
+             "--from", str(backfilled.reference.path)],
+            env={**os.environ, **target.env(), "LIVE_WAREHOUSE": "duckdb"},
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert copied.returncode == 0, copied.stderr[-3000:]
+        assert "every partition's row count matches" in copied.stdout
+        assert "raw.conversations: 14" in copied.stdout and "by _bot, _partition_day: equal" in copied.stdout
+        assert "kpi.sla_weekly" in copied.stdout and "by _bot, week_start: equal" in copied.stdout
+        assert all_tables(target.warehouse()) == all_tables(backfilled.reference)
+        assert target.password not in copied.stdout + copied.stderr
