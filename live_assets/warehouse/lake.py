@@ -96,17 +96,6 @@ class LakeWarehouse(WarehouseBase):
                 instance = _instances[key] = self._attach()
             return instance
 
-    @staticmethod
-    def _create_password_secret(instance: duckdb.DuckDBPyConnection, password: Secret) -> None:
-        """Give libpq the password through a DuckDB secret, not the connection string (which DuckDB repeats
-        in its errors); this statement's own error is not repeated either, since it holds the password."""
-        try:
-            instance.execute(f"CREATE SECRET (TYPE postgres, PASSWORD {_quoted(password.reveal())})")
-        except duckdb.Error:
-            raise WarehouseUnavailableError(
-                "could not hand LIVE_DUCKLAKE_PASSWORD to DuckDB's postgres extension (CREATE SECRET failed)"
-            ) from None
-
     def _attach(self) -> duckdb.DuckDBPyConnection:
         instance = duckdb.connect()
         try:
