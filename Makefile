@@ -39,7 +39,7 @@ demo: $(STAMP)
 # The simulator on :8765 and `dagster dev` on :3000 with DAGSTER_HOME=.dagster_home (dagster.yaml
 # refreshed from the project's at each start); run history and the demo's DuckDB file persist.
 dev: $(STAMP)
-	$(BIN)/python -m live_assets.ops.dev $(DEV_ARGS)
+	$(BIN)/python -m live_assets.launch.dev $(DEV_ARGS)
 
 test: $(STAMP) $(CHROMIUM) postgres
 	$(BIN)/ruff check live_assets live_assets_tests bench

@@ -1,1 +1,1 @@
-"""Benchmarks of live-assets against the local simulator (``make bench``); see ``bench/backfill.py``."""
+"""Benchmarks of live-assets against the local simulator (``make bench``); see ``bench/report.py``."""

@@ -1,7 +1,7 @@
-"""``python -m bench``: see ``bench/backfill.py``."""
+"""``python -m bench``: see ``bench/report.py``."""
 
 import sys
 
-from bench.backfill import main
+from bench.report import main
 
 sys.exit(main())

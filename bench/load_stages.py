@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from live_assets.client.http import LANDING_CODEC
+from live_assets.client import LANDING_CODEC
 from live_assets.client.windows import Window
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import psutil
 
-from live_assets.ops.stack import free_port
+from live_assets.launch.stack import free_port
 
 # Run workers and step processes: ``dagster api execute_run`` / ``execute_step``, or the multiprocessing child
 # a code server spawns for a run (how the default run launcher starts them), and their children.

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.processes import SimulatorOptions, SimulatorProcess
-from live_assets.client.http import LANDING_SUFFIX, compressed_reader
+from live_assets.client import LANDING_SUFFIX, compressed_reader
 from live_assets.client.windows import Window
-from live_assets.ops.stack import simulator_settings_env
+from live_assets.launch.stack import simulator_settings_env
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec
 from live_assets.raw.fetching import plan_requests
 from live_assets.raw.loading import Landed, landing_path, load_landed
@@ -104,7 +104,7 @@ def overhead_in_process(root: Path, day: dt.date, options: SimulatorOptions) -> 
     """Materialize ``raw/conversations`` then, measured, ``raw/conversation_messages`` for ``day``."""
     import dagster as dg
 
-    from live_assets.raw.assets import RAW_ASSETS
+    from live_assets.definitions import build_definitions
     from live_assets.resources import LiveApiResource, WarehouseResource
 
     root.mkdir(parents=True, exist_ok=True)
@@ -121,14 +121,13 @@ def overhead_in_process(root: Path, day: dt.date, options: SimulatorOptions) -> 
             "live_api": LiveApiResource(),
             "warehouse": WarehouseResource(duckdb_path=env["LIVE_DUCKDB_PATH"], landing_dir=env["LIVE_LANDING_DIR"]),
         }
-        by_key = {asset.key.to_user_string(): asset for asset in RAW_ASSETS}
+        raw = list(build_definitions(settings).assets or [])
         with environment(env, root), dg.DagsterInstance.ephemeral() as instance:
             key = day.isoformat()
-            dg.materialize([by_key["raw/conversations"]], partition_key=key, resources=resources, instance=instance)
+            options = {"partition_key": key, "resources": resources, "instance": instance}
+            dg.materialize(raw, selection=[dg.AssetKey(["raw", "conversations"])], **options)
             sim.reset_counters()
-            result = dg.materialize(
-                [by_key["raw/conversation_messages"]], partition_key=key, resources=resources, instance=instance
-            )
+            result = dg.materialize(raw, selection=[dg.AssetKey(["raw", "conversation_messages"])], **options)
             counters = sim.counters()
             step = _step_seconds(instance, result.run_id)
     path = "/live/public/conversation/detail"

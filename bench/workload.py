@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.processes import MemoryPeaks, SimulatorOptions, SimulatorProcess, sampling
-from live_assets.ops.backfill import (
+from live_assets.instance.daemon import INTERVAL_ENV
+from live_assets.launch.backfills import (
     AssetInfo,
     BackfillPlan,
     BackfillProgress,
@@ -26,10 +27,9 @@ from live_assets.ops.backfill import (
     plan_backfill,
     wait_for_backfill,
 )
-from live_assets.ops.daemon import INTERVAL_ENV
-from live_assets.ops.days import DayRange, cadence_days, parse_partition_date
-from live_assets.ops.graphql import DagsterGraphQL
-from live_assets.ops.stack import PROJECT_DAEMON, STOCK_DAEMON, LocalDagster, simulator_settings_env
+from live_assets.launch.days import DayRange, cadence_days, parse_partition_date
+from live_assets.launch.graphql import DagsterGraphQL
+from live_assets.launch.stack import PROJECT_DAEMON, STOCK_DAEMON, LocalDagster, simulator_settings_env
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, Partitioning
 from live_assets.raw.fetching import plan_requests
 from live_assets.settings import LiveSettings
@@ -86,7 +86,7 @@ class Stack:
 def start_stack(root: Path, options: SimulatorOptions, daemon_interval: float | None = None) -> Stack:
     """A simulator, then a webserver and a daemon on a fresh instance; returns once all are ready.
 
-    The daemon is the project's (``live_assets.ops.daemon``, as ``make dev`` and a deployment run it) with
+    The daemon is the project's (``live_assets.instance.daemon``, as ``make dev`` and a deployment run it) with
     the backfill loop's sleep capped at ``daemon_interval`` seconds; ``None`` starts Dagster's stock
     ``dagster-daemon`` (30 s between backfill iterations), to measure what that interval costs.
     """

@@ -10,10 +10,9 @@ assets get every day of the range, weekly assets the weeks wholly inside it, unp
 (the agent and group lists) are refreshed once. ``--days N`` instead of ``--from/--to`` picks the
 last N complete days in the bot's zone (``LIVE_TIMEZONE``).
 
-With one bot (no bots file) the runs are tagged ``live/bot=<--bot>`` (default ``default``), the bot's
-run-queue lane. With a bots file the assets are partitioned by bot x date: ``--bot NAME`` (repeatable)
-chooses the bots, all of them by default, and the keys submitted are ``<bot>|<date>``; no bot tag is set
-on the backfill, the run coordinator (``live_assets/ops/coordinator.py``) puts each run in its bot's lane.
+With a bots file the assets are partitioned by bot x date: ``--bot NAME`` (repeatable) chooses the bots,
+all of them by default, and the keys submitted are ``<bot>|<date>``. No lane is set on the backfill: the
+run coordinator (``live_assets/instance/coordinator.py``) gives each API run the lanes of its bots.
 
 Exit codes: 0 submitted (or, with ``--wait``, completed successfully); 1 the backfill or a run failed;
 2 bad arguments or the webserver refused the backfill; 3 Dagster unreachable or timed out.
@@ -28,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from live_assets.ops.backfill import (
+from live_assets.launch.backfills import (
     BackfillError,
     BackfillProgress,
     BackfillTimeoutError,
@@ -40,8 +39,8 @@ from live_assets.ops.backfill import (
     select_assets,
     wait_for_backfill,
 )
-from live_assets.ops.days import DayRange, last_complete_days
-from live_assets.ops.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
+from live_assets.launch.days import DayRange, last_complete_days
+from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
@@ -83,8 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--bot",
         action="append",
-        help="with a bots file: a bot to backfill (repeatable; default: every bot); "
-        "without one: the run-queue lane of the runs (live/bot tag, default: default)",
+        help="with a bots file: a bot to backfill (repeatable; default: every bot of the file)",
     )
     parser.add_argument("--title", help="the backfill's title in the UI")
     parser.add_argument("--wait", action="store_true", help="follow the backfill until it ends; exit 1 if it failed")

@@ -36,8 +36,9 @@ from live_assets.settings import LiveSettings, SettingsError, _parse_date, _pars
 
 BOTS_FILE_ENV = "LIVE_BOTS_FILE"
 BOTS_FILE_NAME = "bots.yaml"
-# A bot's name is a partition key and a run tag value: no "|" (Dagster's multi-key separator), no commas.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# A bot's name is a partition key and part of its run-queue lane tag key: no "|" (Dagster's multi-key
+# separator), no commas, at most 63 characters (a tag key's name part).
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def parse_bots(document: object, *, source: str = BOTS_FILE_NAME) -> tuple[BotSp
             raise SettingsError(f"{where}: expected a mapping")
         name = str(entry.get("name", ""))
         if not _NAME.match(name):
-            raise SettingsError(f"{where}: name must be letters, digits, '_', '.', '-' (at most 64), got {name!r}")
+            raise SettingsError(f"{where}: name must be letters, digits, '_', '.', '-' (at most 63), got {name!r}")
         where = f"{source}: bot {name!r}"
         if name in {bot.name for bot in bots}:
             raise SettingsError(f"{where}: listed twice")
@@ -143,8 +144,11 @@ def parse_bots(document: object, *, source: str = BOTS_FILE_NAME) -> tuple[BotSp
 def load_bots(env: Mapping[str, str] | None = None) -> tuple[BotSpec, ...] | None:
     """The bots of the bots file, or None when there is no file (one-bot mode)."""
     path = bots_file_path(env)
-    if path is None:
-        return None
+    return None if path is None else load_bots_file(path)
+
+
+def load_bots_file(path: Path) -> tuple[BotSpec, ...]:
+    """The bots of the file at ``path``, validated."""
     try:
         document = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:

@@ -1,6 +1,6 @@
 """The Live analytics API contract, as data.
 
-Every rule that ``CONTRACT.md`` tags **[chosen]** (and the vendor facts the code depends on) lives
+Every rule that ``docs/api-contract.md`` tags **[chosen]** (and the vendor facts the code depends on) lives
 here exactly once, so that when the real API turns out to differ, one edit fixes the client, the
 simulator and the tests together. Nothing in this module does I/O.
 """

@@ -1,9 +1,10 @@
-"""The partitions of every asset, defined once, in the bot's time zone from ``LIVE_START_DATE``.
+"""How the partitions of every asset are cut, in the bot's time zone from ``LIVE_START_DATE``.
 
 With a bots file (``live_assets/bots.py``) the partitions become two-dimensional: a static ``bot``
 dimension (the file's bot names) times the ``date`` dimension (daily, or weekly for the weekly
 assets), so that the UI backfills one bot, several or all, and shows the partition status per bot.
-Without one, they are the plain daily and weekly partitions, exactly as before.
+Without one, they are the plain daily and weekly partitions. ``live_assets.deployment.Deployment``
+builds them once per code location from these functions.
 
 A day's partition appears once the day is over (``end_offset=0``); the data of its last quarter
 hour may still be arriving (CONTRACT.md §1), so the assets refuse a day until it is final and the
@@ -17,11 +18,9 @@ import datetime as dt
 
 import dagster as dg
 
-from live_assets.bots import BotSpec, load_bots
-from live_assets.settings import LiveSettings, load_settings
-
-BOT_DIMENSION = "bot"
-DATE_DIMENSION = "date"
+from live_assets.bots import BotSpec
+from live_assets.names import BOT_DIMENSION, DATE_DIMENSION
+from live_assets.settings import LiveSettings
 
 
 def first_monday_on_or_after(day: dt.date) -> dt.date:
@@ -58,17 +57,3 @@ def by_bot(bots: tuple[BotSpec, ...], dates: dg.TimeWindowPartitionsDefinition) 
     return dg.MultiPartitionsDefinition(
         {BOT_DIMENSION: dg.StaticPartitionsDefinition([bot.name for bot in bots]), DATE_DIMENSION: dates}
     )
-
-
-SETTINGS = load_settings()
-# None: no bots file, one bot from the LIVE_* variables (the plain partitions below).
-BOTS: tuple[BotSpec, ...] | None = load_bots()
-daily_partitions: dg.PartitionsDefinition
-weekly_partitions: dg.PartitionsDefinition
-if BOTS is None:
-    daily_partitions = daily_partitions_for(SETTINGS)
-    weekly_partitions = weekly_partitions_for(SETTINGS)
-else:
-    _DATES = date_dimension_settings(SETTINGS, BOTS)
-    daily_partitions = by_bot(BOTS, daily_partitions_for(_DATES))
-    weekly_partitions = by_bot(BOTS, weekly_partitions_for(_DATES))

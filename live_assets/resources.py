@@ -10,62 +10,52 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 
+from live_assets.bots import load_bots_file
 from live_assets.client import LiveClient
-from live_assets.client.run_lane import RunLane
-from live_assets.settings import LiveSettings, load_settings
+from live_assets.names import DEFAULT_BOT
+from live_assets.settings import LiveSettings, SettingsError, load_settings
 from live_assets.warehouse import WarehouseBase
 from live_assets.warehouse.settings import WarehouseSettings, open_warehouse
 
-DEFAULT_BOT = "default"
-
-
-_RUN_LANES: dict[str, RunLane[Any]] = {}
-_RUN_LANES_LOCK = threading.Lock()
-
 
 class LiveApiResource(dg.ConfigurableResource):
-    """The Live analytics API: one request lane (thread and clients) per run, logins shared on the machine."""
+    """The Live analytics API: each bot's settings and an authenticated client, read in the run's process.
+
+    ``bots_file`` is the bots file the code location was built from (None: one bot, ``bot``, from the
+    ``LIVE_*`` variables); each bot's secrets are read from the variables its entry names.
+    """
 
     bot: str = DEFAULT_BOT
+    bots_file: str | None = None
 
     def settings(self) -> LiveSettings:
         return load_settings()
 
+    def settings_for(self, bot: str) -> LiveSettings:
+        """The settings of ``bot``: its bots-file entry, or the ``LIVE_*`` variables with no file."""
+        if self.bots_file is None:
+            if bot != self.bot:
+                raise SettingsError(f"bot {bot!r} is not this deployment's bot ({self.bot!r}); is a bots file missing?")
+            return self.settings()
+        for spec in load_bots_file(Path(self.bots_file)):
+            if spec.name == bot:
+                return spec.settings()
+        raise SettingsError(f"bot {bot!r} is not in {self.bots_file} (reload the code location?)")
+
     @contextlib.contextmanager
-    def open_client(self) -> Iterator[LiveClient]:
-        with self.client_for(self.settings()) as client:
+    def open_client(self, bot: str | None = None) -> Iterator[LiveClient]:
+        with self.client_for(self.settings_for(bot or self.bot)) as client:
             yield client
-
-    @staticmethod
-    def run_lane(run_id: str) -> RunLane[Any]:
-        """Run ``run_id``'s request lane in this process, created by the run's first raw step.
-
-        One per run, not per step: with the in-process executor (the shipped one) every step of a run
-        shares it, which is what lets it fetch the next step's windows while a step finishes.
-        """
-        with _RUN_LANES_LOCK:
-            if run_id not in _RUN_LANES:
-                _RUN_LANES[run_id] = RunLane()
-            return _RUN_LANES[run_id]
-
-    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        """Close the run's request lane (its thread and clients) when the run, or a step's process, ends."""
-        with _RUN_LANES_LOCK:
-            lane = _RUN_LANES.pop(context.run_id, None) if context.run_id else None
-        if lane is not None:
-            lane.close()
 
     @staticmethod
     @contextlib.contextmanager
     def client_for(settings: LiveSettings) -> Iterator[LiveClient]:
-        """A client for any bot's settings (many bots: ``live_assets.scope.bot_settings``), closed on exit."""
+        """A client for any bot's settings, closed on exit."""
         client = LiveClient.from_settings(settings)
         try:
             yield client

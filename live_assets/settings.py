@@ -28,6 +28,8 @@ DEFAULT_TIMEOUT_SECONDS = 120.0
 # First retry waits up to this long (full jitter), doubling per failure up to the client's cap. Tests
 # and the fault suite shorten it; in production half a second spaces retries without slowing a backfill.
 DEFAULT_BACKOFF_BASE_SECONDS = 0.5
+DEFAULT_INTRADAY_MINUTES = 15
+DEFAULT_LOOKBACK_DAYS = 2
 
 
 class SettingsError(ValueError):
@@ -51,6 +53,9 @@ class LiveSettings:
     backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
     token_cache_dir: Path | None = None
     duckdb_memory_limit: str | None = None  # None: DuckDB's own default (80 % of RAM)
+    intraday_minutes: int = DEFAULT_INTRADAY_MINUTES
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    schedules_stopped: bool = False  # True: the schedules start stopped (turn them on in the UI)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -128,6 +133,25 @@ def _parse_size(name: str, value: str) -> str:
     return value
 
 
+def _parse_intraday_minutes(name: str, value: str) -> int:
+    minutes = _parse_positive_int(name, value)
+    if 60 % minutes:
+        raise SettingsError(f"{name} must divide an hour (5, 10, 15, 20, 30, 60), got {value!r}")
+    return minutes
+
+
+def _parse_days(name: str, value: str) -> int:
+    if not value.isdigit():
+        raise SettingsError(f"{name} must be a whole number of days (0 or more), got {value!r}")
+    return int(value)
+
+
+def _parse_flag(name: str, value: str) -> bool:
+    if value.lower() not in ("1", "true", "yes", "0", "false", "no"):
+        raise SettingsError(f"{name} must be true or false, got {value!r}")
+    return value.lower() in ("1", "true", "yes")
+
+
 def _parse_lang(name: str, value: str) -> str:
     if value not in contract.EXPORT_LANGUAGES:
         raise SettingsError(f"{name} must be one of {', '.join(contract.EXPORT_LANGUAGES)}, got {value!r}")
@@ -157,6 +181,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         "LIVE_API_BACKOFF_BASE": ("backoff_base_seconds", _parse_positive_float),
         "LIVE_TOKEN_CACHE_DIR": ("token_cache_dir", lambda _n, v: Path(v)),
         "LIVE_DUCKDB_MEMORY_LIMIT": ("duckdb_memory_limit", _parse_size),
+        "LIVE_INTRADAY_MINUTES": ("intraday_minutes", _parse_intraday_minutes),
+        "LIVE_LOOKBACK_DAYS": ("lookback_days", _parse_days),
+        "LIVE_SCHEDULES_STOPPED": ("schedules_stopped", _parse_flag),
     }
     values: dict[str, object] = {}
     for variable, (attribute, parse) in optional.items():

@@ -29,10 +29,10 @@ def main(argv: list[str]) -> int:
     root, day, tables = argv
     import dagster as dg
 
-    from live_assets.raw.assets import RAW_ASSETS
     from live_assets.resources import LiveApiResource, WarehouseResource
+    from live_assets_tests.layout import RAW_ASSETS, raw_keys
 
-    selected = [asset for asset in RAW_ASSETS if asset.key.path[-1] in tables.split(",")]
+    selected = raw_keys(*tables.split(","))
     resources = {
         "live_api": LiveApiResource(),
         "warehouse": WarehouseResource(
@@ -40,7 +40,9 @@ def main(argv: list[str]) -> int:
         ),
     }
     baseline = peak_mb()
-    result = dg.materialize(selected, partition_key=day, resources=resources, raise_on_error=False)
+    result = dg.materialize(
+        RAW_ASSETS, selection=selected, partition_key=day, resources=resources, raise_on_error=False
+    )
     peak = peak_mb()
     metadata = [event.materialization.metadata for event in result.get_asset_materialization_events()]
     print(

@@ -60,6 +60,12 @@ class PipelineEnv:
             ),
         }
 
+    def materialize_raw(self, *tables: str, **options: Any) -> dg.ExecuteInProcessResult:
+        """Materialize the raw assets of ``tables`` only (their multi-assets subset to them)."""
+        from live_assets_tests.layout import RAW_ASSETS, raw_keys
+
+        return self.materialize(RAW_ASSETS, selection=raw_keys(*tables), **options)
+
     def materialize(
         self,
         assets: Sequence[dg.AssetsDefinition],

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from live_assets.ops.backfill import BackfillError, bots_of, launcher_tags, parse_assets, plan_backfill
-from live_assets.ops.days import DayRange
+from live_assets.launch.backfills import BackfillError, bots_of, launcher_tags, parse_assets, plan_backfill
+from live_assets.launch.days import DayRange
 
 BOTS = ("alpha", "bravo", "charlie")
 DAYS = [dt.date(2026, 3, 1) + dt.timedelta(days=n) for n in range(21)]
@@ -85,8 +85,7 @@ def test_tags_with_and_without_a_bots_file() -> None:
     assert launcher_tags(ASSETS, ["alpha"], "cli") == {"live/launched_by": "cli"}
     single = parse_assets([{**node(["raw", "agents"], None)}])
     assert launcher_tags(single, None, "cli") == {"live/launched_by": "cli"}  # the coordinator adds the lane
-    assert launcher_tags(single, ["mine"], "cli") == {"live/bot": "mine", "live/launched_by": "cli"}
-    with pytest.raises(BackfillError, match="without a bots file --bot names the one run-queue lane"):
-        launcher_tags(single, ["a", "b"], "cli")
+    with pytest.raises(BackfillError, match="--bot chooses bots of a bots file, and there is none"):
+        launcher_tags(single, ["mine"], "cli")
     with pytest.raises(BackfillError, match="no bot dimension"):
         plan_backfill(single, RANGE, ["alpha"])

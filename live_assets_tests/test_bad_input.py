@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
+import time
 
 import dagster as dg
 import pytest
 
 from live_assets import contract
 from live_assets.client import Window
-from live_assets.raw.assets import RAW_ASSETS
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE
 from live_assets.simulator import DEMO_EMAIL
 from live_assets.simulator.faults import EXTRA_FIELD, EXTRA_OBJECT_FIELD
@@ -29,27 +30,18 @@ P = contract.Path
 RETRY_EVENTS = {"STEP_UP_FOR_RETRY", "STEP_RESTARTED"}
 
 
-def assets(*tables: str) -> list[dg.AssetsDefinition]:
-    wanted = {dg.AssetKey(["raw", table]) for table in tables}
-    return [asset for asset in RAW_ASSETS if asset.key in wanted]
-
-
 def run(pipeline: PipelineEnv, *tables: str, **options: object) -> dg.ExecuteInProcessResult:
     options.setdefault("partition_key", DAY.isoformat())
-    return pipeline.materialize(assets(*tables), raise_on_error=False, **options)  # type: ignore[arg-type]
+    return pipeline.materialize_raw(*tables, raise_on_error=False, **options)
 
 
 def failures(result: dg.ExecuteInProcessResult) -> list[str]:
-    """Each failed step's error as the UI shows it: the message, then its causes."""
+    """Each failed endpoint's error as the UI shows it: one line of the step's failure per endpoint."""
     texts = []
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error  # type: ignore[union-attr]
-            text = [error.message]
-            while error.cause is not None:
-                error = error.cause
-                text.append(error.message)
-            texts.append("\n".join(text))
+            texts += error.message.removeprefix("dagster._core.definitions.events.Failure: ").strip().splitlines()
     return texts
 
 
@@ -87,6 +79,28 @@ def test_wrong_credentials_fail_every_step_with_one_login_in_all(
     # One login in all: no retry of a refused login (client, Dagster), nor a new one per step.
     assert counters["logins"] == 1
     assert counters["requests_total"] == 1
+
+
+def test_an_unreachable_api_fails_every_step_at_once_naming_url_and_setting(
+    pipeline: PipelineEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong LIVE_API_BASE_URL (here a port nothing listens on): no six-attempt chain, no step retry,
+    and each step's first line is the cause, naming the URL and the variable (issue 17)."""
+    with socket.socket() as held:  # bound, never listening: connections to it are refused
+        held.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{held.getsockname()[1]}"
+        monkeypatch.setenv("LIVE_API_BASE_URL", url)
+        started = time.monotonic()
+        result = run(pipeline, "conversation_stats", "histogram", "sla_by_group")
+        elapsed = time.monotonic() - started
+    texts = failures(result)
+    assert not result.success and len(texts) == 3 and retries(result) == 0
+    for text in texts:
+        first_line = text.splitlines()[0]
+        assert "(login)" in first_line and str(Window.for_days(DAY, DAY)) in first_line
+        assert f"cannot reach the API at {url}: connection refused; check LIVE_API_BASE_URL" in first_line
+        assert "Traceback" not in first_line and "attempts" not in first_line
+    assert elapsed < 30, f"{elapsed:.1f} s to report a refused connection"
 
 
 def test_an_expired_static_token_says_how_to_enable_renewal(
@@ -137,7 +151,7 @@ def test_a_missing_or_malformed_setting_fails_once_naming_it(
 def test_a_400_fails_fast_with_the_vendors_details(pipeline: PipelineEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     # The vendor shortens a range limit (or a planner bug): one request asks 15 days of hourly buckets.
     monkeypatch.setattr(
-        "live_assets.raw.assets.plan_requests", lambda spec, first, last: [Window.for_days(first, last)]
+        "live_assets.raw.engine.plan_requests", lambda spec, first, last: [Window.for_days(first, last)]
     )
     first, last = dt.date(2026, 2, 2), dt.date(2026, 2, 16)
     result = run(pipeline, "summary", partition_key=None, tags=range_tags(first, last))

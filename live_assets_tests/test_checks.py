@@ -14,12 +14,11 @@ import pytest
 # Not exported by dagster: the filter of the instance's check-history query.
 from dagster._core.storage.event_log.base import PartitionKeyFilter
 
-from live_assets.checks import FRESHNESS_CHECKS, RAW_CHECKS
 from live_assets.checks.by_partition import PartitionSpan
-from live_assets.checks.kpi_checks import KPI_CHECKS, ranges_verdict
-from live_assets.kpis.assets import KPI_ASSETS
+from live_assets.checks.kpi_checks import ranges_verdict
 from live_assets.kpis.tables import AGENT_DAILY, SLA_DAILY
 from live_assets.warehouse import Warehouse
+from live_assets_tests.layout import FRESHNESS_CHECKS, KPI_ASSETS, KPI_CHECKS, RAW_CHECKS
 from live_assets_tests.test_kpis_world import DAILY_STAND_INS, STAND_INS, make_days, resources, run, write_conversations
 
 MONDAY = dt.date(2025, 3, 3)
@@ -92,7 +91,8 @@ def test_a_corrupted_export_fails_its_day_and_blocks_the_kpis(path: Path) -> Non
         failed = verdicts[TUESDAY.isoformat()]
         assert "export total 59 vs list 60 (-1)" in str(failed.description)
         assert "export transferred" in str(failed.description) and "export transfers" in str(failed.description)
-        assert failed.blocking and failed.metadata["mismatches"].value == 3
+        assert "export attended" in str(failed.description)  # a transferred conversation had an agent
+        assert failed.blocking and failed.metadata["mismatches"].value == 4
         assert "raw.export_conversations" in failed.metadata["differences"].value
         # The KPI steps of the same run did not run: nothing materialized, nothing written.
         assert kpis_materialized(result) == set()
@@ -154,6 +154,71 @@ def test_each_corrupted_source_is_named_and_blocks(path: Path, corruption: str) 
     result = run(path, DAILY_RUN, partition_key=TUESDAY.isoformat(), raise_on_error=False)
     (failed,) = evaluations_of(result, "endpoints_reconcile").values()
     assert not failed.passed and expected in str(failed.description), failed.description
+    assert kpis_materialized(result) == set()
+
+
+def stand_ins_but(*tables: str) -> list[dg.AssetsDefinition]:
+    return [asset for asset in DAILY_STAND_INS if asset.key.path[-1] not in tables]
+
+
+def daily_run_without(*tables: str) -> list[Any]:
+    """A daily run of a deployment that does not load ``tables``: their raw assets are not in it."""
+    return [*stand_ins_but(*tables), *RAW_CHECKS, KPI["sla_daily"], KPI["agent_daily"], *DAILY_KPI_CHECKS]
+
+
+def test_sources_not_loaded_are_named_and_the_kpis_still_computed(path: Path) -> None:
+    """The issue's case: every daily raw asset but the CSV export and stats, which the warehouse never held."""
+    warehouse = Warehouse(path)
+    for table in ("export_conversations", "conversation_stats"):
+        warehouse.query(f"DROP TABLE raw.{table}")
+    result = run(
+        path, daily_run_without("export_conversations", "conversation_stats"), partition_key=TUESDAY.isoformat()
+    )
+    assert result.success
+    (reconciled,) = evaluations_of(result, "endpoints_reconcile").values()
+    assert reconciled.passed and reconciled.metadata["mismatches"].value == 0
+    description = str(reconciled.description)
+    assert "the loaded endpoints agree (list, histogram, summary, sla)" in description
+    assert "not compared, not loaded: export, stats" in description
+    not_loaded = reconciled.metadata["sources_not_loaded"].value
+    assert "raw.export_conversations not in the warehouse" in not_loaded
+    assert "raw.conversation_stats not in the warehouse" in not_loaded
+    assert kpis_materialized(result) == {KPI["sla_daily"].key, KPI["agent_daily"].key}
+
+
+def test_only_the_kpi_inputs_loaded_and_unmaterialized_tables_not_compared(path: Path) -> None:
+    """raw/conversations and raw/sla_by_group alone give the KPIs. A table whose day Dagster never
+    materialized is not compared, even when its rows disagree (the export here lost one)."""
+    warehouse = Warehouse(path)
+    warehouse.query(
+        "DELETE FROM raw.export_conversations WHERE conversation_id = "
+        "(SELECT min(conversation_id) FROM raw.export_conversations WHERE _partition_day = $day)",
+        {"day": TUESDAY},
+    )
+    others = ("export_conversations", "conversation_stats", "histogram", "summary")
+    result = run(
+        path, daily_run_without(*others, "feedback", "conversation_messages"), partition_key=TUESDAY.isoformat()
+    )
+    assert result.success
+    (reconciled,) = evaluations_of(result, "endpoints_reconcile").values()
+    assert reconciled.passed, reconciled.description
+    assert "the loaded endpoints agree (list, sla) (60 conversations" in str(reconciled.description)
+    assert "not loaded: export, stats, histogram, summary" in str(reconciled.description)
+    assert "raw.export_conversations has no materialization of" in reconciled.metadata["sources_not_loaded"].value
+    assert kpis_materialized(result) == {KPI["sla_daily"].key, KPI["agent_daily"].key}
+
+
+def test_a_real_disagreement_among_the_loaded_sources_still_blocks(path: Path) -> None:
+    warehouse = Warehouse(path)
+    for table in ("export_conversations", "conversation_stats"):
+        warehouse.query(f"DROP TABLE raw.{table}")
+    warehouse.query(CORRUPTIONS["sla total"][0], {"day": TUESDAY})
+    result = run(
+        path, daily_run_without("export_conversations", "conversation_stats"), partition_key=TUESDAY.isoformat(),
+        raise_on_error=False,
+    )  # fmt: skip
+    (failed,) = evaluations_of(result, "endpoints_reconcile").values()
+    assert not failed.passed and "sla total 61 vs list 60 (+1)" in str(failed.description)
     assert kpis_materialized(result) == set()
 
 
@@ -303,10 +368,7 @@ def test_freshness_checks_want_the_latest_complete_partitions(tmp_path: Path) ->
         assert freshness(instance) == dict.fromkeys(("sla_daily", "agent_daily", "sla_weekly", "agent_weekly"), True)
 
 
-def test_the_raw_checks_hold_the_api_pool_and_run_as_soon_as_they_are_ready() -> None:
-    """So that the run's request lane keeps fetching the next raw step while they run (fetching_ahead)."""
-    for check in RAW_CHECKS:
-        assert check.op.pool == "live_api", check.check_keys
-        assert check.op.tags.get("dagster/priority") == "2", check.check_keys
-    for check in [*KPI_CHECKS, *FRESHNESS_CHECKS]:
+def test_no_check_holds_the_api_pool() -> None:
+    """Checks call no API: none takes a live_api slot, which only API steps hold."""
+    for check in [*RAW_CHECKS, *KPI_CHECKS, *FRESHNESS_CHECKS]:
         assert check.op.pool is None, check.check_keys

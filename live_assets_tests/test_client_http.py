@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
+import socket
 import stat
 import threading
 import traceback
@@ -22,6 +23,7 @@ import pytest
 
 from live_assets import contract
 from live_assets.client import (
+    LANDING_SUFFIX,
     LiveApiError,
     LiveAuthenticationError,
     LiveBadRequestError,
@@ -33,12 +35,12 @@ from live_assets.client import (
     LiveServerError,
     LiveTokenExpiredError,
     LiveTransportError,
+    LiveUnreachableError,
     Window,
     plan_windows,
 )
 from live_assets.client.auth import REFUSED_LOGIN_HOLD_SECONDS
 from live_assets.client.export_csv import ExportFormatError
-from live_assets.client.http import LANDING_SUFFIX
 from live_assets.secret import Secret
 from live_assets.simulator import (
     DEMO_EMAIL,
@@ -49,6 +51,7 @@ from live_assets.simulator import (
     VIEWER_PASSWORD,
     SimulatorServer,
 )
+from live_assets_tests.endpoint_calls import fetch
 
 WEEK = Window.for_days(dt.date(2025, 11, 3), dt.date(2025, 11, 9))  # Monday..Sunday, long final
 DAY = Window.for_days(dt.date(2025, 11, 5), dt.date(2025, 11, 5))
@@ -176,12 +179,12 @@ def harness(sim: SimulatorServer, tmp_path: Path) -> Iterator[Harness]:
 
 def test_conversation_list_matches_the_simulator_day_by_day(harness: Harness) -> None:
     client = harness.client()
-    response = client.conversation_list(WEEK)
+    response = fetch(client, "conversations", WEEK)
     records = response.records()
     expected = [row for day in WEEK.days() for row in harness.server.conversations(day)]
     assert records == expected and len(records) > 500
     assert response.params == WEEK.params() and response.window == WEEK and response.attempts == 1
-    assert response.endpoint == "conversation_list" and response.path == P.CONVERSATION_LIST
+    assert response.endpoint == "conversations" and response.path == P.CONVERSATION_LIST
     assert response.content_type.startswith(contract.JSON_CONTENT_TYPE)
     assert client.stats.requests == 1 and client.stats.bytes_received == len(response.body)
 
@@ -189,31 +192,31 @@ def test_conversation_list_matches_the_simulator_day_by_day(harness: Harness) ->
 def test_conversation_detail_and_its_404(harness: Harness) -> None:
     client = harness.client()
     first = harness.server.conversations(DAY.first_day)[0]
-    (detail,) = client.conversation_detail(first["conversation_id"]).records()
+    (detail,) = fetch(client, "conversation_messages", conversation_id=str(first["conversation_id"])).records()
     assert {key: detail[key] for key in first} == first
     assert detail["messages"] and {m["sender"] for m in detail["messages"]} <= set(contract.MESSAGE_SENDERS)
     with pytest.raises(LiveNotFoundError) as caught:
-        client.conversation_detail(999_999_999)
-    assert caught.value.code == "NOT_FOUND" and caught.value.endpoint == "conversation_detail"
+        fetch(client, "conversation_messages", conversation_id=str(999_999_999))
+    assert caught.value.code == "NOT_FOUND" and caught.value.endpoint == "conversation_messages"
     assert harness.requests_to(P.CONVERSATION_DETAIL) == 2  # a 404 is not retried
 
 
 def test_aggregate_endpoints_agree_with_the_list(harness: Harness) -> None:
     client = harness.client()
-    conversations = client.conversation_list(DAY).records()
+    conversations = fetch(client, "conversations", DAY).records()
     total, lost = len(conversations), sum(c["status"] == "lost" for c in conversations)
-    (stats,) = client.conversation_stats(DAY).records()
+    (stats,) = fetch(client, "conversation_stats", DAY).records()
     assert (stats["total"], stats["lost"], stats["closed"]) == (total, lost, total - lost)
-    sla = client.conversation_sla(DAY).records()
+    sla = fetch(client, "sla_by_group", DAY).records()
     assert sum(row["total"] for row in sla) == total
-    histogram = client.histogram(DAY, contract.Frequency.HALF_HOUR).records()
+    histogram = fetch(client, "histogram", DAY).records()
     assert len(histogram) == 48 and sum(row["total"] for row in histogram) == total
     assert histogram[0]["period"] == "2025-11-05 00:00:00"
-    summary = client.summary(DAY, "HOUR").records()
+    summary = fetch(client, "summary", DAY).records()
     assert sum(row["total"] for row in summary) == total
-    performance = client.agent_performance(DAY).records()
+    performance = fetch(client, "agent_performance", DAY).records()
     assert sum(row["conversations"] for row in performance) == total - lost
-    (feedback,) = client.feedback(DAY).records()
+    (feedback,) = fetch(client, "feedback", DAY).records()
     assert feedback["surveys"] == sum(c["feedback"] is not None for c in conversations) == len(feedback["items"])
 
 
@@ -221,7 +224,7 @@ def test_weekly_summary_over_a_month_of_weeks(harness: Harness) -> None:
     client = harness.client()
     first, last = dt.date(2025, 10, 6), dt.date(2025, 11, 9)  # five weeks, Monday to Sunday
     windows = plan_windows(first, last, max_range=contract.ONE_MONTH, unit_days=7)
-    rows = [row for window in windows for row in client.summary(window, contract.Frequency.WEEK).records()]
+    rows = [row for window in windows for row in fetch(client, "summary_weekly", window).records()]
     assert len(windows) == 2
     periods = sorted({row["period"] for row in rows})
     assert periods == [f"{first + dt.timedelta(weeks=n)} 00:00:00" for n in range(5)]
@@ -229,16 +232,16 @@ def test_weekly_summary_over_a_month_of_weeks(harness: Harness) -> None:
 
 def test_dimension_lists(harness: Harness) -> None:
     client = harness.client()
-    agents, groups = client.agents().records(), client.groups().records()
+    agents, groups = fetch(client, "agents").records(), fetch(client, "groups").records()
     assert agents and {"id", "name", "nick_name", "email", "max_concurrent_chats"} <= set(agents[0])
     assert groups and {"id", "name", "description", "sla_threshold"} <= set(groups[0])
 
 
 def test_filters_narrow_the_answer(harness: Harness) -> None:
     client = harness.client()
-    everything = client.conversation_list(DAY).records()
+    everything = fetch(client, "conversations", DAY).records()
     group_ids = sorted({c["group"]["id"] for c in everything})[:2]
-    some = client.conversation_list(DAY, group_id=group_ids).records()
+    some = fetch(client, "conversations", DAY, group_id=",".join(map(str, group_ids))).records()
     assert some and len(some) < len(everything)
     assert {c["group"]["id"] for c in some} <= set(group_ids)
     assert some == [c for c in everything if c["group"]["id"] in group_ids]
@@ -247,8 +250,8 @@ def test_filters_narrow_the_answer(harness: Harness) -> None:
 @pytest.mark.parametrize("lang", contract.EXPORT_LANGUAGES)
 def test_export_in_every_language_matches_the_list(harness: Harness, lang: str) -> None:
     client = harness.client()
-    conversations = {c["conversation_id"]: c for c in client.conversation_list(DAY).records()}
-    response = client.export_simple(DAY, lang)
+    conversations = {c["conversation_id"]: c for c in fetch(client, "conversations", DAY).records()}
+    response = fetch(client, "export_conversations", DAY, lang=lang)
     assert response.params["lang"] == lang
     assert response.body.startswith(",".join(contract.export_headers(lang)).encode())
     rows = response.records()
@@ -267,20 +270,11 @@ def test_export_in_every_language_matches_the_list(harness: Harness, lang: str) 
 
 def test_export_comments_survive_intact(harness: Harness) -> None:
     client = harness.client()
-    feedback_items = client.feedback(WEEK).records()[0]["items"]
+    feedback_items = fetch(client, "feedback", WEEK).records()[0]["items"]
     by_conversation = {item["conversation_id"]: item["comment"] for item in feedback_items}
-    rows = client.export_simple(WEEK, "pt").records()
+    rows = fetch(client, "export_conversations", WEEK, lang="pt").records()
     exported = {row["conversation_id"]: row["comment"] for row in rows if row["conversation_id"] in by_conversation}
     assert exported == {cid: comment or None for cid, comment in by_conversation.items()}
-
-
-def test_client_side_checks_of_frequency_and_language(harness: Harness) -> None:
-    client = harness.client()
-    with pytest.raises(ValueError):
-        client.histogram(DAY, "FORTNIGHT")
-    with pytest.raises(ValueError, match="lang"):
-        client.export_simple(DAY, "fr")
-    assert harness.server.counters()["requests_total"] == 0
 
 
 # --- every error code -------------------------------------------------------------------------------------
@@ -314,7 +308,7 @@ def test_range_too_long_carries_the_vendor_details_and_window(harness: Harness) 
     client = harness.client()
     fifteen_days = Window.for_days(dt.date(2025, 11, 1), dt.date(2025, 11, 15))
     with pytest.raises(LiveBadRequestError) as caught:
-        client.histogram(fifteen_days, contract.Frequency.HOUR)
+        fetch(client, "histogram", fifteen_days, frequency="HOUR")
     error = caught.value
     assert error.code == "INVALID_DATE_RANGE" and error.window == str(fifteen_days)
     assert error.details == {"max_range": "7 days", "provided_range": "15 days", "frequency": "HOUR"}
@@ -325,26 +319,26 @@ def test_range_too_long_carries_the_vendor_details_and_window(harness: Harness) 
 def test_wrong_password_is_one_login_and_a_clear_error(harness: Harness) -> None:
     client = harness.client(password="not-the-password")
     with pytest.raises(LiveAuthenticationError) as caught:
-        client.conversation_list(DAY)
+        fetch(client, "conversations", DAY)
     error = caught.value
     assert error.code == "INVALID_CREDENTIALS" and error.status == 401
     assert "LIVE_API_EMAIL" in str(error) and "LIVE_API_PASSWORD" in str(error)
-    assert "conversation_list (login)" in str(error)
+    assert "conversations (login)" in str(error)
     assert harness.logins() == 1 and harness.requests_to(P.CONVERSATION_LIST) == 0 and harness.sleeps == []
     # The refusal is remembered in the token cache: another call, or another process (a later step of
     # the backfill, here a second client on the same cache), is refused without a login attempt.
     for again in (client, harness.client(password="not-the-password")):
         with pytest.raises(LiveAuthenticationError, match="not tried again") as repeated:
-            again.conversation_list(DAY)
+            fetch(again, "conversations", DAY)
         assert repeated.value.code == "INVALID_CREDENTIALS" and "LIVE_API_PASSWORD" in str(repeated.value)
     assert harness.logins() == 1
     # Changed (corrected) credentials are a different cache entry: used at once.
-    assert len(harness.client().conversation_list(DAY).json()) > 0
+    assert len(fetch(harness.client(), "conversations", DAY).json()) > 0
     assert harness.logins() == 2
     # And the same wrong ones are tried again once the hold is over: a second refused login.
     harness.clock.now += REFUSED_LOGIN_HOLD_SECONDS
     with pytest.raises(LiveAuthenticationError) as after_hold:
-        client.conversation_list(DAY)
+        fetch(client, "conversations", DAY)
     assert "not tried again" not in str(after_hold.value)
     assert harness.logins() == 3
 
@@ -362,7 +356,7 @@ def test_forbidden_fails_fast_naming_the_setting(
 ) -> None:
     client = harness.client(email=email, password=password, x_token=x_token)
     with pytest.raises(LiveForbiddenError) as caught:
-        client.conversation_stats(DAY)
+        fetch(client, "conversation_stats", DAY)
     error = caught.value
     assert (error.status, error.code, error.details.get("reason")) == (403, "FORBIDDEN", reason)
     assert "conversation_stats" in str(error) and "LIVE_API_X_TOKEN" in str(error) and "Reports" in str(error)
@@ -372,15 +366,67 @@ def test_forbidden_fails_fast_naming_the_setting(
 def test_static_token_works_without_login_and_expires_with_a_hint(harness: Harness) -> None:
     token = harness.server.issue_token(DEMO_EMAIL, ttl=3600)
     client = harness.client(static_token=token)
-    assert client.conversation_stats(DAY).records()[0]["total"] > 0
+    assert fetch(client, "conversation_stats", DAY).records()[0]["total"] > 0
     harness.server.expire_tokens()
     with pytest.raises(LiveTokenExpiredError) as caught:
-        client.conversation_stats(DAY)
+        fetch(client, "conversation_stats", DAY)
     error = caught.value
     assert error.status == 401 and error.code == "UNAUTHORIZED"
     assert error.details.get("reason") == contract.EXPIRED_TOKEN_REASON
     assert "set LIVE_API_EMAIL and LIVE_API_PASSWORD" in str(error) and "conversation_stats" in str(error)
     assert harness.logins() == 0 and token not in str(error)
+
+
+# --- a server that cannot be reached ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A local port bound but never listening: a connection to it is refused, for as long as the test runs."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
+
+def unreachable_urls(closed_port: int, sim: SimulatorServer) -> list[tuple[str, str]]:
+    plain_http_port = httpx.URL(sim.base_url).port
+    return [
+        (f"http://127.0.0.1:{closed_port}", "connection refused"),
+        ("http://nonexistent.invalid", "host name not found"),
+        (f"https://127.0.0.1:{plain_http_port}", "TLS handshake failed"),  # TLS spoken to a plain HTTP server
+    ]
+
+
+def test_an_unreachable_api_fails_the_login_at_once_naming_url_and_setting(
+    harness: Harness, closed_port: int, tmp_path: Path
+) -> None:
+    for url, reason in unreachable_urls(closed_port, harness.server):
+        sleeps: list[float] = []
+        client = LiveClient(
+            url,
+            Secret(DEMO_X_TOKEN),
+            credentials=(DEMO_EMAIL, Secret(DEMO_PASSWORD)),
+            token_cache_dir=tmp_path,
+            sleep=sleeps.append,
+        )
+        with client, pytest.raises(LiveUnreachableError) as caught:
+            fetch(client, "conversation_stats", DAY)
+        error = caught.value
+        text = str(error)
+        assert not error.is_retryable and error.attempts == 1 and sleeps == [], url
+        assert text.startswith(f"conversation_stats (login) [{DAY}]: cannot reach the API at {url}: {reason}"), text
+        assert "check LIVE_API_BASE_URL" in text and "\n" not in text
+        assert "(after" not in text and DEMO_PASSWORD not in text
+        assert client.stats.requests == 0 and client.stats.logins == 0
+
+
+def test_a_refused_data_call_is_still_retried(harness: Harness) -> None:
+    """Only the login's connection failures are final: the API that answered a moment ago and drops a
+    connection now is restarting, and a retry is what gets the window through."""
+    client = harness.client()
+    fetch(client, "groups")
+    harness.server.schedule_fault(P.CONVERSATION_STATS, "drop", times=1)
+    assert fetch(client, "conversation_stats", DAY).attempts == 2
 
 
 # --- retries ---------------------------------------------------------------------------------------------------
@@ -389,9 +435,9 @@ def test_static_token_works_without_login_and_expires_with_a_hint(harness: Harne
 @pytest.mark.parametrize("kind", ["502", "503", "504", "drop", "truncate", "truncated_json_200", "html_200"])
 def test_transient_faults_are_retried_with_backoff(harness: Harness, kind: str) -> None:
     client = harness.client()
-    expected = client.conversation_stats(DAY).body
+    expected = fetch(client, "conversation_stats", DAY).body
     harness.server.schedule_fault(P.CONVERSATION_STATS, kind, times=2)
-    response = client.conversation_stats(DAY)
+    response = fetch(client, "conversation_stats", DAY)
     assert response.body == expected and response.attempts == 3
     assert harness.sleeps == [0.5, 1.0]  # full jitter drawn at its ceiling: base * 2**(n-1)
     assert client.stats.retries == 2 and client.stats.seconds_waiting == 1.5
@@ -405,7 +451,7 @@ def test_retry_after_is_honoured_and_zero_means_backoff(
     harness = Harness(server, tmp_path)
     client = harness.client(max_attempts=8, backoff_base=0.25)
     server.schedule_fault(P.CONVERSATION_LIST, "429", times=7)
-    response = client.conversation_list(DAY)
+    response = fetch(client, "conversations", DAY)
     assert response.attempts == 8
     hints = [e.retry_after for e in harness.exchanges() if e.status == 429]
     assert len(hints) == 7 and {"0", "1"} <= set(hints), hints  # the simulator sends both
@@ -433,7 +479,7 @@ def test_attempts_are_bounded_and_the_error_is_typed(harness: Harness) -> None:
         harness.sleeps.clear()
         harness.server.schedule_fault(P.SUMMARY, kind, times=10)
         with pytest.raises(error_type) as caught:
-            client.summary(DAY, "HOUR")
+            fetch(client, "summary", DAY)
         assert caught.value.attempts == 3 and caught.value.is_retryable, kind
         assert "after 3 attempts" in str(caught.value) and str(DAY) in str(caught.value)
         assert harness.requests_to(P.SUMMARY) == 3 and len(harness.sleeps) == 2, kind
@@ -444,7 +490,7 @@ def test_a_timeout_is_a_transport_error(make_simulator: Callable[..., SimulatorS
     harness = Harness(server, tmp_path)
     client = harness.client(timeout=0.05, max_attempts=1)
     with pytest.raises(LiveTransportError, match="timed out"):
-        client.conversation_stats(DAY)
+        fetch(client, "conversation_stats", DAY)
     client.close()
 
 
@@ -455,7 +501,7 @@ def test_csv_faults_are_load_errors_not_retries(harness: Harness) -> None:
         ("csv_ragged_row", "ragged row"),
     ):
         harness.server.schedule_fault(P.EXPORT_SIMPLE, kind)
-        response = client.export_simple(DAY)
+        response = fetch(client, "export_conversations", DAY)
         with pytest.raises(ExportFormatError, match=message):
             response.records()
 
@@ -463,10 +509,10 @@ def test_csv_faults_are_load_errors_not_retries(harness: Harness) -> None:
 def test_unknown_and_missing_fields_are_kept_or_tolerated(harness: Harness) -> None:
     client = harness.client()
     harness.server.schedule_fault(P.CONVERSATION_LIST, "extra_fields")
-    extra = client.conversation_list(DAY).records()
+    extra = fetch(client, "conversations", DAY).records()
     assert all("x_sim_extra" in row for row in extra)
     harness.server.schedule_fault(P.CONVERSATION_LIST, "missing_optional")
-    assert len(client.conversation_list(DAY).records()) == len(extra)
+    assert len(fetch(client, "conversations", DAY).records()) == len(extra)
 
 
 # --- tokens ----------------------------------------------------------------------------------------------------
@@ -481,7 +527,7 @@ def test_short_lived_tokens_are_renewed_before_expiry_across_windows(
     windows = plan_windows(dt.date(2025, 11, 3), dt.date(2025, 11, 16), max_range=None, per_unit=True)
     totals = []
     for window in windows:
-        totals.append(client.conversation_stats(window).records()[0]["total"])
+        totals.append(fetch(client, "conversation_stats", window).records()[0]["total"])
         harness.clock.now += 0.9  # each window takes 0.9 s by the client's clock
     assert len(totals) == 14 and all(totals)
     refused = server.counters()["responses"].get("401", 0)
@@ -494,9 +540,9 @@ def test_short_lived_tokens_are_renewed_before_expiry_across_windows(
 
 def test_a_401_renews_the_token_once(harness: Harness) -> None:
     client = harness.client()
-    client.conversation_stats(DAY)
+    fetch(client, "conversation_stats", DAY)
     harness.server.expire_tokens()
-    response = client.conversation_stats(DAY)
+    response = fetch(client, "conversation_stats", DAY)
     assert response.status == 200 and response.attempts == 2
     assert harness.logins() == 2 and harness.server.counters()["responses"]["401"] == 1
     assert harness.sleeps == []  # renewing is not a retry
@@ -504,16 +550,16 @@ def test_a_401_renews_the_token_once(harness: Harness) -> None:
 
 def test_two_clients_share_one_login_through_the_cache(harness: Harness) -> None:
     first, second = harness.client(), harness.client()
-    first.conversation_stats(DAY)
-    second.conversation_stats(DAY)
+    fetch(first, "conversation_stats", DAY)
+    fetch(second, "conversation_stats", DAY)
     assert harness.logins() == 1
     (cache_file,) = harness.cache_dir.glob("token-*.json")
     assert stat.S_IMODE(cache_file.stat().st_mode) == 0o600
     assert DEMO_EMAIL not in cache_file.name and DEMO_X_TOKEN not in cache_file.name
     # The API forgets every token: the first client to hear it logs in, the other reads its token.
     harness.server.expire_tokens()
-    first.conversation_stats(DAY)
-    second.conversation_stats(DAY)
+    fetch(first, "conversation_stats", DAY)
+    fetch(second, "conversation_stats", DAY)
     assert harness.logins() == 2
     assert harness.server.counters()["responses"]["401"] == 2
 
@@ -523,7 +569,7 @@ def _login_in_another_process(base_url: str, cache_dir: str, barrier: Any) -> st
         base_url, Secret(DEMO_X_TOKEN), credentials=(DEMO_EMAIL, Secret(DEMO_PASSWORD)), token_cache_dir=Path(cache_dir)
     ) as client:
         barrier.wait(timeout=60)
-        client.agents()
+        fetch(client, "agents")
         return str(client.stats.logins)
 
 
@@ -546,14 +592,14 @@ def test_one_request_in_flight_even_from_two_threads(
     client = harness.client()
     errors: list[BaseException] = []
 
-    def fetch() -> None:
+    def fetch_four() -> None:
         try:
             for _ in range(4):
-                client.conversation_stats(DAY)
+                fetch(client, "conversation_stats", DAY)
         except BaseException as error:  # re-raised below, in the test's thread
             errors.append(error)
 
-    threads = [threading.Thread(target=fetch) for _ in range(2)]
+    threads = [threading.Thread(target=fetch_four) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -582,23 +628,25 @@ def test_secrets_never_reach_logs_errors_or_reprs(
         caplog.set_level(logging.DEBUG, logger=name)
     client = harness.client(email="ops@example.com", password=SECRET_PASSWORD, x_token=SECRET_X_TOKEN, max_attempts=2)
     texts += [repr(client), str(client.__dict__.get("base_url"))]
-    response = client.conversation_list(DAY)
+    response = fetch(client, "conversations", DAY)
     texts += [repr(response), str(response.params)]
     for kind in ("502", "drop", "truncate", "html_200"):
         server.schedule_fault(P.CONVERSATION_STATS, kind)
-        client.conversation_stats(DAY)
+        fetch(client, "conversation_stats", DAY)
     server.expire_tokens()
-    client.conversation_stats(DAY)  # a 401, then a renewal
+    fetch(client, "conversation_stats", DAY)  # a 401, then a renewal
     failing: list[Callable[[], object]] = [
-        lambda: client.histogram(Window.for_days(dt.date(2025, 11, 1), dt.date(2025, 11, 15)), "HOUR"),
-        lambda: client.conversation_detail(999_999_999),
-        lambda: harness.client(email="ops@example.com", password=SECRET_PASSWORD, x_token="wrong").groups(),
-        lambda: harness.client(
-            email="ops@example.com", password=SECRET_PASSWORD + "x", x_token=SECRET_X_TOKEN
-        ).groups(),
+        lambda: fetch(
+            client, "histogram", Window.for_days(dt.date(2025, 11, 1), dt.date(2025, 11, 15)), frequency="HOUR"
+        ),
+        lambda: fetch(client, "conversation_messages", conversation_id=str(999_999_999)),
+        lambda: fetch(harness.client(email="ops@example.com", password=SECRET_PASSWORD, x_token="wrong"), "groups"),
+        lambda: fetch(
+            harness.client(email="ops@example.com", password=SECRET_PASSWORD + "x", x_token=SECRET_X_TOKEN), "groups"
+        ),
     ]
     server.schedule_fault(P.SUMMARY, "503", times=5)
-    failing.append(lambda: client.summary(DAY, "DAY"))
+    failing.append(lambda: fetch(client, "summary", DAY, frequency="DAY"))
     for call in failing:
         with pytest.raises(LiveApiError) as caught:
             call()
@@ -619,11 +667,11 @@ def test_secrets_never_reach_logs_errors_or_reprs(
 @pytest.mark.parametrize("name", ["conversations.json", f"conversations.json{LANDING_SUFFIX}"])
 def test_a_body_streams_into_a_file_atomically(harness: Harness, tmp_path: Path, name: str) -> None:
     client = harness.client()
-    in_memory = client.conversation_list(WEEK)
+    in_memory = fetch(client, "conversations", WEEK)
     destination = tmp_path / "landing" / name
     harness.server.schedule_fault(P.CONVERSATION_LIST, "truncate")  # half a body, then the connection drops
     harness.server.schedule_fault(P.CONVERSATION_LIST, "truncated_json_200")  # a whole response, half a JSON
-    streamed = client.conversation_list(WEEK, destination=destination)
+    streamed = fetch(client, "conversations", WEEK, destination=destination)
     assert streamed.attempts == 3 and streamed.body == b"" and streamed.file == destination
     assert streamed.size == len(in_memory.body)
     with streamed.open() as stream:
@@ -637,15 +685,15 @@ def test_a_body_that_never_arrives_whole_leaves_no_file(harness: Harness, tmp_pa
     destination = tmp_path / "landing" / "stats.json"
     harness.server.schedule_fault(P.CONVERSATION_STATS, "html_200", times=2)
     with pytest.raises(LiveResponseError):
-        client.conversation_stats(DAY, destination=destination)
+        fetch(client, "conversation_stats", DAY, destination=destination)
     assert list(destination.parent.iterdir()) == []
 
 
 def test_the_export_streams_into_a_compressed_file(harness: Harness, tmp_path: Path) -> None:
     client = harness.client()
-    expected = client.export_simple(WEEK, "en").records()
+    expected = fetch(client, "export_conversations", WEEK, lang="en").records()
     destination = tmp_path / f"export.csv{LANDING_SUFFIX}"
-    streamed = client.export_simple(WEEK, "en", destination=destination)
+    streamed = fetch(client, "export_conversations", WEEK, lang="en", destination=destination)
     assert streamed.records() == expected
     assert streamed.size > destination.stat().st_size  # it was compressed on the way
     with destination.open("rb") as raw:

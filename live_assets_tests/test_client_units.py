@@ -46,9 +46,10 @@ from live_assets.client import (
 )
 from live_assets.client.auth import Token, cache_key, default_token_cache_dir
 from live_assets.client.errors import error_for_status
-from live_assets.client.http import RETRY_AFTER_CAP_SECONDS, backoff_seconds, filter_params, retry_after_seconds
+from live_assets.client.retrying import RETRY_AFTER_CAP_SECONDS, backoff_seconds, retry_after_seconds
 from live_assets.secret import Secret
 from live_assets.settings import LiveSettings, SettingsError, load_settings
+from live_assets_tests.endpoint_calls import fetch
 
 JSON = contract.JSON_CONTENT_TYPE
 LIST = contract.Path.CONVERSATION_LIST
@@ -129,17 +130,6 @@ def test_backoff_is_full_jitter_under_a_capped_exponential(failures: int, base: 
     wait = backoff_seconds(failures, base, cap, lambda: draw)
     assert 0 <= wait <= ceiling + 1e-9
     assert backoff_seconds(failures, base, cap, lambda: 1.0) == pytest.approx(ceiling)
-
-
-def test_filters_are_comma_joined_and_checked() -> None:
-    assert filter_params({"group_id": [1, 2, 3], "agent_id": 7, "protocol_id": "4,5"}) == {
-        "group_id": "1,2,3",
-        "agent_id": "7",
-        "protocol_id": "4,5",
-    }
-    assert filter_params({"group_id": None}) == {}
-    with pytest.raises(TypeError, match="unknown filter 'team_id'"):
-        filter_params({"team_id": [1]})
 
 
 def test_endpoint_names_come_from_the_contract_paths() -> None:
@@ -364,7 +354,7 @@ def test_from_settings_prefers_renewable_credentials(tmp_path: Path) -> None:
         token_cache_dir=tmp_path,
     )
     with LiveClient.from_settings(settings) as client:
-        assert client._tokens.renewable and client.max_attempts == 3  # type: ignore[attr-defined]
+        assert client._tokens.renewable and client.retrier.max_attempts == 3  # type: ignore[attr-defined]
     with pytest.raises(SettingsError, match="LIVE_API_X_TOKEN"):
         LiveClient.from_settings(LiveSettings(email="ops@example.com", password=Secret(PASSWORD)))
 
@@ -374,7 +364,7 @@ def test_backoff_base_comes_from_its_setting(tmp_path: Path) -> None:
     assert load_settings(env, dotenv=False).backoff_base_seconds == 0.5
     settings = load_settings({**env, "LIVE_API_BACKOFF_BASE": "0.02"}, dotenv=False)
     with LiveClient.from_settings(settings) as client:
-        assert client.backoff_base == 0.02
+        assert client.retrier.backoff_base == 0.02
     for bad in ("0", "-1", "soon"):
         with pytest.raises(SettingsError, match="LIVE_API_BACKOFF_BASE"):
             load_settings({**env, "LIVE_API_BACKOFF_BASE": bad}, dotenv=False)
@@ -413,7 +403,7 @@ def test_a_fresh_token_refused_again_is_final(tmp_path: Path) -> None:
 
     sleeps: list[float] = []
     with mock_client(handler, tmp_path, sleeps) as client, pytest.raises(LiveAuthenticationError) as caught:
-        client.agents()
+        fetch(client, "agents")
     assert len(logins) == 2  # the first token, then one renewal: no loop
     assert caught.value.code == "UNAUTHORIZED" and caught.value.endpoint == "agents"
 
@@ -428,7 +418,7 @@ def test_login_gateway_errors_are_retried_but_refusals_are_not(tmp_path: Path) -
 
     sleeps: list[float] = []
     with mock_client(handler, tmp_path, sleeps, rng=FixedDraw(1.0)) as client:
-        assert client.groups().records() == []
+        assert fetch(client, "groups").records() == []
         assert sleeps == [2.0, 1.0]  # Retry-After, then backoff (base 0.5 * 2)
         assert client.stats.logins == 1
 
@@ -443,18 +433,28 @@ class FixedDraw:
         return self.value
 
 
-def test_login_transport_error_never_carries_the_password(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("failure", "final"),
+    [(httpx.ConnectError, True), (httpx.ReadError, False), (httpx.RemoteProtocolError, False)],
+)
+def test_login_transport_error_never_carries_the_password(
+    tmp_path: Path, failure: type[httpx.TransportError], final: bool
+) -> None:
+    """Whatever an httpx message says (here: the request body), the error quotes none of it. A login that
+    cannot connect at all is final; one whose connection broke after connecting is retried."""
+
     def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError(f"connection refused while sending {request.content!r}", request=request)
+        raise failure(f"failed while sending {request.content!r}", request=request)
 
     sleeps: list[float] = []
     with mock_client(handler, tmp_path, sleeps, max_attempts=2) as client, pytest.raises(LiveTransportError) as caught:
-        client.agents()
+        fetch(client, "agents")
     error = caught.value
     assert error.__cause__ is None and error.__context__ is None
     text = "".join(traceback.format_exception(error)) + repr(error) + str(error.details)
     assert PASSWORD not in text and X_TOKEN not in text
-    assert len(sleeps) == 1 and "agents (login)" in str(error)
+    assert "agents (login)" in str(error) and error.is_retryable is not final
+    assert len(sleeps) == (0 if final else 1)
 
 
 def test_data_transport_error_has_no_httpx_request_attached(tmp_path: Path) -> None:
@@ -465,7 +465,7 @@ def test_data_transport_error_has_no_httpx_request_attached(tmp_path: Path) -> N
 
     sleeps: list[float] = []
     with mock_client(handler, tmp_path, sleeps, max_attempts=3) as client, pytest.raises(LiveTransportError) as caught:
-        client.groups()
+        fetch(client, "groups")
     assert caught.value.__context__ is None and caught.value.attempts == 3 and len(sleeps) == 2
     assert "RemoteProtocolError" in str(caught.value) and "Bearer fresh" not in str(caught.value)
 
@@ -478,7 +478,7 @@ def test_login_answer_without_a_token_is_not_quoted(tmp_path: Path) -> None:
 
     sleeps: list[float] = []
     with mock_client(handler, tmp_path, sleeps, max_attempts=2) as client, pytest.raises(LiveResponseError) as caught:
-        client.groups()
+        fetch(client, "groups")
     assert "leaked-if-quoted" not in str(caught.value) and "without an Authorization token" in str(caught.value)
 
 
@@ -489,7 +489,7 @@ def test_a_password_echoed_by_the_server_is_masked(tmp_path: Path) -> None:
 
     sleeps: list[float] = []
     with mock_client(handler, tmp_path, sleeps) as client, pytest.raises(LiveAuthenticationError) as caught:
-        client.groups()
+        fetch(client, "groups")
     assert PASSWORD not in str(caught.value) and PASSWORD not in repr(caught.value.details)
     assert sleeps == []
 
@@ -514,10 +514,10 @@ def test_streaming_a_large_body_into_a_file_uses_bounded_memory(tmp_path: Path) 
 
     sleeps: list[float] = []
     with mock_client(handler, tmp_path / "cache", sleeps) as client:
-        client.agents()  # log in first: only the data call is measured
+        fetch(client, "agents")  # log in first: only the data call is measured
         tracemalloc.start()
         try:
-            response = client.agents(destination=tmp_path / "agents.json")
+            response = fetch(client, "agents", destination=tmp_path / "agents.json")
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
@@ -544,10 +544,10 @@ def test_a_dead_token_adopted_from_the_cache_leads_to_one_login(tmp_path: Path) 
     clock = Clock(time.time())
     sleeps: list[float] = []
     with mock_client(handler, tmp_path, sleeps, clock=clock) as client:
-        client.groups()
+        fetch(client, "groups")
         valid.clear()  # the API restarts
         key = cache_key("https://live.example", "ops@example.com", Secret(X_TOKEN), Secret(PASSWORD))
         dead = Secret("Bearer dead-from-another-process")
         TokenCache(tmp_path, key).store(Token(dead, clock.now + 3600, clock.now + 3000))
-        response = client.groups()
+        response = fetch(client, "groups")
     assert response.attempts == 3 and len(logins) == 2 and sleeps == []

@@ -1,9 +1,10 @@
-"""The bot-lane run coordinator: which runs get which ``live/bot`` lane, on a real Dagster instance.
+"""The bot-lane run coordinator: which runs hold which bots' lanes, on a real Dagster instance.
 
-``bot_lane`` is pure and tested with a table. The coordinator itself is loaded from both shipped
-instance files (the root ``dagster.yaml`` and ``deploy/dagster.yaml``, on SQLite) and submits runs created
-for a real asset job: the lane must be in the run's stored tags by the time the run is queued, since
-the queue daemon reads tags from storage. The runs through a real daemon are in test_backfill_cli.py.
+``lane_tags`` and ``queue_priority`` are pure and tested with tables. The coordinator itself is loaded
+from both shipped instance files (the root ``dagster.yaml`` and ``deploy/dagster.yaml``, on SQLite) and
+submits runs created for a real asset job: the lanes must be in the run's stored tags by the time the
+run is queued, since the queue daemon reads tags from storage, and the queue's configuration must hold
+one limit per bot. Overlapping backfills through a real daemon: test_many_bots.py.
 """
 
 from __future__ import annotations
@@ -17,98 +18,88 @@ import pytest
 import yaml
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
-from live_assets.ops.backfill import BOT_TAG, DEFAULT_BOT
-from live_assets.ops.coordinator import (
-    ALL_BOTS_LANE,
-    PRIORITY_TAG,
-    BotLaneRunCoordinator,
-    bot_lane,
-    queue_priority,
-    several_bots_lane,
-)
-from live_assets.ops.stack import PROJECT_DIR
+from live_assets.instance.coordinator import BotLaneRunCoordinator, lane_tag, lane_tags, queue_priority
+from live_assets.launch.stack import PROJECT_DIR
+from live_assets.names import DEFAULT_BOT, PRIORITY_TAG
 
 RAW = dg.AssetKey(["raw", "conversations"])
-WEEKLY_RAW = dg.AssetKey(["raw", "summary_weekly"])
 KPI = dg.AssetKey(["kpi", "sla_daily"])
+AGENTS = dg.AssetKey(["raw", "agents"])
 START, END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 ONE = {
     "dagster/partition": "bravo|2026-03-02",
     "dagster/partition/bot": "bravo",
     "dagster/partition/date": "2026-03-02",
 }
+THREE = ["alpha", "bravo", "charlie"]
 
-LANE_CASES: list[tuple[str, Mapping[str, str], set[dg.AssetKey], str | None, str | None]] = [
-    # (case, tags, assets, single bot, expected lane)
-    ("one key of a bot", ONE, {RAW}, None, "bravo"),
-    ("a range of one bot", {START: "alpha|2026-03-02", END: "alpha|2026-03-06"}, {RAW, WEEKLY_RAW}, None, "alpha"),
-    ("a range over bots", {START: "alpha|2026-03-02", END: "charlie|2026-03-02"}, {RAW}, None, "[alpha..charlie]"),
-    ("raw and KPI in one run", ONE, {RAW, KPI}, None, "bravo"),
-    ("KPI only", ONE, {KPI}, None, None),
-    ("checks only (no asset)", ONE, set(), None, None),
-    ("KPI range of one bot", {START: "alpha|2026-03-02", END: "alpha|2026-03-06"}, {KPI}, None, None),
-    ("the tag is kept", {BOT_TAG: "mine", **ONE}, {RAW}, None, "mine"),
-    ("the tag is kept, one bot", {BOT_TAG: "mine"}, {RAW}, "default", "mine"),
-    ("one bot, date range", {START: "2026-03-02", END: "2026-03-06"}, {RAW}, "default", "default"),
-    ("one bot, one day", {"dagster/partition": "2026-03-02"}, {RAW}, "default", "default"),
-    ("one bot, unpartitioned lists", {}, {dg.AssetKey(["raw", "agents"])}, "default", "default"),
-    ("bots file, unpartitioned lists", {}, {dg.AssetKey(["raw", "agents"])}, None, ALL_BOTS_LANE),
-    ("a key merely containing raw", ONE, {dg.AssetKey(["kpi", "raw_share"])}, None, None),
+LANE_CASES: list[tuple[str, Mapping[str, str], set[dg.AssetKey], list[str], list[str]]] = [
+    # (case, tags, assets, the deployment's bots, expected lanes)
+    ("one key of a bot", ONE, {RAW}, THREE, ["bravo"]),
+    ("a range of one bot", {START: "alpha|2026-03-02", END: "alpha|2026-03-06"}, {RAW}, THREE, ["alpha"]),
+    ("a range over bots holds each", {START: "alpha|2026-03-02", END: "charlie|2026-03-02"}, {RAW}, THREE, THREE),
+    ("a range of two bots", {START: "bravo|2026-03-02", END: "charlie|2026-03-02"}, {RAW}, THREE, THREE[1:]),
+    ("raw and KPI in one run", ONE, {RAW, KPI}, THREE, ["bravo"]),
+    ("KPI only", ONE, {KPI}, THREE, []),
+    ("checks only (no asset)", ONE, set(), THREE, []),
+    ("one bot's list", {"dagster/partition": "charlie"}, {AGENTS}, THREE, ["charlie"]),
+    ("the lists of two bots", {START: "alpha", END: "bravo"}, {AGENTS}, THREE, THREE[:2]),
+    ("one bot, date range", {START: "2026-03-02", END: "2026-03-06"}, {RAW}, [DEFAULT_BOT], [DEFAULT_BOT]),
+    ("one bot, unpartitioned lists", {}, {AGENTS}, [DEFAULT_BOT], [DEFAULT_BOT]),
+    ("no bot named: every lane", {}, {AGENTS}, THREE, THREE),
+    ("a key merely containing raw", ONE, {dg.AssetKey(["kpi", "raw_share"])}, THREE, []),
 ]
 
 
 @pytest.mark.parametrize(
-    ("tags", "assets", "single_bot", "expected"), [c[1:] for c in LANE_CASES], ids=[c[0] for c in LANE_CASES]
+    ("tags", "assets", "bots", "expected"), [c[1:] for c in LANE_CASES], ids=[c[0] for c in LANE_CASES]
 )
-def test_bot_lane(
-    tags: Mapping[str, str], assets: set[dg.AssetKey], single_bot: str | None, expected: str | None
-) -> None:
-    assert bot_lane(tags, assets, single_bot) == expected
+def test_lane_tags(tags: Mapping[str, str], assets: set[dg.AssetKey], bots: list[str], expected: list[str]) -> None:
+    assert lane_tags(tags, assets, bots) == {lane_tag(bot): "api" for bot in expected}
 
 
-AGENTS = dg.AssetKey(["raw", "agents"])
-PRIORITY_CASES: list[tuple[str, Mapping[str, str], set[dg.AssetKey], str | None]] = [
-    # (case, tags, assets, expected priority)
-    ("the lists", {}, {AGENTS}, "2"),
-    ("the lists of every bot, in the bots lane", {BOT_TAG: ALL_BOTS_LANE}, {AGENTS}, "2"),
-    ("a weekly range", {START: "2026-03-02", END: "2026-03-30"}, {WEEKLY_RAW}, "1"),
-    ("a daily range", {START: "2026-03-02", END: "2026-03-06"}, {RAW}, None),
-    ("one day", {"dagster/partition": "2026-03-02"}, {RAW}, None),
-    ("one bot x date key", ONE, {RAW}, None),
-    ("raw and KPI in one run", ONE, {RAW, KPI}, None),
-    ("a priority set at launch is kept", {PRIORITY_TAG: "-3"}, {AGENTS}, None),
-    ("no API call", {}, {KPI}, None),
+PRIORITY_CASES: list[tuple[str, Mapping[str, str], list[str], str | None]] = [
+    # (case, tags, the run's ops, expected priority)
+    ("the lists", {}, ["live_raw_lists"], "2"),
+    ("a weekly range", {START: "2026-03-02", END: "2026-03-30"}, ["live_raw_weekly"], "1"),
+    ("a daily range", {START: "2026-03-02", END: "2026-03-06"}, ["live_raw_daily"], None),
+    ("daily and details", {}, ["live_raw_daily", "live_raw_details"], None),
+    ("raw and KPI in one run", ONE, ["live_raw_daily", "kpi__sla_daily"], None),
+    ("a priority set at launch is kept", {PRIORITY_TAG: "10"}, ["live_raw_today"], None),
+    ("no API call", {}, ["kpi__sla_daily"], None),
 ]
 
 
 @pytest.mark.parametrize(
-    ("tags", "assets", "expected"), [c[1:] for c in PRIORITY_CASES], ids=[c[0] for c in PRIORITY_CASES]
+    ("tags", "steps", "expected"), [c[1:] for c in PRIORITY_CASES], ids=[c[0] for c in PRIORITY_CASES]
 )
-def test_queue_priority(tags: Mapping[str, str], assets: set[dg.AssetKey], expected: str | None) -> None:
-    assert queue_priority(tags, assets) == expected
+def test_queue_priority(tags: Mapping[str, str], steps: list[str], expected: str | None) -> None:
+    assert queue_priority(tags, steps) == expected
 
 
-def test_a_lane_of_several_bots_is_never_a_bot_name() -> None:
+def test_a_bot_name_fits_a_lane_tag_key() -> None:
+    from dagster._utils.tags import VALID_TAG_KEY_REGEX  # the check Dagster applies to tag keys
+
     from live_assets.bots import parse_bots
 
-    name = several_bots_lane("alpha", "charlie")
+    longest = "b" * 63
+    assert VALID_TAG_KEY_REGEX.match(lane_tag(longest))
+    parse_bots({"bots": [{"name": longest, "x_token_env": "X", "token_env": "T", "start_date": "2026-01-01"}]})
     with pytest.raises(ValueError, match="name must be"):
-        parse_bots({"bots": [{"name": name, "x_token_env": "X", "token_env": "T"}]})
-    with pytest.raises(ValueError, match="name must be"):
-        parse_bots({"bots": [{"name": ALL_BOTS_LANE, "x_token_env": "X", "token_env": "T"}]})
+        parse_bots(
+            {"bots": [{"name": longest + "b", "x_token_env": "X", "token_env": "T", "start_date": "2026-01-01"}]}
+        )
 
 
 BOTS = dg.MultiPartitionsDefinition(
-    {
-        "bot": dg.StaticPartitionsDefinition(["alpha", "bravo", "charlie"]),
-        "date": dg.DailyPartitionsDefinition("2026-03-01"),
-    }
+    {"bot": dg.StaticPartitionsDefinition(THREE), "date": dg.DailyPartitionsDefinition("2026-03-01")}
 )
+PER_BOT = dg.StaticPartitionsDefinition(THREE)
 
 
-@dg.asset(key=RAW, partitions_def=BOTS)
+@dg.multi_asset(name="live_raw_daily", specs=[dg.AssetSpec(RAW, partitions_def=BOTS)])
 def raw_conversations() -> None:
-    """A stand-in with the real key: the coordinator looks only at keys and tags."""
+    """A stand-in with the real key and op name: the coordinator looks only at keys, ops and tags."""
 
 
 @dg.asset(key=KPI, partitions_def=BOTS, deps=[RAW])
@@ -116,16 +107,16 @@ def sla_daily() -> None:
     """A stand-in KPI asset."""
 
 
-@dg.asset(key=AGENTS)
+@dg.multi_asset(name="live_raw_lists", specs=[dg.AssetSpec(AGENTS, partitions_def=PER_BOT)])
 def raw_agents() -> None:
-    """A stand-in for an unpartitioned list."""
+    """A stand-in for a list, partitioned by bot."""
 
 
 DEFS = dg.Definitions(
     assets=[raw_conversations, sla_daily, raw_agents],
     jobs=[
         dg.define_asset_job("raw_job", selection=[RAW], partitions_def=BOTS),
-        dg.define_asset_job("lists_job", selection=[AGENTS]),
+        dg.define_asset_job("lists_job", selection=[AGENTS], partitions_def=PER_BOT),
         dg.define_asset_job("kpi_job", selection=[KPI], partitions_def=BOTS),
     ],
 )
@@ -151,18 +142,33 @@ def instance(
         yield loaded
 
 
-def test_both_instance_files_load_the_coordinator_with_the_stock_settings(instance: dg.DagsterInstance) -> None:
+def bots_file(tmp_path: Path) -> Path:
+    path = tmp_path / "bots.yaml"
+    entries = "".join(
+        f"  - {{name: {bot}, x_token_env: X_{bot.upper()}, token_env: T_{bot.upper()}, start_date: 2026-01-01}}\n"
+        for bot in THREE
+    )
+    path.write_text("bots:\n" + entries)
+    return path
+
+
+def test_both_instance_files_load_the_coordinator_with_a_lane_per_bot(
+    instance: dg.DagsterInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     coordinator = instance.run_coordinator
     assert type(coordinator) is BotLaneRunCoordinator
     assert coordinator.dequeue_interval_seconds == 1
-    # The daemon reads the queue's limits through the instance, which takes them only from a QueuedRunCoordinator.
-    queue = instance.get_concurrency_config().run_queue_config
-    assert queue is not None
-    limits = queue.tag_concurrency_limits
-    assert {"key": BOT_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
-    # KPI runs of one partition carry dagster/partition/bot too: a limit on it would queue them behind the raw run.
-    assert all(limit["key"] != "dagster/partition/bot" for limit in limits)
-    assert coordinator.inst_data is not None and coordinator.inst_data.module_name == "live_assets.ops.coordinator"
+    assert coordinator.inst_data is not None and coordinator.inst_data.module_name == "live_assets.instance.coordinator"
+
+    def limits() -> list[object]:
+        # The daemon reads the queue's limits through the instance, at every iteration.
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue is not None
+        return list(queue.tag_concurrency_limits)
+
+    assert limits() == [{"key": lane_tag(DEFAULT_BOT), "limit": 1}]
+    monkeypatch.setenv("LIVE_BOTS_FILE", str(bots_file(tmp_path)))
+    assert limits() == [{"key": lane_tag(bot), "limit": 1} for bot in THREE]
 
 
 def submit(
@@ -180,28 +186,28 @@ def submit(
     return stored
 
 
-def test_runs_are_queued_in_their_bot_lane(
+def lanes(run: dg.DagsterRun) -> list[str]:
+    return sorted(key.split("/", 1)[1] for key in run.tags if key.startswith("live-lane/"))
+
+
+def test_runs_are_queued_in_the_lanes_of_their_bots(
     instance: dg.DagsterInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bots_file = tmp_path / "bots.yaml"
-    bots_file.write_text("bots: []\n")
-    monkeypatch.setenv("LIVE_BOTS_FILE", str(bots_file))
+    monkeypatch.setenv("LIVE_BOTS_FILE", str(bots_file(tmp_path)))
     # A UI backfill's run of one bot: range tags only; the whole raw job (no asset selection: read from the plan).
     one_bot = submit(instance, "raw_job", {START: "alpha|2026-03-02", END: "alpha|2026-03-06"}, None)
-    assert one_bot.asset_selection is None and one_bot.tags[BOT_TAG] == "alpha"
+    assert one_bot.asset_selection is None and lanes(one_bot) == ["alpha"]
     several = submit(instance, "raw_job", {START: "alpha|2026-03-02", END: "charlie|2026-03-02"}, {RAW})
-    assert several.tags[BOT_TAG] == "[alpha..charlie]"
-    assert BOT_TAG not in submit(instance, "kpi_job", ONE, None).tags
-    assert submit(instance, "raw_job", {BOT_TAG: "by-hand", **ONE}, {RAW}).tags[BOT_TAG] == "by-hand"
+    assert lanes(several) == THREE
+    assert lanes(submit(instance, "kpi_job", ONE, None)) == []
     # The lists go ahead of the daily ranges queued in their lane, which keep the default priority.
-    lists = submit(instance, "lists_job", {}, None)
-    assert lists.tags[BOT_TAG] == ALL_BOTS_LANE and lists.tags[PRIORITY_TAG] == "2"
+    lists = submit(instance, "lists_job", {"dagster/partition": "bravo"}, None)
+    assert lanes(lists) == ["bravo"] and lists.tags[PRIORITY_TAG] == "2"
     assert all(PRIORITY_TAG not in run.tags for run in (one_bot, several))
 
     # No bots file: every API run is the one bot's, whatever its tags.
     monkeypatch.delenv("LIVE_BOTS_FILE")
-    assert (
-        submit(instance, "raw_job", {START: "alpha|2026-03-02", END: "charlie|2026-03-02"}, None).tags[BOT_TAG]
-        == DEFAULT_BOT
-    )
-    assert BOT_TAG not in submit(instance, "kpi_job", {}, None).tags
+    assert lanes(submit(instance, "raw_job", {START: "alpha|2026-03-02", END: "charlie|2026-03-02"}, None)) == [
+        DEFAULT_BOT
+    ]
+    assert lanes(submit(instance, "kpi_job", {}, None)) == []

@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from live_assets.ops.days import DayRange, last_complete_days
+from live_assets.launch.days import DayRange, last_complete_days
 from live_assets.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from live_assets.ops.backfill import (
+from live_assets.launch.backfills import (
     BackfillError,
     parse_assets,
     parse_progress,
@@ -17,8 +17,8 @@ from live_assets.ops.backfill import (
     plan_backfill,
     select_assets,
 )
-from live_assets.ops.checks import CheckExecution, CheckSummary, parse_executions
-from live_assets.ops.days import DayRange, cadence_days, last_complete_day, last_complete_days, partitions_inside
+from live_assets.launch.checks import CheckExecution, CheckSummary, parse_executions
+from live_assets.launch.days import DayRange, cadence_days, last_complete_day, last_complete_days, partitions_inside
 from live_assets.report import svg
 from live_assets.report.data import (
     AgentRow,

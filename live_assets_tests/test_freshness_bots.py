@@ -11,15 +11,11 @@ process, since the bots file is read when ``live_assets.partitions`` is imported
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 import dagster as dg
 import pytest
-import yaml
 
 from live_assets.bots import BotSpec
 from live_assets.checks.freshness import (
@@ -28,9 +24,10 @@ from live_assets.checks.freshness import (
     expected_partitions,
     next_deadline,
 )
+from live_assets.definitions import build_definitions
 from live_assets.kpis.tables import Grain
 from live_assets.partitions import by_bot, daily_partitions_for, date_dimension_settings, weekly_partitions_for
-from live_assets.settings import load_settings
+from live_assets.settings import LiveSettings, load_settings
 
 UTC_BOT = BotSpec("alpha", "X", "UTC", dt.date(2026, 1, 1))
 TOKYO_BOT = BotSpec("tokyo", "X", "Asia/Tokyo", dt.date(2026, 1, 1))
@@ -154,24 +151,20 @@ def test_the_check_names_each_late_bot_until_its_partition_is_materialized() -> 
         assert isinstance(SENSOR(dg.build_sensor_context(instance=instance, definitions=DEFS)), dg.SkipReason)
 
 
-def test_the_code_location_has_the_checks_and_their_sensor_with_a_bots_file(tmp_path: Path) -> None:
-    bots_file = tmp_path / "bots.yaml"
-    document = {"bots": [{"name": bot.name, "x_token_env": "X", "token_env": "T", "timezone": bot.timezone,
-                          "start_date": bot.start_date.isoformat()} for bot in BOTS]}  # fmt: skip
-    bots_file.write_text(yaml.safe_dump(document))
-    probe = (
-        "from live_assets.definitions import defs\n"
-        "from live_assets.checks import CHECKS\n"
-        "defs.resolve_all_job_defs()\n"
-        "print(sorted(k.to_user_string() for c in CHECKS for k in c.check_keys if k.name == 'freshness_check'))\n"
-        "print(sorted(s.name for s in defs.sensors))\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")} | {"LIVE_BOTS_FILE": str(bots_file)}
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", probe], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    checks, sensors = done.stdout.strip().splitlines()
-    kpis = ["kpi/agent_daily", "kpi/agent_weekly", "kpi/sla_daily", "kpi/sla_weekly"]
-    assert checks == str([f"{key}:freshness_check" for key in kpis])
-    assert "kpi_freshness_sensor" in sensors
+def test_the_code_location_has_the_checks_and_their_sensor_with_a_bots_file() -> None:
+    """One process builds a many-bot and a one-bot code location side by side (no settings at import)."""
+    many = build_definitions(LiveSettings(), BOTS, Path("bots.yaml"))
+    one = build_definitions(LiveSettings())
+    for defs, bots in ((many, [bot.name for bot in BOTS]), (one, None)):
+        defs.resolve_all_job_defs()
+        checks = sorted(
+            key.to_user_string()
+            for c in defs.asset_checks or []
+            for key in c.check_keys
+            if key.name == "freshness_check"
+        )
+        kpis = ["kpi/agent_daily", "kpi/agent_weekly", "kpi/sla_daily", "kpi/sla_weekly"]
+        assert checks == [f"{key}:freshness_check" for key in kpis]
+        assert "kpi_freshness_sensor" in {s.name for s in defs.sensors or []}
+        partitions = defs.get_repository_def().asset_graph.get(dg.AssetKey(["raw", "groups"])).partitions_def
+        assert (partitions.get_partition_keys() if partitions else None) == bots

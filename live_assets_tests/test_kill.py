@@ -22,16 +22,16 @@ from pathlib import Path
 import dagster as dg
 from filelock import FileLock, Timeout
 
-from live_assets.client.http import LANDING_SUFFIX
-from live_assets.raw.assets import RAW_ASSETS
+from live_assets.client import LANDING_SUFFIX
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.warehouse import Warehouse
 from live_assets_tests.external_sim import external_simulator
+from live_assets_tests.layout import RAW_ASSETS, raw_keys
 from live_assets_tests.pipeline import simulator_env
 
 DAY = dt.date(2026, 3, 4)
 VOLUME = "30000"  # conversations a day: the load's transaction lasts long enough to be caught
-CONVERSATIONS = [asset for asset in RAW_ASSETS if asset.key.path == ["raw", "conversations"]]
+CONVERSATIONS = raw_keys("conversations")
 DEADLINE_SECONDS = 180.0
 
 
@@ -41,7 +41,8 @@ def load_in_process(base_url: str, root: Path, duckdb_path: Path, landing: str) 
     os.environ.update(env)
     try:
         dg.materialize(
-            CONVERSATIONS,
+            RAW_ASSETS,
+            selection=CONVERSATIONS,
             partition_key=DAY.isoformat(),
             resources={
                 "live_api": LiveApiResource(),

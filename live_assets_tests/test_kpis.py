@@ -14,15 +14,12 @@ from statistics import fmean
 import dagster as dg
 import pytest
 
-from live_assets.checks import RAW_CHECKS
-from live_assets.checks.kpi_checks import KPI_CHECKS
-from live_assets.definitions import defs
 from live_assets.kpis import queries
-from live_assets.kpis.assets import KPI_ASSETS, KPI_GROUP
+from live_assets.kpis.assets import KPI_GROUP
 from live_assets.kpis.tables import AGENT_DAILY, AGENT_WEEKLY, KPI_TABLES, SLA_DAILY, SLA_WEEKLY
-from live_assets.partitions import daily_partitions, weekly_partitions
 from live_assets.raw.endpoints import ENDPOINTS
 from live_assets.warehouse import Warehouse
+from live_assets_tests.layout import KPI_ASSETS, KPI_CHECKS, RAW_CHECKS, daily_partitions, defs, weekly_partitions
 from live_assets_tests.test_kpis_world import (
     BOT,
     DAILY_STAND_INS,
@@ -267,14 +264,10 @@ def test_kpi_asset_definitions() -> None:
     assert sensors["default_automation_condition_sensor"].default_status == dg.DefaultSensorStatus.RUNNING
 
 
-def test_the_kpis_raw_inputs_go_first_in_a_run() -> None:
-    """The registry's ``feeds_kpis`` names exactly the KPIs' raw sources, whose steps get Dagster's priority."""
+def test_the_registry_marks_exactly_the_kpis_raw_inputs() -> None:
+    """``feeds_kpis`` (those go first in their step: test_raw_assets.py) names exactly the KPIs' raw sources."""
     read_by_kpis = {source for table in KPI_TABLES for source in table.raw_sources}
     assert {spec.table for spec in ENDPOINTS if spec.feeds_kpis} == read_by_kpis
-    job = defs.resolve_implicit_global_asset_job_def()
-    for spec in ENDPOINTS:
-        node = job.graph.node_named("__".join(spec.asset_key_path))
-        assert (node.definition.tags.get("dagster/priority") == "1") is spec.feeds_kpis, spec.table
 
 
 SQL_DIRS = [Path(__file__).resolve().parents[1] / "live_assets" / folder / "sql" for folder in ("kpis", "checks")]

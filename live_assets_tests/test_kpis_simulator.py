@@ -14,12 +14,9 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from live_assets.checks import RAW_CHECKS
-from live_assets.checks.kpi_checks import KPI_CHECKS
-from live_assets.kpis.assets import KPI_ASSETS
 from live_assets.kpis.tables import AGENT_DAILY, SLA_DAILY
-from live_assets.raw.assets import RAW_ASSETS
 from live_assets.warehouse import Warehouse
+from live_assets_tests.layout import KPI_ASSETS, KPI_CHECKS, RAW_ASSETS, RAW_CHECKS, raw_keys
 from live_assets_tests.test_kpis_world import (
     Conversation,
     assert_rows_match,
@@ -64,10 +61,12 @@ def loaded_conversations(warehouse: Warehouse, day: dt.date) -> list[Conversatio
 
 
 def test_simulated_days_reconcile_and_match_the_hand_computation(path: Path) -> None:
-    raw = [asset for asset in RAW_ASSETS if asset.key.path[-1] in RAW_TABLES]
     daily_checks = [c for c in KPI_CHECKS if "daily" in next(iter(c.check_keys)).asset_key.path[-1]]
+    selected = [*raw_keys(*RAW_TABLES), KPI["sla_daily"].key, KPI["agent_daily"].key]
+    checks = [key for check in [*RAW_CHECKS, *daily_checks] for key in check.check_keys]
     result = dg.materialize(
-        [*raw, *RAW_CHECKS, KPI["sla_daily"], KPI["agent_daily"], *daily_checks],
+        [*RAW_ASSETS, *KPI_ASSETS, *RAW_CHECKS, *KPI_CHECKS],
+        selection=dg.AssetSelection.assets(*selected) | dg.AssetSelection.checks(*checks),
         tags=range_tags(FIRST_DAY.isoformat(), SAMPLE_DAY.isoformat()),
         resources=resources(path),
     )

@@ -21,11 +21,11 @@ import dagster as dg
 import pyarrow as pa
 import pytest
 
-from live_assets.partitions import daily_partitions, weekly_partitions
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS, Partitioning
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.warehouse import Warehouse
+from live_assets_tests.layout import daily_partitions, weekly_partitions
 
 SPECS = {spec.table: spec for spec in ENDPOINTS}
 BOT = "default"

@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 import yaml
 
-from live_assets.ops.backfill import LAUNCH_MUTATION, BackfillTimeoutError, wait_for_backfill
-from live_assets.ops.graphql import DagsterGraphQL
-from live_assets.ops.stack import PROJECT_DIR, LocalDagster
+from live_assets.launch.backfills import LAUNCH_MUTATION, BackfillTimeoutError, wait_for_backfill
+from live_assets.launch.graphql import DagsterGraphQL
+from live_assets.launch.stack import PROJECT_DIR, LocalDagster
 from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD, DEMO_X_TOKEN, SimulatorConfig, SimulatorServer
 from live_assets.warehouse import Warehouse
 from live_assets_tests.pipeline import simulator_env
@@ -181,9 +181,9 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             dagster.stop()
 
 
-def launch(stack: BotStack, bots: tuple[str, ...]) -> str:
-    """A backfill of ASSETS over FIRST..LAST for a contiguous range of bots, as the UI submits it."""
-    span = {"start": f"{bots[0]}|{FIRST.isoformat()}", "end": f"{bots[-1]}|{LAST.isoformat()}"}
+def launch(stack: BotStack, bots: tuple[str, ...], first: dt.date = FIRST, last: dt.date = LAST) -> str:
+    """A backfill of ASSETS over ``first..last`` for a contiguous range of bots, as the UI submits it."""
+    span = {"start": f"{bots[0]}|{first.isoformat()}", "end": f"{bots[-1]}|{last.isoformat()}"}
     params = {
         "partitionsByAssets": [{"assetKey": {"path": list(path)}, "partitions": {"ranges": [span]}} for path in ASSETS],
         "title": f"bots {bots[0]}..{bots[-1]}",
@@ -215,17 +215,41 @@ def run_span(runs: list[dict[str, Any]]) -> float:
     return max(run["endTime"] for run in runs) - min(run["startTime"] for run in runs)
 
 
-def backfill(stack: BotStack, bots: tuple[str, ...], runs: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Submit with the daemon stopped, then start it: its first iteration launches the runs at once."""
+def stop_daemon(stack: BotStack) -> None:
     for managed in [p for p in stack.dagster.processes if p.name == "daemon"]:
         managed.stop()
         stack.dagster.processes.remove(managed)
+
+
+def backfill(stack: BotStack, bots: tuple[str, ...], runs: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Submit with the daemon stopped, then start it: its first iteration launches the runs at once."""
+    stop_daemon(stack)
     stack.sim.reset_counters()
     backfill_id = launch(stack, bots)
     stack.dagster.start_daemon()
     done = wait_for_runs(stack, backfill_id, runs, DEADLINE_SECONDS)
     assert all(run["status"] == "SUCCESS" for run in done), [run["status"] for run in done]
     return done, stack.sim.counters()
+
+
+def test_a_run_over_several_bots_never_overlaps_one_of_their_own_runs(stack: BotStack) -> None:
+    """Two overlapping backfills: one bot over five days, and three bots over one day, which Dagster cuts
+    into one run over the three bots (fewer days than bots). That run holds each of its bots' lanes."""
+    stop_daemon(stack)
+    stack.sim.reset_counters()
+    single = launch(stack, BOTS[:1])
+    several = launch(stack, BOTS[:3], FIRST, FIRST)
+    stack.dagster.start_daemon()
+    single_runs = wait_for_runs(stack, single, 1, DEADLINE_SECONDS)
+    several_runs = wait_for_runs(stack, several, 1, DEADLINE_SECONDS)
+    assert all(run["status"] == "SUCCESS" for run in single_runs + several_runs)
+    (wide,) = several_runs
+    tags = {tag["key"]: tag["value"] for tag in wide["tags"]}
+    assert sorted(key for key in tags if key.startswith("live-lane/")) == [f"live-lane/{bot}" for bot in BOTS[:3]]
+    for run in single_runs:  # the two never ran at the same time: they share alpha's token
+        assert run["endTime"] <= wide["startTime"] or wide["endTime"] <= run["startTime"], (run, wide)
+    counters = stack.sim.counters()
+    assert counters["max_in_flight_per_token"] <= 1 and counters["responses"].get("429", 0) == 0
 
 
 def test_four_bots_run_side_by_side_one_request_per_token(stack: BotStack) -> None:
@@ -260,10 +284,11 @@ def test_four_bots_run_side_by_side_one_request_per_token(stack: BotStack) -> No
         for run in four_runs
     )
     assert starts == [f"{bot}|{FIRST.isoformat()}" for bot in BOTS]
-    # Launched as the UI does (no bot tag), each run is in its bot's run-queue lane (the coordinator's tag).
+    # Launched as the UI does (no bot tag), each run holds its bot's run-queue lane (the coordinator's tag).
     for run in four_runs:
         tags = {tag["key"]: tag["value"] for tag in run["tags"]}
-        assert tags["live/bot"] == tags["dagster/asset_partition_range_start"].split("|")[0], tags
+        lanes = [key for key in tags if key.startswith("live-lane/")]
+        assert lanes == [f"live-lane/{tags['dagster/asset_partition_range_start'].split('|')[0]}"], tags
 
     # Every table holds all bots, keyed by _bot, each bot's own data.
     days = (LAST - FIRST).days + 1

@@ -22,9 +22,10 @@ import pytest
 
 from live_assets.client import LiveClient, Window
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE
-from live_assets.raw.fetching import fetch_details
+from live_assets.raw.fetching import fetch_children
 from live_assets.settings import SettingsError, load_settings
 from live_assets.warehouse import Warehouse
+from live_assets_tests.endpoint_calls import fetch
 from live_assets_tests.external_sim import external_simulator
 from live_assets_tests.pipeline import simulator_env
 
@@ -75,11 +76,11 @@ def test_conversation_details_stream_into_the_landing_file(tmp_path: Path) -> No
         settings = load_settings(simulator_env(sim.base_url, tmp_path), dotenv=False)
         spec = ENDPOINTS_BY_TABLE["conversation_messages"]
         with LiveClient.from_settings(settings) as client:
-            listed = client.conversation_list(Window.for_days(DAY, DAY)).records()
+            listed = fetch(client, "conversations", Window.for_days(DAY, DAY)).records()
             ids = [int(row["conversation_id"]) for row in listed][:2000]
             tracemalloc.start()
             try:
-                landed = fetch_details(
+                landed = fetch_children(
                     client, spec, DAY, ids, landing_dir=tmp_path / "landing", bot="default", stamp="probe"
                 )
                 _, peak = tracemalloc.get_traced_memory()

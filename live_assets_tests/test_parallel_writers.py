@@ -14,8 +14,11 @@ import sys
 import threading
 from pathlib import Path
 
+import dagster as dg
+
 from live_assets.simulator import SimulatorServer
 from live_assets.warehouse import Warehouse
+from live_assets_tests.layout import KPI_ASSETS, RAW_ASSETS, raw_keys
 from live_assets_tests.pipeline import PipelineEnv, simulator_env
 
 DAY_A, DAY_B = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
@@ -69,15 +72,11 @@ def test_parallel_runs_share_the_duckdb_file(sim: SimulatorServer, tmp_path: Pat
 def test_two_runs_of_the_same_messages_and_kpi_partition_at_once_leave_one_copy(pipeline: PipelineEnv) -> None:
     """Both runs see the same conversations without messages, fetch them, and load them; the KPI refreshes
     overlap too. Each load replaces its conversations (or days) in one transaction: one copy remains."""
-    from live_assets.kpis.assets import KPI_ASSETS
-    from live_assets.raw.assets import RAW_ASSETS
 
     day = DAY_A.isoformat()
-    raw = {asset.key.path[-1]: asset for asset in RAW_ASSETS}
-    kpi = {asset.key.path[-1]: asset for asset in KPI_ASSETS}
-    pipeline.materialize([raw["conversations"]], partition_key=day)
-    both = [raw["conversations"], raw["conversation_messages"], kpi["sla_daily"]]
-    selection = [raw["conversation_messages"], kpi["sla_daily"]]
+    pipeline.materialize_raw("conversations", partition_key=day)
+    both = [*RAW_ASSETS, *KPI_ASSETS]
+    selection = [*raw_keys("conversation_messages"), dg.AssetKey(["kpi", "sla_daily"])]
     barrier = threading.Barrier(2)
     results: list[bool] = []
 

@@ -10,19 +10,18 @@ import time
 import dagster as dg
 import pytest
 
+from live_assets.automation import RANGE_END_TAG, RANGE_START_TAG
 from live_assets.client import LiveClient, Window, plan_windows
-from live_assets.raw.assets import RAW_ASSETS, ensure_final
+from live_assets.definitions import build_definitions
+from live_assets.raw.assets import ensure_final
 from live_assets.raw.endpoints import ENDPOINTS, ENDPOINTS_BY_TABLE, BodyShape, Partitioning
 from live_assets.raw.fetching import plan_requests
+from live_assets_tests.endpoint_calls import fetch
+from live_assets_tests.layout import RAW_ASSETS
 from live_assets_tests.pipeline import PipelineEnv, range_tags
 
 SAMPLE_DAY = dt.date(2026, 3, 4)  # a Wednesday
 DAILY_KEYS = [spec.asset_key_path for spec in ENDPOINTS if spec.partitioning is Partitioning.DAILY]
-
-
-def _assets(*tables: str) -> list[dg.AssetsDefinition]:
-    wanted = {dg.AssetKey(["raw", t]) for t in tables}
-    return [a for a in RAW_ASSETS if a.key in wanted]
 
 
 def _table(env: PipelineEnv, table: str, order: str) -> list[tuple]:
@@ -30,7 +29,7 @@ def _table(env: PipelineEnv, table: str, order: str) -> list[tuple]:
 
 
 def test_conversations_match_the_simulator_to_the_row(pipeline: PipelineEnv):
-    pipeline.materialize(_assets("conversations"), partition_key=SAMPLE_DAY.isoformat())
+    pipeline.materialize_raw("conversations", partition_key=SAMPLE_DAY.isoformat())
     expected = pipeline.sim.conversations(SAMPLE_DAY)
     rows = pipeline.warehouse.query(
         "SELECT conversation_id, queued_at, started_at, ended_at, wait_time, session_time, first_response_time, "
@@ -63,15 +62,15 @@ def test_conversations_match_the_simulator_to_the_row(pipeline: PipelineEnv):
 
 
 def test_every_daily_asset_loads_a_sample_day_and_rematerializing_changes_nothing(pipeline: PipelineEnv):
-    daily = [a for a in RAW_ASSETS if a.key.path in DAILY_KEYS]
-    pipeline.materialize(daily, partition_key=SAMPLE_DAY.isoformat())
+    daily = [dg.AssetKey(key) for key in DAILY_KEYS]
+    pipeline.materialize(RAW_ASSETS, selection=daily, partition_key=SAMPLE_DAY.isoformat())
     first = {spec.table: _table(pipeline, spec.table, "ALL") for spec in ENDPOINTS if spec.asset_key_path in DAILY_KEYS}
     assert all(first.values()), {table: len(rows) for table, rows in first.items()}
 
     with LiveClient.from_settings(pipeline.settings()) as client:
         window = Window.for_days(SAMPLE_DAY, SAMPLE_DAY)
         assert len(first["conversation_stats"]) == 1
-        stats = client.conversation_stats(window).json()
+        stats = fetch(client, "conversation_stats", window).json()
         assert first["conversation_stats"][0][:5] == (
             stats["total"],
             stats["attended"],
@@ -79,17 +78,17 @@ def test_every_daily_asset_loads_a_sample_day_and_rematerializing_changes_nothin
             stats["lost"],
             stats["transferred"],
         )
-        assert len(first["sla_by_group"]) == len(client.conversation_sla(window).records())
+        assert len(first["sla_by_group"]) == len(fetch(client, "sla_by_group", window).records())
         assert len(first["histogram"]) == 48
-        assert len(first["summary"]) == len(client.summary(window, "HOUR").records())
-        assert len(first["agent_performance"]) == len(client.agent_performance(window).records())
-        assert len(first["feedback"]) == len(client.feedback(window).json()["items"])
+        assert len(first["summary"]) == len(fetch(client, "summary", window).records())
+        assert len(first["agent_performance"]) == len(fetch(client, "agent_performance", window).records())
+        assert len(first["feedback"]) == len(fetch(client, "feedback", window).json()["items"])
         assert len(first["export_conversations"]) == len(first["conversations"]) == stats["total"]
     conversations = {row[0] for row in first["conversations"]}
     assert {row[0] for row in first["conversation_messages"]} == conversations
 
     requests_before = pipeline.sim.counters()["requests_total"]
-    pipeline.materialize(daily, partition_key=SAMPLE_DAY.isoformat())
+    pipeline.materialize(RAW_ASSETS, selection=daily, partition_key=SAMPLE_DAY.isoformat())
     again = {table: _table(pipeline, table, "ALL") for table in first}
     assert again == first
     # Messages are only fetched for conversations not held yet: none, the second time.
@@ -98,21 +97,23 @@ def test_every_daily_asset_loads_a_sample_day_and_rematerializing_changes_nothin
 
 
 def test_dimension_lists_replace_the_whole_table(pipeline: PipelineEnv):
-    pipeline.materialize(_assets("agents", "groups"))
-    pipeline.materialize(_assets("agents", "groups"))
+    pipeline.materialize_raw("agents", "groups")
+    pipeline.materialize_raw("agents", "groups")
     with LiveClient.from_settings(pipeline.settings()) as client:
-        assert len(pipeline.warehouse.query("SELECT * FROM raw.agents")) == len(client.agents().records())
-        assert len(pipeline.warehouse.query("SELECT * FROM raw.groups")) == len(client.groups().records())
+        assert len(pipeline.warehouse.query("SELECT * FROM raw.agents")) == len(fetch(client, "agents").records())
+        assert len(pipeline.warehouse.query("SELECT * FROM raw.groups")) == len(fetch(client, "groups").records())
 
 
 def test_a_fourteen_day_range_makes_the_minimal_number_of_requests(pipeline: PipelineEnv):
     first, last = dt.date(2026, 2, 2), dt.date(2026, 2, 15)  # two whole weeks, Monday to Sunday
-    windowed = [a for a in RAW_ASSETS if a.key.path in DAILY_KEYS and a.key.path[1] != "conversation_messages"]
-    result = pipeline.materialize(windowed, tags=range_tags(first, last))
-    # The KPIs' raw inputs go first, so that a backfill's KPI runs can start while the others load.
+    windowed = [dg.AssetKey(key) for key in DAILY_KEYS if key[1] != "conversation_messages"]
+    result = pipeline.materialize(RAW_ASSETS, selection=windowed, tags=range_tags(first, last))
+    # One API step for every daily endpoint; the KPIs' raw inputs come first, so that a backfill's KPI
+    # runs can start while the others load.
     started = [event.step_key for event in result.all_events if event.event_type == dg.DagsterEventType.STEP_START]
-    assert started[:2] == ["raw__conversations", "raw__sla_by_group"]
-    # Windows fetched ahead for the next step are used by it, never fetched twice.
+    assert started == ["live_raw_daily"]
+    materialized = list(dict.fromkeys(e.asset_key.path[-1] for e in result.get_asset_materialization_events()))
+    assert materialized[:2] == ["conversations", "sla_by_group"]
     counters = pipeline.sim.counters()
     assert counters["responses"].get("429", 0) == 0
     for spec in ENDPOINTS:
@@ -129,7 +130,7 @@ def test_a_fourteen_day_range_makes_the_minimal_number_of_requests(pipeline: Pip
 def test_weekly_summary_asks_whole_weeks(pipeline: PipelineEnv):
     monday = dt.date(2026, 2, 2)
     # Weekly partition keys are the weeks' Mondays: four weeks, from the first to the last Monday.
-    pipeline.materialize(_assets("summary_weekly"), tags=range_tags(monday, monday + dt.timedelta(weeks=3)))
+    pipeline.materialize_raw("summary_weekly", tags=range_tags(monday, monday + dt.timedelta(weeks=3)))
     rows = pipeline.warehouse.query("SELECT DISTINCT period FROM raw.summary_weekly ORDER BY 1")
     assert [r[0].date() for r in rows] == [monday + dt.timedelta(weeks=n) for n in range(4)]
     assert pipeline.sim.counters()["requests"]["/live/public/summary"] == 1
@@ -143,16 +144,16 @@ def test_weekly_summary_asks_whole_weeks(pipeline: PipelineEnv):
 
 def test_a_failing_load_leaves_the_previous_rows(pipeline: PipelineEnv, monkeypatch: pytest.MonkeyPatch):
     day = SAMPLE_DAY.isoformat()
-    pipeline.materialize(_assets("conversations", "export_conversations"), partition_key=day)
+    pipeline.materialize_raw("conversations", "export_conversations", partition_key=day)
     before = _table(pipeline, "conversations", "conversation_id")
     export_before = _table(pipeline, "export_conversations", "conversation_id")
 
     monkeypatch.setenv("LIVE_API_MAX_ATTEMPTS", "2")  # the client retries a bad body; keep the test short
     pipeline.sim.schedule_fault("/live/public/conversation/list", "html_200", times=100)
     pipeline.sim.schedule_fault("/live/public/export-simple", "csv_ragged_row", times=100)
-    result = pipeline.materialize(_assets("conversations"), partition_key=day, raise_on_error=False)
+    result = pipeline.materialize_raw("conversations", partition_key=day, raise_on_error=False)
     assert not result.success
-    result = pipeline.materialize(_assets("export_conversations"), partition_key=day, raise_on_error=False)
+    result = pipeline.materialize_raw("export_conversations", partition_key=day, raise_on_error=False)
     assert not result.success
     failure = _failure_text(result)
     assert "export_conversations" in failure and "2026-03-04" in failure
@@ -187,35 +188,46 @@ def test_a_step_sweeps_the_partial_files_of_dead_writers(pipeline: PipelineEnv):
     for path in stale:
         os.utime(path, (two_hours_ago, two_hours_ago))
 
-    pipeline.materialize(_assets("conversations"), partition_key=SAMPLE_DAY.isoformat())
+    pipeline.materialize_raw("conversations", partition_key=SAMPLE_DAY.isoformat())
 
     assert not any(path.exists() for path in stale) and fresh.exists()
     assert [path.name for path in folder.iterdir() if not path.name.startswith(".")], "the landed file is kept"
 
 
-def test_the_daily_schedules_job_fetches_each_next_step_ahead_and_every_window_once(pipeline: PipelineEnv):
-    """A schedule's run is a whole job (no asset selection on the run): the lane reads the job's own assets."""
-    from live_assets.automation import daily_raw_job
-
-    day = dt.date(2026, 2, 3)
-    job = dg.Definitions(
-        assets=RAW_ASSETS, jobs=[daily_raw_job], resources=pipeline.resources(), executor=dg.in_process_executor
-    ).resolve_job_def(daily_raw_job.name)
-    result = job.execute_in_process(partition_key=day.isoformat())
-    assert result.success and not result.dagster_run.asset_selection
-    fetched_ahead = {
-        event.asset_key.path[-1]: event.step_materialization_data.materialization.metadata[
-            "windows_fetched_ahead"
-        ].value
-        for event in result.get_asset_materialization_events()
-    }
-    # Some raw step found its window already fetched, while the step before it finished.
-    assert sum(fetched_ahead.values()) >= 1, fetched_ahead
-    assert fetched_ahead["conversation_messages"] == 0  # which details to ask for depends on the day's rows
+def test_the_daily_schedule_rereads_the_lookback_days_in_one_run_per_bot(pipeline: PipelineEnv):
+    """The schedule's run covers the previous day and LIVE_LOOKBACK_DAYS before it, every window asked once."""
+    definitions = build_definitions(pipeline.settings())
+    schedule = definitions.resolve_schedule_def("live_daily_raw_schedule")
+    tick = dt.datetime(2026, 2, 6, 0, 30, tzinfo=dt.UTC)
+    (request,) = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick)).run_requests
+    assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2026-02-03", "2026-02-05")
+    job = definitions.resolve_job_def("live_daily_raw")
+    result = job.execute_in_process(tags=request.tags, resources=pipeline.resources())
+    assert result.success
     counters = pipeline.sim.counters()["requests"]
     for spec in ENDPOINTS:
         if spec.partitioning is Partitioning.DAILY and spec.body is not BodyShape.DETAIL_MESSAGES:
-            assert counters[spec.path.value] == len(plan_requests(spec, day, day)), spec.table
+            expected = len(plan_requests(spec, dt.date(2026, 2, 3), dt.date(2026, 2, 5)))
+            assert counters[spec.path.value] == expected, spec.table
+
+
+def test_a_ranged_runs_partitions_show_their_own_rows(pipeline: PipelineEnv):
+    """Dagster stores one result for every partition of a run: the run's figures are named run_*, each
+    day's own rows are in rows_by_day, and dagster/row_count is only set where it is the partition's."""
+    first, last = dt.date(2026, 2, 2), dt.date(2026, 2, 4)
+    result = pipeline.materialize_raw("conversations", tags=range_tags(first, last))
+    (event,) = result.get_asset_materialization_events()[:1]
+    metadata = event.step_materialization_data.materialization.metadata
+    assert "dagster/row_count" not in metadata and "rows_loaded" not in metadata
+    by_day = {record.data["day"]: record.data["rows"] for record in metadata["rows_by_day"].value.records}
+    held = dict(
+        pipeline.warehouse.query("SELECT CAST(_partition_day AS VARCHAR), count(*) FROM raw.conversations GROUP BY 1")
+    )
+    assert by_day == held and len(by_day) == 3
+    assert metadata["run_rows_loaded"].value == sum(held.values())
+    single = pipeline.materialize_raw("conversations", partition_key=first.isoformat())
+    own = single.get_asset_materialization_events()[0].step_materialization_data.materialization.metadata
+    assert own["dagster/row_count"].value == held[first.isoformat()]
 
 
 def test_a_raw_asset_key_finds_its_registry_entry_and_no_other_key_does():

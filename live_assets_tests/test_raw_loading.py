@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from live_assets.client.http import LANDING_SUFFIX, compressed_reader
+from live_assets.client import LANDING_SUFFIX, compressed_reader
 from live_assets.client.windows import Window
 from live_assets.raw import loading
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE

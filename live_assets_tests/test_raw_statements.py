@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from live_assets.client.http import LANDING_SUFFIX, compressed_writer
+from live_assets.client import LANDING_SUFFIX, compressed_writer
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS, ENDPOINTS_BY_TABLE, BodyShape, Partitioning
 
@@ -213,6 +213,7 @@ def test_only_arrays_with_a_day_of_their_own_are_loaded_directly():
     direct = {spec.table for spec in ENDPOINTS if statements.reads_directly(spec)}
     assert direct == {
         "conversations",
+        "conversations_today",
         "sla_by_group",
         "histogram",
         "summary",

@@ -1,20 +1,28 @@
 """Asset checks: raw conversations sound, endpoints reconciled, KPI values in range, KPIs on time.
 
-Every partitioned check here evaluates each partition of its run separately, also in a single-run
-backfill over a range (see ``by_partition.py``).
+Every partitioned check here evaluates each partition of its run separately, also when a run covers a
+range (see ``by_partition.py``). None of them calls the API, so none takes a slot of the ``live_api`` pool.
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
-from live_assets.checks.freshness import FRESHNESS_CHECKS, freshness_sensor
-from live_assets.checks.kpi_checks import KPI_CHECKS
-from live_assets.checks.raw_conversations import conversation_id_unique, queued_within_partition_day
-from live_assets.checks.reconciliation import endpoints_reconcile
+from live_assets.checks.freshness import build_freshness
+from live_assets.checks.kpi_checks import build_kpi_checks
+from live_assets.checks.raw_conversations import build_conversation_id_unique, build_queued_within_partition_day
+from live_assets.checks.reconciliation import build_endpoints_reconcile
+from live_assets.deployment import Deployment
+from live_assets.kpis.tables import Grain
 
-RAW_CHECKS: list[dg.AssetChecksDefinition] = [conversation_id_unique, queued_within_partition_day, endpoints_reconcile]
-CHECKS: list[dg.AssetChecksDefinition] = [*RAW_CHECKS, *KPI_CHECKS, *FRESHNESS_CHECKS]
-CHECK_SENSORS: list[dg.SensorDefinition] = [freshness_sensor] if freshness_sensor is not None else []
 
-__all__ = ["CHECKS", "CHECK_SENSORS", "FRESHNESS_CHECKS", "KPI_CHECKS", "RAW_CHECKS"]
+def build_checks(deployment: Deployment) -> tuple[list[dg.AssetChecksDefinition], list[dg.SensorDefinition]]:
+    """Every check of the code location, and the sensor that runs the freshness checks at their deadlines."""
+    by_grain = {Grain.DAILY: deployment.daily, Grain.WEEKLY: deployment.weekly}
+    freshness, sensor = build_freshness(deployment.bots, deployment.settings.timezone, by_grain)
+    raw = [
+        build_conversation_id_unique(deployment.daily),
+        build_queued_within_partition_day(deployment.daily),
+        build_endpoints_reconcile(deployment.daily),
+    ]
+    return [*raw, *build_kpi_checks(by_grain), *freshness], [sensor]

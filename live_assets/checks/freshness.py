@@ -27,12 +27,14 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster._utils.schedules import get_latest_completed_cron_tick, get_next_cron_tick
 
 from live_assets.bots import BotSpec
 from live_assets.kpis.tables import KPI_TABLES, Grain
-from live_assets.partitions import BOT_DIMENSION, BOTS, DATE_DIMENSION, SETTINGS, daily_partitions, weekly_partitions
+from live_assets.names import BOT_DIMENSION, DATE_DIMENSION
 
+# A day is due by 03:00 of the next day, a week by Monday 03:00 (bot's zone), written as crons for
+# Dagster's own factory; ``latest_deadline`` computes the same instants for the per-bot check.
+DEADLINE_TIME: Final = dt.time(3)
 DAILY_DEADLINE_CRON: Final = "0 3 * * *"
 WEEKLY_DEADLINE_CRON: Final = "0 3 * * 1"
 
@@ -58,10 +60,20 @@ def due_period(bot: BotSpec, grain: Grain, now: dt.datetime) -> tuple[dt.date, d
     The deadline is the latest tick of the grain's cron at or before ``now`` in the bot's zone: from
     03:00 the previous day is due, from Monday 03:00 the previous week (Monday to Sunday).
     """
-    deadline = get_latest_completed_cron_tick(DEADLINE_CRONS[grain], now, bot.timezone)
-    local_day = deadline.astimezone(ZoneInfo(bot.timezone)).date()
-    back = dt.timedelta(days=1 if grain is Grain.DAILY else 7)
-    return local_day - back, deadline
+    deadline = latest_deadline(grain, now, bot.timezone)
+    return deadline.date() - _period(grain), deadline
+
+
+def _period(grain: Grain) -> dt.timedelta:
+    return dt.timedelta(days=1 if grain is Grain.DAILY else 7)
+
+
+def latest_deadline(grain: Grain, now: dt.datetime, timezone: str) -> dt.datetime:
+    """The latest 03:00 (daily) or Monday 03:00 (weekly) at or before ``now``, in ``timezone``."""
+    local = now.astimezone(ZoneInfo(timezone))
+    day = local.date() - (dt.timedelta(days=local.weekday()) if grain is Grain.WEEKLY else dt.timedelta())
+    deadline = dt.datetime.combine(day, DEADLINE_TIME, tzinfo=ZoneInfo(timezone))
+    return deadline if deadline <= local else deadline - _period(grain)
 
 
 def expected_partitions(
@@ -88,9 +100,7 @@ def expected_partitions(
 
 def next_deadline(bots: Sequence[BotSpec], grain: Grain, now: dt.datetime) -> dt.datetime:
     """The earliest deadline after ``now`` of any bot: when a check that passes now may fail again."""
-    # Dagster's next tick of an instant that is a tick is that instant; a second later, strictly after it.
-    after = now + dt.timedelta(seconds=1)
-    return min(get_next_cron_tick(DEADLINE_CRONS[grain], after, bot.timezone) for bot in bots)
+    return min(latest_deadline(grain, now, bot.timezone) + _period(grain) for bot in bots)
 
 
 def _date_dimension(partitions_def: dg.PartitionsDefinition) -> dg.TimeWindowPartitionsDefinition:
@@ -165,33 +175,25 @@ def _bot_freshness_check(
     return the_check
 
 
-FRESHNESS_CHECKS: list[dg.AssetChecksDefinition] = []
-freshness_sensor: dg.SensorDefinition | None = None
-if BOTS is not None:
-    FRESHNESS_CHECKS = build_bot_freshness_checks(
-        BOTS,
-        {Grain.DAILY: (_keys(Grain.DAILY), daily_partitions), Grain.WEEKLY: (_keys(Grain.WEEKLY), weekly_partitions)},
-    )
+def build_freshness(
+    bots: Sequence[BotSpec] | None, timezone: str, partitions_by_grain: Mapping[Grain, dg.PartitionsDefinition]
+) -> tuple[list[dg.AssetChecksDefinition], dg.SensorDefinition]:
+    """The KPI freshness checks (per bot with a bots file, else Dagster's own) and the sensor that runs them."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.SupersessionWarning)
-        freshness_sensor = dg.build_sensor_for_freshness_checks(
-            freshness_checks=FRESHNESS_CHECKS,
-            name="kpi_freshness_sensor",
-            default_status=dg.DefaultSensorStatus.RUNNING,
+        if bots is not None:
+            checks = build_bot_freshness_checks(
+                bots, {grain: (_keys(grain), partitions) for grain, partitions in partitions_by_grain.items()}
+            )
+        else:
+            checks = [
+                check
+                for grain in partitions_by_grain
+                for check in dg.build_time_partition_freshness_checks(
+                    assets=_keys(grain), deadline_cron=DEADLINE_CRONS[grain], timezone=timezone
+                )
+            ]
+        sensor = dg.build_sensor_for_freshness_checks(
+            freshness_checks=checks, name="kpi_freshness_sensor", default_status=dg.DefaultSensorStatus.RUNNING
         )
-else:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.SupersessionWarning)
-        FRESHNESS_CHECKS = [
-            *dg.build_time_partition_freshness_checks(
-                assets=_keys(Grain.DAILY), deadline_cron=DAILY_DEADLINE_CRON, timezone=SETTINGS.timezone
-            ),
-            *dg.build_time_partition_freshness_checks(
-                assets=_keys(Grain.WEEKLY), deadline_cron=WEEKLY_DEADLINE_CRON, timezone=SETTINGS.timezone
-            ),
-        ]
-        freshness_sensor = dg.build_sensor_for_freshness_checks(
-            freshness_checks=FRESHNESS_CHECKS,
-            name="kpi_freshness_sensor",
-            default_status=dg.DefaultSensorStatus.RUNNING,
-        )
+    return checks, sensor

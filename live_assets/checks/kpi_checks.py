@@ -16,9 +16,8 @@ import dagster as dg
 
 from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
 from live_assets.checks.reading import Reading, verdicts_by_bot
-from live_assets.kpis.assets import partitions_for
-from live_assets.kpis.tables import KPI_TABLES, SLA_DAILY, KpiTable
-from live_assets.raw.assets import markdown_preview
+from live_assets.kpis.tables import KPI_TABLES, SLA_DAILY, Grain, KpiTable
+from live_assets.raw.metadata import markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
 
 SLA_TOLERANCE_PCT: Final = 0.01
@@ -107,11 +106,11 @@ def ranges_verdict(table: KpiTable, span: PartitionSpan, rows: list[dict[str, An
     return Verdict(False, f"{span.key}: {len(violations)} violation(s) of {', '.join(rules)}", metadata)
 
 
-def build_ranges_check(table: KpiTable) -> dg.AssetChecksDefinition:
+def build_ranges_check(table: KpiTable, partitions_def: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(table.asset_key_path),
         name="values_in_range",
-        partitions_def=partitions_for(table),
+        partitions_def=partitions_def,
         description=(
             "Counts >= 0, percentages in 0..100, seconds >= 0, scores in 1..5, attended + lost = offered, parts "
             "no larger than their whole, 1 <= concurrency_avg <= concurrency_max, one row per grain key."
@@ -166,31 +165,37 @@ def sla_verdict(span: PartitionSpan, rows: list[dict[str, Any]]) -> Verdict:
     return Verdict(False, f"{span.key}: {len(problems)} group(s) disagree with the API's SLA %", metadata)
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(SLA_DAILY.asset_key_path),
-    name="sla_pct_matches_api",
-    partitions_def=partitions_for(SLA_DAILY),
-    additional_deps=[dg.AssetKey(["raw", "sla_by_group"])],
-    description=(
-        f"Per day and group, the SLA % recomputed from conversations (kpi.sla_daily summed over channels) equals "
-        f"the SLA endpoint's sla_percentage to {SLA_TOLERANCE_PCT} points."
-    ),
-)
-def sla_pct_matches_api(
-    context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
-) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-
-    def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
-        records = reading.records()
-        return {span.key: sla_verdict(span, [row for row in records if row["day"] == span.first_day]) for span in spans}
-
-    tables = [SLA_DAILY.qualified_table, "raw.sla_by_group"]
-    yield from evaluations(
-        context, verdicts_by_bot(context, live_api, warehouse, "sla_matches_api.sql", tables, decide)
+def build_sla_pct_matches_api(daily: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(SLA_DAILY.asset_key_path),
+        name="sla_pct_matches_api",
+        partitions_def=daily,
+        additional_deps=[dg.AssetKey(["raw", "sla_by_group"])],
+        description=(
+            f"Per day and group, the SLA % recomputed from conversations (kpi.sla_daily summed over channels) equals "
+            f"the SLA endpoint's sla_percentage to {SLA_TOLERANCE_PCT} points."
+        ),
     )
+    def sla_pct_matches_api(
+        context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
+    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+
+        def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+            records = reading.records()
+            return {
+                span.key: sla_verdict(span, [row for row in records if row["day"] == span.first_day]) for span in spans
+            }
+
+        tables = [SLA_DAILY.qualified_table, "raw.sla_by_group"]
+        yield from evaluations(
+            context, verdicts_by_bot(context, live_api, warehouse, "sla_matches_api.sql", tables, decide)
+        )
+
+    return sla_pct_matches_api
 
 
-KPI_CHECKS: list[dg.AssetChecksDefinition] = [
-    sla_pct_matches_api,
-    *(build_ranges_check(table) for table in KPI_TABLES),
-]
+def build_kpi_checks(partitions_by_grain: dict[Grain, dg.PartitionsDefinition]) -> list[dg.AssetChecksDefinition]:
+    return [
+        build_sla_pct_matches_api(partitions_by_grain[SLA_DAILY.grain]),
+        *(build_ranges_check(table, partitions_by_grain[table.grain]) for table in KPI_TABLES),
+    ]

@@ -1,9 +1,8 @@
 """Checks on ``raw/conversations`` itself: each conversation held once, each in its own day.
 
 Both are blocking: a duplicated or misplaced conversation would silently inflate or move the KPIs, and
-a KPI partition should not be computed from a day that fails them. Both sit in the ``live_api`` pool
-though they call no API, so that the run's request lane may fetch the next raw step while they run
-(``live_assets.raw.assets.fetching_ahead``), and run as soon as they are ready (``RAW_CHECK_OP_TAGS``).
+a KPI partition should not be computed from a day that fails them. They call no API, so they take no
+slot of the ``live_api`` pool.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
@@ -15,8 +14,7 @@ import dagster as dg
 
 from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
 from live_assets.checks.reading import Reading, verdicts_by_bot
-from live_assets.partitions import daily_partitions
-from live_assets.raw.assets import API_POOL, RAW_CHECK_OP_TAGS, fetching_ahead, markdown_preview
+from live_assets.raw.metadata import markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
 
 CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
@@ -42,31 +40,31 @@ def duplicates_verdict(span: PartitionSpan, duplicates: list[dict[str, Any]]) ->
     )
 
 
-@dg.asset_check(
-    asset=CONVERSATIONS,
-    name="conversation_id_unique",
-    partitions_def=daily_partitions,
-    blocking=True,
-    pool=API_POOL,
-    op_tags=RAW_CHECK_OP_TAGS,
-    description="Each conversation_id is held once per bot (across all days): no conversation counted twice.",
-)
-def conversation_id_unique(
-    context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
-) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+def build_conversation_id_unique(daily: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=CONVERSATIONS,
+        name="conversation_id_unique",
+        partitions_def=daily,
+        blocking=True,
+        description="Each conversation_id is held once per bot (across all days): no conversation counted twice.",
+    )
+    def conversation_id_unique(
+        context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
+    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
 
-    def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
-        by_day: defaultdict[object, list[dict[str, Any]]] = defaultdict(list)
-        for row in reading.records():
-            by_day[row["day"]].append(row)
-        return {
-            span.key: duplicates_verdict(span, [row for day in span.days() for row in by_day.get(day, [])])
-            for span in spans
-        }
+        def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+            by_day: defaultdict[object, list[dict[str, Any]]] = defaultdict(list)
+            for row in reading.records():
+                by_day[row["day"]].append(row)
+            return {
+                span.key: duplicates_verdict(span, [row for day in span.days() for row in by_day.get(day, [])])
+                for span in spans
+            }
 
-    sql, tables = "conversation_duplicates.sql", ["raw.conversations"]
-    with fetching_ahead(context, live_api, warehouse):
+        sql, tables = "conversation_duplicates.sql", ["raw.conversations"]
         yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))
+
+    return conversation_id_unique
 
 
 def window_verdict(span: PartitionSpan, day_rows: list[dict[str, Any]]) -> Verdict:
@@ -84,23 +82,23 @@ def window_verdict(span: PartitionSpan, day_rows: list[dict[str, Any]]) -> Verdi
     return Verdict(False, f"{span.key}: {outside} of {rows} rows are not queued within {window}", metadata)
 
 
-@dg.asset_check(
-    asset=CONVERSATIONS,
-    name="queued_within_partition_day",
-    partitions_def=daily_partitions,
-    blocking=True,
-    pool=API_POOL,
-    op_tags=RAW_CHECK_OP_TAGS,
-    description="Every row's queued_at lies inside its partition's day (D 00:00:00..D 23:59:59, bot's time zone).",
-)
-def queued_within_partition_day(
-    context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
-) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+def build_queued_within_partition_day(daily: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=CONVERSATIONS,
+        name="queued_within_partition_day",
+        partitions_def=daily,
+        blocking=True,
+        description="Every row's queued_at lies inside its partition's day (D 00:00:00..D 23:59:59, bot's time zone).",
+    )
+    def queued_within_partition_day(
+        context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
+    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
 
-    def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
-        by_day = {row["day"]: row for row in reading.records()}
-        return {span.key: window_verdict(span, [by_day[d] for d in span.days() if d in by_day]) for span in spans}
+        def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+            by_day = {row["day"]: row for row in reading.records()}
+            return {span.key: window_verdict(span, [by_day[d] for d in span.days() if d in by_day]) for span in spans}
 
-    sql, tables = "conversation_outside_day.sql", ["raw.conversations"]
-    with fetching_ahead(context, live_api, warehouse):
+        sql, tables = "conversation_outside_day.sql", ["raw.conversations"]
         yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))
+
+    return queued_within_partition_day

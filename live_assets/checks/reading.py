@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
+import duckdb
 
 from live_assets.checks.by_partition import PartitionSpan, Verdict
 from live_assets.kpis import queries
@@ -32,6 +33,12 @@ class Reading:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
+def present_tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    """The raw and KPI tables the warehouse holds, as ``schema.table``."""
+    present = queries.run_script(connection, queries.read_sql(CHECKS_PACKAGE, "tables_present.sql"), {})
+    return {name for (name,) in present.rows}
+
+
 def read_range(
     warehouse: Warehouse,
     sql_file: str,
@@ -44,8 +51,7 @@ def read_range(
     """Run ``checks/sql/<sql_file>`` for ``bot`` and ``first_day..last_day`` if every one of ``tables`` exists."""
     parameters = {"bot": bot, "first_day": first_day, "last_day": last_day}
     with warehouse.connect() as connection:
-        present = queries.run_script(connection, queries.read_sql(CHECKS_PACKAGE, "tables_present.sql"), {})
-        existing = {name for (name,) in present.rows}
+        existing = present_tables(connection)
         missing = [table for table in tables if table not in existing]
         if missing:
             return Reading(missing_tables=missing, columns=[], rows=[])

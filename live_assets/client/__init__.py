@@ -1,4 +1,5 @@
-"""Client of the vendor's Live analytics API (CONTRACT.md): windows, typed errors, tokens, CSV export.
+"""Client of the vendor's Live analytics API (docs/api-contract.md): windows, typed errors, tokens,
+CSV export, landing files.
 
 Import from here; the submodules are an implementation detail::
 
@@ -18,6 +19,7 @@ from live_assets.client.errors import (
     LiveTlsError,
     LiveTokenExpiredError,
     LiveTransportError,
+    LiveUnreachableError,
 )
 from live_assets.client.export_csv import (
     EXPORT_SCHEMA,
@@ -28,11 +30,22 @@ from live_assets.client.export_csv import (
     parse_export,
     untranslate_status,
 )
-from live_assets.client.http import ApiResponse, ClientStats, LiveClient, body_problem, endpoint_name
+from live_assets.client.http import LiveClient, endpoint_name
+from live_assets.client.landing import (
+    LANDING_CODEC,
+    LANDING_SUFFIX,
+    compressed_file_problem,
+    compressed_reader,
+    compressed_writer,
+)
+from live_assets.client.responses import ApiResponse, ClientStats
+from live_assets.client.sniffing import body_problem
 from live_assets.client.windows import Window, days_of_time_window, max_range_for, plan_windows
 
 __all__ = [
     "EXPORT_SCHEMA",
+    "LANDING_CODEC",
+    "LANDING_SUFFIX",
     "ApiResponse",
     "ClientStats",
     "ExportFormatError",
@@ -48,10 +61,14 @@ __all__ = [
     "LiveTlsError",
     "LiveTokenExpiredError",
     "LiveTransportError",
+    "LiveUnreachableError",
     "TokenCache",
     "TokenManager",
     "Window",
     "body_problem",
+    "compressed_file_problem",
+    "compressed_reader",
+    "compressed_writer",
     "days_of_time_window",
     "default_token_cache_dir",
     "endpoint_name",

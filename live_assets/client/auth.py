@@ -1,7 +1,7 @@
 """Tokens: log in once, share the token across processes, renew it before it expires.
 
 A backfill runs many steps in many processes on one machine over hours; the token lives 10 hours
-(CONTRACT.md §2). Logging in per step would multiply logins for nothing, so the token is kept in a
+(docs/api-contract.md §2). Logging in per step would multiply logins for nothing, so the token is kept in a
 cache file per (base URL, e-mail, X-token), readable by its owner only (0600), written atomically and
 guarded by a file lock: whichever process needs a token first logs in, the others read it.
 
@@ -208,6 +208,15 @@ class TokenManager:
     @property
     def renewable(self) -> bool:
         return self._login is not None
+
+    @property
+    def expires_at(self) -> float | None:
+        """When the token in hand expires (epoch seconds): ``None`` before the first login, and for a
+        static token, whose lifetime is not known here."""
+        token = self._token
+        if token is None or token.expires_at == float("inf"):
+            return None
+        return token.expires_at
 
     def current(self) -> Secret:
         """A token believed valid now; logs in when there is none or it is due for renewal."""

@@ -1,7 +1,7 @@
 """Typed errors of the Live API client.
 
 Each error carries what an operator needs to act without reading code: the endpoint and window that
-failed, the HTTP status, the vendor's error code, message and details (CONTRACT.md §4), and, for the
+failed, the HTTP status, the vendor's error code, message and details (docs/api-contract.md §4), and, for the
 failures a setting can fix, the environment variable to look at. No error ever holds a secret: the
 client builds them from the response envelope and from names, never from request headers or bodies.
 """
@@ -48,6 +48,8 @@ class LiveApiError(Exception):
         return self.retryable
 
     def __str__(self) -> str:
+        """One line: where, status, code, then the message, so that a log's or the UI's first line of a
+        failed step is its cause (a vendor message's own line breaks are folded)."""
         where = self.endpoint or "live api"
         if self.window:
             where += f" [{self.window}]"
@@ -56,7 +58,7 @@ class LiveApiError(Exception):
             parts.append(f"HTTP {self.status}")
         if self.code:
             parts.append(self.code)
-        text = " ".join(parts) + " " + self.message
+        text = " ".join(parts) + " " + " ".join(self.message.splitlines())
         if self.details:
             text += " details=" + json.dumps(self.details, ensure_ascii=False, sort_keys=True, default=str)
         if self.attempts and self.attempts > 1:
@@ -126,11 +128,17 @@ class LiveTransportError(LiveApiError):
     retryable = True
 
 
-class LiveTlsError(LiveTransportError):
-    """The server's TLS certificate did not verify. Not retried: a certificate does not fix itself
-    between attempts, and verification is never turned off."""
+class LiveUnreachableError(LiveTransportError):
+    """The login found nothing to talk to: connection refused, a host name that does not resolve, a
+    failed TLS handshake. Final at once: it is a wrong ``LIVE_API_BASE_URL`` far more often than a
+    passing fault, and six attempts plus the step's retries only delayed saying so by minutes."""
 
     retryable = False
+
+
+class LiveTlsError(LiveUnreachableError):
+    """The server's TLS certificate did not verify. Not retried: a certificate does not fix itself
+    between attempts, and verification is never turned off."""
 
 
 class LiveResponseError(LiveApiError):
@@ -148,6 +156,10 @@ TOKEN_EXPIRED_HINT: Final = (
 TLS_HINT: Final = (
     "verification is always on: fix the server's certificate, or check LIVE_API_BASE_URL and any "
     "proxy between this machine and the API"
+)
+UNREACHABLE_HINT: Final = (
+    "check LIVE_API_BASE_URL (the vendor's API is at " + contract.VENDOR_BASE_URL + ") and that this "
+    "machine can reach it"
 )
 FORBIDDEN_HINT: Final = (
     "check that LIVE_API_X_TOKEN is the X-token of the bot, that the bot is linked to the user, "

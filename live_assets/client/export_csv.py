@@ -1,4 +1,4 @@
-"""The CSV export (CONTRACT.md §7), parsed into Arrow batches with one schema whatever the language.
+"""The CSV export (docs/api-contract.md §7), parsed into Arrow batches with one schema whatever the language.
 
 Headers and status labels come translated (``es``, ``en``, ``pt``); durations come as ``HH:MM:SS``
 and empty cells mean null. The parser maps each header to its snake_case column through the

@@ -1,6 +1,6 @@
 """Request windows: which ``from``/``to`` pairs cover a span of days, and how few of them are needed.
 
-The API counts time in wall-clock seconds of the bot's zone, both bounds inclusive (CONTRACT.md §3).
+The API counts time in wall-clock seconds of the bot's zone, both bounds inclusive (docs/api-contract.md §3).
 So a window here is a pair of *naive* local datetimes: a day is always ``D 00:00:00``..``D 23:59:59``,
 whatever a DST change does to the length of that day in real time. Only :func:`days_of_time_window`
 touches real instants, to turn a Dagster partition's tz-aware bounds into local days.

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from live_assets.ops.backfill import (
+from live_assets.launch.backfills import (
     BackfillError,
     BackfillProgress,
     BackfillTimeoutError,
@@ -32,10 +32,10 @@ from live_assets.ops.backfill import (
     select_assets,
     wait_for_backfill,
 )
-from live_assets.ops.checks import CheckSummary, check_results
-from live_assets.ops.days import DayRange, last_complete_days
-from live_assets.ops.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
-from live_assets.ops.stack import LocalDagster, ProcessDiedError, restore_interrupts, simulator_settings_env
+from live_assets.launch.checks import CheckSummary, check_results
+from live_assets.launch.days import DayRange, last_complete_days
+from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
+from live_assets.launch.stack import LocalDagster, ProcessDiedError, restore_interrupts, simulator_settings_env
 from live_assets.report.data import ReportData, load_report
 from live_assets.report.html import REPORT_NAME, RunContext, render_report, write_report
 from live_assets.report.views import agent_view, sla_view
@@ -225,7 +225,7 @@ def _backfill_and_check(
     say.step(f"submitted backfill {backfill_id}: {stack.url}/runs/b/{backfill_id}")
     # Started after the submission, the daemon's first iteration picks the backfill up at once.
     stack.start_daemon()
-    say.step("started the Dagster daemon (live_assets.ops.daemon: it advances backfills every second)")
+    say.step("started the Dagster daemon (live_assets.instance.daemon: it advances backfills every second)")
     outcome.progress = progress = wait_for_backfill(
         client, backfill_id, timeout=args.timeout, on_progress=say.progress, alive=stack.check_alive
     )

@@ -10,12 +10,13 @@ KPIs read the seven days of their week (``TimeWindowPartitionMapping``).
 # No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
 import dagster as dg
 
+from live_assets.deployment import Deployment
 from live_assets.kpis.conditions import kpi_automation_condition
 from live_assets.kpis.refresh import Refreshed, refresh
 from live_assets.kpis.tables import KPI_TABLES, Grain, KpiTable
-from live_assets.partitions import BOT_DIMENSION, BOTS, DATE_DIMENSION, daily_partitions, weekly_partitions
-from live_assets.raw.assets import markdown_preview
-from live_assets.raw.endpoints import ENDPOINTS, Partitioning
+from live_assets.names import BOT_DIMENSION, DATE_DIMENSION
+from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, Partitioning
+from live_assets.raw.metadata import markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.scope import run_scope
 
@@ -25,28 +26,29 @@ KINDS = {"duckdb", "sql"}
 PREVIEW_ROWS = 8
 PREVIEW_COLUMNS = 10
 
-_PARTITIONING = {spec.table: spec.partitioning for spec in ENDPOINTS}
+
+def partitions_for(table: KpiTable, deployment: Deployment) -> dg.PartitionsDefinition:
+    return deployment.daily if table.grain is Grain.DAILY else deployment.weekly
 
 
-def partitions_for(table: KpiTable) -> dg.PartitionsDefinition:
-    return daily_partitions if table.grain is Grain.DAILY else weekly_partitions
-
-
-def raw_deps(table: KpiTable) -> list[dg.AssetDep]:
-    """The raw assets a KPI table reads; a weekly partition maps to its seven daily partitions."""
+def raw_deps(table: KpiTable, deployment: Deployment) -> list[dg.AssetDep]:
+    """The raw assets a KPI table reads: a weekly partition maps to its seven daily partitions, a bot's
+    partition to that bot's list."""
     deps = []
     for source in table.raw_sources:
         key = dg.AssetKey(["raw", source])
-        if _PARTITIONING[source] is Partitioning.NONE:
+        if ENDPOINTS_BY_TABLE[source].partitioning is not Partitioning.NONE:
+            deps.append(dg.AssetDep(key, partition_mapping=raw_partition_mapping(deployment)))
+        elif deployment.per_bot is None:
             deps.append(dg.AssetDep(key))
         else:
-            deps.append(dg.AssetDep(key, partition_mapping=raw_partition_mapping()))
+            deps.append(dg.AssetDep(key, partition_mapping=dg.MultiToSingleDimensionPartitionMapping(BOT_DIMENSION)))
     return deps
 
 
-def raw_partition_mapping() -> dg.PartitionMapping:
+def raw_partition_mapping(deployment: Deployment) -> dg.PartitionMapping:
     """A KPI partition reads the raw days of its period; with many bots, of its own bot only."""
-    if BOTS is None:
+    if deployment.bots is None:
         return dg.TimeWindowPartitionMapping()
     return dg.MultiPartitionMapping(
         {
@@ -74,12 +76,11 @@ def _metadata(written: Refreshed) -> dict[str, object]:
     }
 
 
-def build_kpi_asset(table: KpiTable) -> dg.AssetsDefinition:
-    raw_keys = [dg.AssetKey(["raw", source]) for source in table.raw_sources]
-    unpartitioned = [
-        key
-        for key, source in zip(raw_keys, table.raw_sources, strict=True)
-        if _PARTITIONING[source] is Partitioning.NONE
+def build_kpi_asset(table: KpiTable, deployment: Deployment) -> dg.AssetsDefinition:
+    lists = [
+        dg.AssetKey(["raw", source])
+        for source in table.raw_sources
+        if ENDPOINTS_BY_TABLE[source].partitioning is Partitioning.NONE
     ]
 
     @dg.asset(
@@ -89,15 +90,13 @@ def build_kpi_asset(table: KpiTable) -> dg.AssetsDefinition:
             f"{table.description}\n\nTable: `{table.qualified_table}`, all bots keyed by `_bot`; computed "
             f"from the conversation rows of `raw.{table.raw_sources[0]}`. Definitions: `docs/kpis.md`."
         ),
-        partitions_def=partitions_for(table),
+        partitions_def=partitions_for(table, deployment),
         backfill_policy=dg.BackfillPolicy.single_run(),
         code_version=table.code_version,
         owners=OWNERS,
         kinds=KINDS,
-        deps=raw_deps(table),
-        automation_condition=kpi_automation_condition(
-            dg.AssetSelection.assets(*unpartitioned) if unpartitioned else None
-        ),
+        deps=raw_deps(table, deployment),
+        automation_condition=kpi_automation_condition(dg.AssetSelection.assets(*lists) if lists else None),
         metadata={
             "dagster/column_schema": column_schema(table),
             "dagster/table_name": table.qualified_table,
@@ -124,4 +123,5 @@ def build_kpi_asset(table: KpiTable) -> dg.AssetsDefinition:
     return kpi_asset
 
 
-KPI_ASSETS: list[dg.AssetsDefinition] = [build_kpi_asset(table) for table in KPI_TABLES]
+def build_kpi_assets(deployment: Deployment) -> list[dg.AssetsDefinition]:
+    return [build_kpi_asset(table, deployment) for table in KPI_TABLES]

@@ -21,6 +21,7 @@ class Partitioning(enum.StrEnum):
     DAILY = "daily"
     WEEKLY = "weekly"
     NONE = "none"  # dimension lists, refreshed whole
+    TODAY = "today"  # the day so far, re-read whole at each refresh; only the current day is kept
 
 
 class BodyShape(enum.StrEnum):
@@ -31,6 +32,11 @@ class BodyShape(enum.StrEnum):
     ITEMS = "items"  # a JSON object whose ``items`` array holds the rows
     DETAIL_MESSAGES = "detail_messages"  # one detail body per line; one row per message
     CSV_EXPORT = "csv_export"  # the translated CSV export
+
+    @property
+    def file_extension(self) -> str:
+        """The landing file's extension (before ``.zst``)."""
+        return {BodyShape.CSV_EXPORT: "csv", BodyShape.DETAIL_MESSAGES: "jsonl"}.get(self, "json")
 
 
 class DayRule(enum.StrEnum):
@@ -69,6 +75,16 @@ class WindowRule:
 
 
 @dataclass(frozen=True)
+class ChildRequests:
+    """A child endpoint: one request per row of a parent table that the child table does not hold yet,
+    the row's id sent as a parameter (the conversation details: one per conversation)."""
+
+    parent: str
+    id_column: str
+    parameter: str
+
+
+@dataclass(frozen=True)
 class EndpointSpec:
     table: str
     path: Path
@@ -82,9 +98,14 @@ class EndpointSpec:
     day_rule: DayRule = DayRule.REQUEST
     day_column: str | None = None
     upstream: tuple[str, ...] = ()
-    # Read by the KPI assets (``kpis.tables``): such a raw asset goes first in a run, so that a
-    # backfill's KPI runs start while the run's other raw assets are still loading.
+    # Read by the KPI assets (``kpis.tables``): such a raw asset goes first in its step, so that a
+    # backfill's KPI runs start while the step's other raw assets are still loading.
     feeds_kpis: bool = False
+    # Asked once per parent row instead of by date windows.
+    children_of: ChildRequests | None = None
+    # Fetched in a step of its own, one day per run: one request per conversation, so that a backfill
+    # never holds a bot's lane for long (an intraday refresh waits at most one such run).
+    own_step: bool = False
     # Bump when the table's columns or the way rows are read change: Dagster then flags the
     # materialized partitions as stale in the UI.
     code_version: str = "1"
@@ -236,6 +257,8 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
         body=BodyShape.DETAIL_MESSAGES,
         day_rule=DayRule.CONVERSATION,
         upstream=("conversations",),
+        children_of=ChildRequests(parent="conversations", id_column="conversation_id", parameter="conversation_id"),
+        own_step=True,
     ),
     EndpointSpec(
         table="conversation_stats",
@@ -387,6 +410,20 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
         frequency=Frequency.WEEK,
         day_rule=DayRule.COLUMN,
         day_column="period",
+    ),
+    EndpointSpec(
+        table="conversations_today",
+        path=Path.CONVERSATION_LIST,
+        description=(
+            "Today's conversations so far (bot's time zone), re-read whole at each intraday refresh; the "
+            "table holds the current day only. Provisional: the daily `raw/conversations` replaces them once "
+            "the day is final."
+        ),
+        columns=CONVERSATION_COLUMNS,
+        partitioning=Partitioning.TODAY,
+        window=ROWS_WINDOW,
+        day_rule=DayRule.COLUMN,
+        day_column="queued_at",
     ),
     EndpointSpec(
         table="agents",

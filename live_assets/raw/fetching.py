@@ -1,10 +1,4 @@
-"""Turning a span of partition days into requests, and overlapping fetching with loading.
-
-The API serves one request at a time per token, so the fastest a backfill can go is the sum of the
-API's own service times. To get there, one thread per run makes every request of the run's raw
-steps in order (never two at once), fetching the next window while the previous one loads, and the
-next step's first windows while a step finishes (``live_assets.client.run_lane``).
-"""
+"""Turning a span of partition days into requests, and one request into a landing file."""
 
 from __future__ import annotations
 
@@ -13,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from live_assets.client import LiveClient
-from live_assets.client.windows import Window, plan_windows
+from live_assets.client.windows import Window, day_start, plan_windows
 from live_assets.raw.endpoints import EndpointSpec
 from live_assets.raw.loading import Landed, landing_path, write_landing
 
@@ -24,6 +18,12 @@ def plan_requests(spec: EndpointSpec, first_day: dt.date, last_day: dt.date) -> 
         raise ValueError(f"{spec.table} is not fetched by date windows")
     rule = spec.window
     return plan_windows(first_day, last_day, max_range=rule.max_range, unit_days=rule.unit_days, per_unit=rule.per_unit)
+
+
+def today_so_far(now: dt.datetime) -> Window:
+    """Today from 00:00 to ``now`` (whole seconds, wall clock in the bot's zone): one intraday request."""
+    wall = now.replace(tzinfo=None, microsecond=0)
+    return Window(day_start(wall.date()), wall)
 
 
 def fetch_window(
@@ -41,21 +41,24 @@ def fetch_window(
     return Landed(spec, path, window, response.size, response.attempts)
 
 
-def fetch_details(
+def fetch_children(
     client: LiveClient,
     spec: EndpointSpec,
     day: dt.date,
-    conversation_ids: list[int],
+    parent_ids: list[int],
     *,
     landing_dir: Path,
     bot: str,
     stamp: str,
 ) -> Landed:
-    """Every listed conversation's detail, landed together as one JSON array for the day.
+    """Every listed parent's child response (a conversation's detail), landed together as one JSON array
+    for the day.
 
     Each body is compressed into the landing file as it arrives, so a day of 100,000 conversations holds
     one detail in memory at a time, not the day's; a failed request leaves no file (``write_landing``).
     """
+    assert spec.children_of is not None, spec.table
+    parameter = spec.children_of.parameter
     window = Window.for_days(day, day)
     path = landing_path(landing_dir, bot, spec, window, stamp)
     received = 0
@@ -63,11 +66,11 @@ def fetch_details(
     def chunks() -> Iterator[bytes]:
         nonlocal received
         yield b"["
-        for index, conversation_id in enumerate(conversation_ids):
-            body = client.conversation_detail(conversation_id).body
+        for index, parent_id in enumerate(parent_ids):
+            body = client.get(spec.table, spec.path, {parameter: str(int(parent_id))}).body
             received += len(body)
             yield b"," + body if index else body
         yield b"]"
 
     write_landing(path, chunks())
-    return Landed(spec, path, window, received, len(conversation_ids))
+    return Landed(spec, path, window, received, len(parent_ids))

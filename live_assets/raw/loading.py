@@ -23,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from live_assets.client import LANDING_SUFFIX, compressed_file_problem, compressed_reader, compressed_writer
 from live_assets.client.export_csv import iter_export_batches
-from live_assets.client.http import LANDING_SUFFIX, compressed_file_problem, compressed_reader, compressed_writer
 from live_assets.client.windows import Window
 from live_assets.raw import statements
 from live_assets.raw.endpoints import BodyShape, EndpointSpec, Partitioning
@@ -58,7 +58,7 @@ def _file_stamp(moment: dt.datetime) -> str:
 
 def landing_path(landing_dir: Path, bot: str, spec: EndpointSpec, window: Window | None, stamp: str = "") -> Path:
     """``<dir>/<bot>/<table>/<from>__<to>[.<stamp>].<ext>.zst``: one file per endpoint and window."""
-    extension = {BodyShape.CSV_EXPORT: "csv", BodyShape.DETAIL_MESSAGES: "jsonl"}.get(spec.body, "json")
+    extension = spec.body.file_extension
     name = f"{_file_stamp(window.start)}__{_file_stamp(window.end)}" if window else "all"
     if stamp:
         name = f"{name}.{stamp}"
@@ -295,7 +295,7 @@ def _check_stage(
     connection: duckdb.DuckDBPyConnection, spec: EndpointSpec, parameters: dict[str, object], where: str
 ) -> int:
     """Refuse rows without a partition day or outside the requested window; return the row count."""
-    if spec.partitioning is Partitioning.NONE or spec.body is BodyShape.DETAIL_MESSAGES:
+    if spec.partitioning is Partitioning.NONE or spec.children_of is not None:  # no window to check
         (count,) = connection.execute("SELECT count(*) FROM stage").fetchone() or (0,)
         return int(count)
     without_day, outside, first, last, count = connection.execute(

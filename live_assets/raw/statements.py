@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from live_assets import contract
-from live_assets.client.http import LANDING_CODEC
+from live_assets.client import LANDING_CODEC
 from live_assets.raw.endpoints import BodyShape, Column, DayRule, EndpointSpec, Partitioning
 
 # Metadata columns every raw row carries, after the endpoint's own columns.
@@ -348,15 +348,13 @@ STAGE_OUTSIDE_WINDOW = (
 
 
 def delete_scope(spec: EndpointSpec) -> str:
-    """DELETE the rows that the staged rows replace: the window's days, or the staged conversations."""
+    """DELETE what the staged rows replace: the window's days, the staged parents' children, or all the bot's."""
     table = spec.qualified_table
-    if spec.partitioning is Partitioning.NONE:
+    if spec.partitioning in (Partitioning.NONE, Partitioning.TODAY):  # refreshed whole, per bot
         return f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot"
-    if spec.body is BodyShape.DETAIL_MESSAGES:
-        return (
-            f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot "
-            "AND conversation_id IN (SELECT DISTINCT conversation_id FROM stage)"
-        )
+    if spec.children_of is not None:  # the children of the staged parents
+        key = quote_identifier(spec.children_of.id_column)
+        return f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot AND {key} IN (SELECT DISTINCT {key} FROM stage)"
     return f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot AND {DAY_COLUMN} BETWEEN $first_day AND $last_day"
 
 

@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from live_assets.ops.days import DayRange
+from live_assets.launch.days import DayRange
 from live_assets.warehouse import Warehouse
 
 WAIT_STEPS_SECONDS = (5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)

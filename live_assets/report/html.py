@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from live_assets.ops.checks import CheckSummary
+from live_assets.launch.checks import CheckSummary
 from live_assets.report import svg
 from live_assets.report.data import ReportData, marker_position
 from live_assets.report.tables import fmt_pct, fmt_seconds

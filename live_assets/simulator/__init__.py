@@ -1,4 +1,4 @@
-"""A local simulator of the vendor's Live analytics API, faithful to ``CONTRACT.md``.
+"""A local simulator of the vendor's Live analytics API, faithful to ``docs/api-contract.md``.
 
 It serves every endpoint over real HTTP from deterministic synthetic data, enforces the contract
 (auth, X-Token, ranges, one request per token, the data lag) and offers knobs for tests and

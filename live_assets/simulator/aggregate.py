@@ -1,4 +1,4 @@
-"""Every aggregate of CONTRACT.md §6, as pure functions of the selected conversations.
+"""Every aggregate of docs/api-contract.md §6, as pure functions of the selected conversations.
 
 All endpoints read the same selection (``DataStore.select``), and every figure below follows the
 contract's definitions literally, so that the endpoints agree with each other to the unit: summing

@@ -1,4 +1,4 @@
-"""The CSV export of CONTRACT.md §7: RFC 4180, CRLF, UTF-8, headers and status labels per language.
+"""The CSV export of docs/api-contract.md §7: RFC 4180, CRLF, UTF-8, headers and status labels per language.
 
 Columns come from ``contract.EXPORT_COLUMNS``; :data:`CELLS` says how each is filled, and an import-time
 check makes a column added to the contract without a filler fail loudly rather than shift the table.

@@ -32,7 +32,7 @@ KINDS = (*ENTRY_KINDS, *RESPONSE_KINDS)
 RANDOM_KINDS = ("429", "502", "503", "504", "drop", "truncate")  # what ``fault_rate`` draws from
 
 DATA_PATHS = frozenset(path.value for path in contract.Path)
-# Aggregate figures that are null when there is nothing to average (CONTRACT.md §6), and the feedback comment.
+# Aggregate figures that are null when there is nothing to average (docs/api-contract.md §6), and the feedback comment.
 NULLABLE_AGGREGATE_FIELDS = (
     "avg_wait_time",
     "avg_first_response_time",

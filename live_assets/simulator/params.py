@@ -1,4 +1,4 @@
-"""Parsing and validation of query parameters, exactly as CONTRACT.md §3 and §6 state.
+"""Parsing and validation of query parameters, exactly as docs/api-contract.md §3 and §6 state.
 
 Pure functions from the query's key/value pairs to typed values, raising :class:`ApiError` with the
 contract's codes. Validation order: dates (presence, format), frequency, ``from`` <= ``to``, the

@@ -15,8 +15,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from live_assets.ops.backfill import AssetInfo
-from live_assets.ops.graphql import DagsterGraphQL
+from live_assets.launch.backfills import AssetInfo
+from live_assets.launch.graphql import DagsterGraphQL
 
 PASSED = "SUCCEEDED"
 SKIPPED = "SKIPPED"

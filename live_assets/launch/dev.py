@@ -1,7 +1,7 @@
-"""``make dev`` (``python -m live_assets.ops.dev``): the simulator, the Dagster UI and daemon, on persistent state.
+"""``make dev`` (``python -m live_assets.launch.dev``): the simulator, the Dagster UI and daemon, on persistent state.
 
 The simulator runs on port 8765; ``dagster-webserver`` and the project's daemon
-(``live_assets/ops/daemon.py``: ``dagster-daemon`` with backfill iterations every second instead of every 30 s)
+(``live_assets/instance/daemon.py``: ``dagster-daemon`` with backfill iterations every second instead of every 30 s)
 run on the project's ``workspace.yaml`` with ``DAGSTER_HOME=.dagster_home``, whose ``dagster.yaml`` is
 refreshed from the project's at every start. That is what ``dagster dev`` runs, but ``dagster dev``
 always starts Dagster's stock daemon. Run history, partition status and backfills live in
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import httpx
 
-from live_assets.ops.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
-from live_assets.ops.stack import (
+from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
+from live_assets.launch.stack import (
     PROJECT_DIR,
     LocalDagster,
     ManagedProcess,
@@ -41,7 +41,7 @@ DAGSTER_READY_SECONDS = 300.0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m live_assets.ops.dev", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m live_assets.launch.dev", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000, help="Dagster webserver port (default: %(default)s)")
     parser.add_argument("--sim-port", type=int, default=8765, help="simulator port (default: %(default)s)")

@@ -12,9 +12,9 @@ themselves. A partitioned asset that has no partition inside the range is left o
 no partitions would ask Dagster for *all* of its partitions.
 
 With a bots file the partitioned assets are ``bot`` x ``date`` (live_assets/partitions.py): each gets the
-``<bot>|<date>`` keys of the chosen bots (default: every bot) and the days above. Such runs get their
-``live/bot`` lane from the run coordinator (live_assets/ops/coordinator.py), one per bot, not from a
-tag of the whole backfill, which would put every bot, and the KPI runs, in one lane.
+``<bot>|<date>`` keys of the chosen bots (default: every bot) and the days above, and the lists their
+bots. Such runs get their bots' lanes from the run coordinator (live_assets/instance/coordinator.py),
+not from a tag of the whole backfill, which would reach the KPI runs too.
 """
 
 from __future__ import annotations
@@ -25,22 +25,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from live_assets.ops.days import DayRange, cadence_days, partitions_inside
-from live_assets.ops.graphql import DagsterGraphQL, DagsterGraphQLError
+from live_assets.launch.days import DayRange, cadence_days, partitions_inside
+from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError
+from live_assets.names import BOT_DIMENSION, DATE_DIMENSION, MULTI_KEY_SEPARATOR
 
 TERMINAL_STATUSES = frozenset({"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"})
 FINISHED_RUN_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
 FAILED_RUN_STATUSES = frozenset({"FAILURE", "CANCELED"})
 BACKFILL_TAG = "dagster/backfill"
-# dagster.yaml limits runs per value of this tag to one: the bot's single API lane.
-BOT_TAG = "live/bot"
 LAUNCHED_BY_TAG = "live/launched_by"
-DEFAULT_BOT = "default"
-# The dimensions of a bot x date asset, as live_assets/partitions.py names them (not imported: launchers
-# never load the code location), and Dagster's separator of a multi-partition key's parts.
-BOT_DIMENSION = "bot"
-DATE_DIMENSION = "date"
-MULTI_KEY_SEPARATOR = "|"
 DEFAULT_POLL_SECONDS = 1.0
 
 
@@ -282,8 +275,8 @@ def plan_backfill(assets: Sequence[AssetInfo], days: DayRange, bots: Sequence[st
     """Each selected asset with the partitions of ``days`` that it has (see the module docstring).
 
     ``bots`` chooses the bots of bot x date assets (default: all of them); a bot that is not a partition
-    of the selected assets is an error, as a mistyped selection is. Unpartitioned assets (the agent and
-    group lists) cannot be cut by bot: they are refreshed for every bot.
+    of the selected assets is an error, as a mistyped selection is. The assets partitioned by bot alone
+    (the agent and group lists) get the chosen bots; unpartitioned ones (one bot) are refreshed once.
     """
     known = bots_of(assets)
     if bots is not None:
@@ -298,6 +291,9 @@ def plan_backfill(assets: Sequence[AssetInfo], days: DayRange, bots: Sequence[st
     for asset in assets:
         if not asset.partitioned:
             targets.append(AssetPartitions(asset, None))
+            continue
+        if chosen is not None and set(asset.partition_keys) <= set(known or ()):  # by bot alone: the lists
+            targets.append(AssetPartitions(asset, tuple(bot for bot in asset.partition_keys if bot in chosen)))
             continue
         try:
             keys = _keys_inside(asset, days, chosen)
@@ -547,8 +543,8 @@ def _changed(before: BackfillProgress, after: BackfillProgress) -> bool:
 def default_tags(launched_by: str = "cli") -> dict[str, str]:
     """The tag every launcher adds: where the backfill came from.
 
-    No bot lane (``live/bot``): a backfill's tags go to every run it makes, KPI and check runs included,
-    and those call no API; the run coordinator (``live_assets/ops/coordinator.py``) gives each run that
+    No bot lane: a backfill's tags go to every run it makes, KPI and check runs included,
+    and those call no API; the run coordinator (``live_assets/instance/coordinator.py``) gives each run that
     calls the API its bot's lane as it is queued, so a backfill's KPI runs go side by side.
     """
     return {LAUNCHED_BY_TAG: launched_by}
@@ -557,15 +553,12 @@ def default_tags(launched_by: str = "cli") -> dict[str, str]:
 def launcher_tags(assets: Sequence[AssetInfo], bots: Sequence[str] | None, launched_by: str) -> dict[str, str]:
     """The backfill's tags, given every asset of the code location and the ``--bot`` values.
 
-    With a bots file, ``--bot`` chooses partitions, not tags (:func:`default_tags`). Without one,
-    ``--bot NAME`` is an explicit lane for every run of the backfill (at most one name); with no
-    ``--bot`` the coordinator gives the API runs the single bot's lane.
+    ``--bot`` chooses partitions of a bots file, never tags; without a bots file there is one bot, and
+    naming one is an error rather than silently ignored.
     """
-    if bots_of(assets) is not None or not bots:
-        return default_tags(launched_by)
-    if len(bots) > 1:
-        raise BackfillError(f"without a bots file --bot names the one run-queue lane; got {', '.join(bots)}")
-    return {BOT_TAG: bots[0], **default_tags(launched_by)}
+    if bots and bots_of(assets) is None:
+        raise BackfillError(f"--bot chooses bots of a bots file, and there is none (one bot); got {', '.join(bots)}")
+    return default_tags(launched_by)
 
 
 RUNS_QUERY = """

@@ -1,0 +1,115 @@
+"""What a raw asset's materialization tells the UI: its column schema, and figures that tell the truth.
+
+Dagster records one result for every partition of a run (dagster-io/dagster#21072), so a figure of
+the whole run shown on one partition's page would be another day's too. Run-wide figures therefore
+carry a ``run_`` name, ``rows_by_day`` gives each partition its own count, and ``dagster/row_count``
+is set only when the run has one partition, where it is that partition's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from live_assets.raw import statements
+from live_assets.raw.endpoints import EndpointSpec, Partitioning
+from live_assets.raw.engine import Progress
+from live_assets.scope import BotScope
+from live_assets.warehouse import Warehouse
+
+PREVIEW_ROWS = 5
+PREVIEW_COLUMNS = 8
+ROWS_BY_DAY_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("bot", "string"),
+        dg.TableColumn("day", "date", description="partition day (for weekly tables, the week's Monday)"),
+        dg.TableColumn("rows", "int"),
+    ]
+)
+
+
+def column_schema(spec: EndpointSpec) -> dg.TableSchema:
+    columns = [dg.TableColumn(c.name, c.sql_type, description=c.description or None) for c in spec.columns]
+    columns += [dg.TableColumn(n, t, description=d) for n, t, d in statements.metadata_columns(spec)]
+    return dg.TableSchema(columns=columns)
+
+
+def markdown_preview(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A small markdown table of the first rows, for a materialization's metadata."""
+
+    def cell(value: object) -> str:
+        text = "" if value is None else str(value)
+        text = text.replace("|", "\\|").replace("\n", " ")
+        return text if len(text) <= 40 else text[:39] + "…"
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _dated(spec: EndpointSpec, scope: BotScope) -> bool:
+    return spec.partitioning is not Partitioning.NONE and scope.first_day is not None
+
+
+def _rows_by_day(warehouse: Warehouse, spec: EndpointSpec, scopes: Sequence[BotScope]) -> list[tuple[str, object, int]]:
+    counts: list[tuple[str, object, int]] = []
+    for scope in scopes:
+        if not _dated(spec, scope):
+            (total,) = warehouse.query(
+                f"SELECT count(*) FROM {spec.qualified_table} WHERE {statements.BOT_COLUMN} = $bot", {"bot": scope.bot}
+            )[0]
+            counts.append((scope.bot, None, int(total)))
+            continue
+        held = dict(
+            warehouse.query(
+                f"SELECT {statements.DAY_COLUMN}, count(*) FROM {spec.qualified_table} "
+                f"WHERE {statements.BOT_COLUMN} = $bot AND {statements.DAY_COLUMN} BETWEEN $first AND $last "
+                f"GROUP BY ALL",
+                {"bot": scope.bot, "first": scope.first_day, "last": scope.last_day},
+            )
+        )
+        counts += [(scope.bot, span.first_day, int(held.get(span.first_day, 0))) for span in scope.spans]
+    return counts
+
+
+def _preview(warehouse: Warehouse, spec: EndpointSpec, scope: BotScope) -> str:
+    names = [c.name for c in spec.columns[:PREVIEW_COLUMNS]]
+    selected = ", ".join(statements.quote_identifier(n) for n in names)
+    where = f"{statements.BOT_COLUMN} = $bot"
+    parameters: dict[str, object] = {"bot": scope.bot}
+    if _dated(spec, scope):
+        where += f" AND {statements.DAY_COLUMN} BETWEEN $first AND $last"
+        parameters |= {"first": scope.first_day, "last": scope.last_day}
+    sql = f"SELECT {selected} FROM {spec.qualified_table} WHERE {where} LIMIT {PREVIEW_ROWS}"
+    return markdown_preview(names, warehouse.query(sql, parameters))
+
+
+def result_metadata(
+    warehouse: Warehouse, progress: Progress, scopes: Sequence[BotScope], *, single_partition: bool
+) -> dict[str, object]:
+    """The metadata of one raw asset's result: the partition's own figures, or the run's, named so."""
+    spec = progress.spec
+    by_day = _rows_by_day(warehouse, spec, scopes) if progress.tasks else []
+    prefix = "" if single_partition else "run_"
+    metadata: dict[str, object] = {
+        f"{prefix}rows_loaded": progress.rows,
+        f"{prefix}requests": progress.stats.requests,
+        f"{prefix}bytes_received": progress.stats.bytes_received,
+        f"{prefix}retries": progress.stats.retries,
+        f"{prefix}windows": dg.MetadataValue.md("\n".join(f"- `{w}`" for w in progress.windows) or "-"),
+        "bots": ", ".join(scope.bot for scope in scopes),
+    }
+    if progress.tasks:
+        metadata[f"{prefix}preview"] = dg.MetadataValue.md(_preview(warehouse, spec, scopes[0]))
+    if single_partition and by_day:
+        metadata["dagster/row_count"] = by_day[0][2]
+    if any(day is not None for _, day, _ in by_day):
+        metadata["rows_by_day"] = dg.MetadataValue.table(
+            records=[dg.TableRecord({"bot": bot, "day": str(day), "rows": rows}) for bot, day, rows in by_day],
+            schema=ROWS_BY_DAY_SCHEMA,
+        )
+        dated = [scope for scope in scopes if scope.first_day is not None]
+        metadata["first_day"] = min(scope.first_day for scope in dated).isoformat()  # type: ignore[type-var]
+        metadata["last_day"] = max(scope.last_day for scope in dated).isoformat()  # type: ignore[type-var]
+    return metadata

@@ -1,0 +1,150 @@
+"""``python -m live_assets.check`` against the simulator over real HTTP: it passes with no warning, a
+registry or API difference is a mismatch with its evidence (exit 2), and its report holds no secret
+and no end-user data."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from live_assets import contract
+from live_assets.check import Status, recent_complete_day, run_check
+from live_assets.raw import endpoints
+from live_assets.raw.endpoints import Column
+from live_assets.secret import Secret
+from live_assets.settings import LiveSettings
+from live_assets.simulator import SimulatorServer
+
+PROJECT = Path(__file__).resolve().parents[1]
+SECRET_PASSWORD = "Pw-check-3b1f-never-written"
+SECRET_X_TOKEN = "xt-check-9c2e-never-written"
+
+
+def settings_for(server: SimulatorServer, tmp_path: Path) -> LiveSettings:
+    config = server.config
+    return LiveSettings(
+        base_url=server.base_url,
+        email=config.email,
+        password=Secret(config.password),
+        x_token=Secret(config.x_token),
+        token_cache_dir=tmp_path / "tokens",
+    )
+
+
+def test_the_check_passes_against_the_simulator_with_no_warning(sim: SimulatorServer, tmp_path: Path) -> None:
+    started = time.monotonic()
+    report = run_check(settings_for(sim, tmp_path), "default", days=30)
+    assert time.monotonic() - started < 20
+    assert report.exit_code == 0, report.render()
+    names = [finding.name for finding in report.findings]
+    assert names[0] == "login" and {spec.table for spec in endpoints.ENDPOINTS} <= set(names)
+    assert all(finding.status is Status.OK and not finding.evidence for finding in report.findings), report.render()
+    login = report.findings[0]
+    assert login.measured["renewable"] is True and "renewal will work" in login.summary
+    hour = next(finding for finding in report.findings if finding.name == "probe: HOUR range limit")
+    assert hour.measured["refusal"] == {
+        "code": "INVALID_DATE_RANGE",
+        "details": {"max_range": "7 days", "provided_range": "8 days", "frequency": "HOUR"},  # days touched
+    }
+    counters = sim.counters()
+    assert counters["requests"][str(contract.Path.CONVERSATION_DETAIL)] == 3  # three details, no more
+    assert counters["logins"] == 1  # a real login, with a token cache of its own
+    estimate = report.estimate
+    assert estimate["days"] == 30 and estimate["requests"] > 30 and estimate["detail_requests"] > 1000
+    by_endpoint = {row["endpoint"]: row["requests"] for row in estimate["per_endpoint"]}
+    assert by_endpoint["conversation_stats"] == 30 and by_endpoint["conversations"] == 5  # 7-day windows
+
+
+def test_the_command_line_reports_refusals_and_writes_no_secret_or_personal_data(
+    make_simulator: Callable[..., SimulatorServer], tmp_path: Path
+) -> None:
+    # A latency lets the probe hold one request while it sends the second: the simulator refuses it.
+    server = make_simulator(latency_ms=40, password=SECRET_PASSWORD, x_token=SECRET_X_TOKEN)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LIVE_")}
+    env |= {
+        "LIVE_API_BASE_URL": server.base_url,
+        "LIVE_API_EMAIL": server.config.email,
+        "LIVE_API_PASSWORD": SECRET_PASSWORD,
+        "LIVE_API_X_TOKEN": SECRET_X_TOKEN,
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    report_file = tmp_path / "report.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "live_assets.check", "--days", "7", "--json", str(report_file)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "a second request was refused: 429 TOO_MANY_REQUESTS" in result.stdout
+    assert "A 7-day backfill" in result.stdout and "Result: OK (exit 0)" in result.stdout
+    written = report_file.read_text(encoding="utf-8")
+    report = json.loads(written)
+    assert report["exit_code"] == 0 and report["estimate"]["days"] == 7
+    everything = written + result.stdout + result.stderr
+    for secret in (SECRET_PASSWORD, SECRET_X_TOKEN, "Bearer", server.config.email):
+        assert secret not in everything
+    day = recent_complete_day("UTC")
+    people = [conversation["user"] for conversation in server.conversations(day)]
+    personal = {user[field] for user in people for field in ("first_name", "last_name", "phone") if user[field]}
+    assert len(personal) > 100
+    assert not [value for value in personal if value in everything]
+
+
+def with_column(table: str, column: Column) -> tuple[endpoints.EndpointSpec, ...]:
+    return tuple(
+        dataclasses.replace(spec, columns=(*spec.columns, column)) if spec.table == table else spec
+        for spec in endpoints.ENDPOINTS
+    )
+
+
+def test_a_field_the_registry_reads_and_the_api_never_sends_is_a_mismatch(
+    sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = with_column("conversations", Column("agent_team", "VARCHAR", "$.agent.team"))
+    for module in ("probes", "estimate"):
+        monkeypatch.setattr(f"live_assets.check.{module}.ENDPOINTS", registry)
+    report = run_check(settings_for(sim, tmp_path), "default", days=3)
+    assert report.exit_code == 2
+    (conversations,) = [finding for finding in report.findings if finding.name == "conversations"]
+    assert conversations.status is Status.MISMATCH
+    assert any("field 'agent.team' absent from all" in line for line in conversations.evidence)
+    assert "MISMATCH" in report.render() and "Result: mismatches (exit 2)" in report.render()
+
+
+@pytest.mark.parametrize(
+    ("path", "fault", "endpoint", "status", "evidence"),
+    [
+        (contract.Path.EXPORT_SIMPLE, "csv_unknown_header", "export_conversations", Status.MISMATCH, "does not know"),
+        (contract.Path.CONVERSATION_LIST, "extra_fields", "conversations", Status.WARNING, "unknown field"),
+    ],
+)
+def test_an_api_that_differs_is_reported_with_its_evidence(
+    sim: SimulatorServer, tmp_path: Path, path: str, fault: str, endpoint: str, status: Status, evidence: str
+) -> None:
+    sim.schedule_fault(path, fault)
+    report = run_check(settings_for(sim, tmp_path), "default", days=3)
+    (finding,) = [finding for finding in report.findings if finding.name == endpoint]
+    assert finding.status is status and any(evidence in line for line in finding.evidence), finding.evidence
+    assert report.exit_code == int(status)
+
+
+def test_an_unreachable_api_is_one_clear_mismatch(tmp_path: Path) -> None:
+    with socket.socket() as held:  # bound, never listening
+        held.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{held.getsockname()[1]}"
+        settings = LiveSettings(base_url=url, email="ops@example.com", password=Secret("p"), x_token=Secret("x"))
+        started = time.monotonic()
+        report = run_check(settings, "default", now=dt.datetime(2026, 3, 5, 12, tzinfo=dt.UTC))
+    assert time.monotonic() - started < 5 and report.exit_code == 2
+    (login,) = report.findings
+    assert login.status is Status.MISMATCH and "check LIVE_API_BASE_URL" in login.evidence[0]
+    assert report.day == "2026-03-04"
