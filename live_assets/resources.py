@@ -8,6 +8,8 @@ launchpad or the event log; the UI shows only the non-secret fields below.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,8 @@ from live_assets.bots import load_bots_file
 from live_assets.client import LiveClient
 from live_assets.names import DEFAULT_BOT
 from live_assets.settings import LiveSettings, SettingsError, load_settings
-from live_assets.warehouse import Warehouse
+from live_assets.warehouse import WarehouseBase
+from live_assets.warehouse.settings import WarehouseSettings, open_warehouse
 
 
 class LiveApiResource(dg.ConfigurableResource):
@@ -61,14 +64,26 @@ class LiveApiResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Where raw responses land (``LIVE_LANDING_DIR``) and where tables live (``LIVE_DUCKDB_PATH``)."""
+    """Where raw responses land (``LIVE_LANDING_DIR``) and where tables live: the DuckDB file
+    (``LIVE_DUCKDB_PATH``) or, with ``LIVE_WAREHOUSE=ducklake``, a DuckLake (``live_assets/warehouse``)."""
 
     duckdb_path: str
     landing_dir: str
 
-    def warehouse(self) -> Warehouse:
-        """The warehouse, with DuckDB's memory capped by ``LIVE_DUCKDB_MEMORY_LIMIT`` when it is set."""
-        return Warehouse(Path(self.duckdb_path), memory_limit=load_settings().duckdb_memory_limit)
+    def warehouse_settings(self) -> WarehouseSettings:
+        """``LIVE_WAREHOUSE`` and the DuckLake's settings, read in the run's process (the password too)."""
+        load_settings()  # loads ./.env into the environment, as every setting does
+        return WarehouseSettings.from_env(os.environ)
+
+    def warehouse(self) -> WarehouseBase:
+        """The warehouse ``LIVE_WAREHOUSE`` chooses, with DuckDB's memory capped by ``LIVE_DUCKDB_MEMORY_LIMIT``
+        when it is set; waits for the file and retried conflicts are logged to the step's log."""
+        live = dataclasses.replace(load_settings(), duckdb_path=Path(self.duckdb_path))
+        return open_warehouse(live, self.warehouse_settings(), logger=dg.get_dagster_logger("live_assets.warehouse"))
+
+    def publish_dir(self) -> Path:
+        """Where the Parquet copies for BI tools go (``LIVE_PUBLISH_DIR``)."""
+        return self.warehouse_settings().publish_dir
 
     def landing(self) -> Path:
         return Path(self.landing_dir)

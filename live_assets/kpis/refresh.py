@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import duckdb
+
 from live_assets.kpis import queries
 from live_assets.kpis.tables import FACTS_SOURCES, SLA_INTRADAY, Grain, KpiTable
 from live_assets.raw import statements
 from live_assets.raw.endpoints import ENDPOINTS, EndpointSpec
-from live_assets.warehouse import Warehouse
+from live_assets.warehouse import WarehouseBase
 
 _SPECS: dict[str, EndpointSpec] = {spec.table: spec for spec in ENDPOINTS}
 
@@ -52,7 +54,7 @@ def ensure_raw_tables(connection: object, tables: tuple[str, ...]) -> None:
 
 
 def refresh(
-    warehouse: Warehouse,
+    warehouse: WarehouseBase,
     table: KpiTable,
     *,
     bot: str,
@@ -75,9 +77,12 @@ def refresh(
         "last_day": last_day,
         "computed_at": computed_at or dt.datetime.now(dt.UTC),
     }
-    with warehouse.transaction() as connection:
+
+    def recompute(connection: duckdb.DuckDBPyConnection) -> queries.Rows:
         ensure_raw_tables(connection, (*FACTS_SOURCES, table.conversations))
-        written = queries.run_script(connection, table.script(), parameters)
+        return queries.run_script(connection, table.script(), parameters)
+
+    written = warehouse.atomically(recompute, what=f"{table.qualified_table} of {bot} {first_day}..{last_day}")
     return Refreshed(table=table, first_day=first_day, last_day=last_day, columns=written.columns, rows=written.rows)
 
 

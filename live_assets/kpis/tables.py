@@ -198,12 +198,14 @@ class KpiTable:
         if self.grain is Grain.INTRADAY:
             return [queries.read_sql(KPI_PACKAGE, f"{self.name}.sql")]
         figures = [name for name in self.column_names if name not in (self.period_column, "_bot", "_computed_at")]
+        # What was written is read back by a SELECT: DuckLake has no INSERT ... RETURNING.
         return [
             f"DELETE FROM {self.qualified_table} "
             f"WHERE _bot = $bot AND {self.period_column} BETWEEN $first_day AND $last_day",
             f"INSERT INTO {self.qualified_table} BY NAME SELECT period AS {self.period_column}, {', '.join(figures)}, "
             "$bot AS _bot, CAST($computed_at AS TIMESTAMP WITH TIME ZONE) AS _computed_at "
-            f"FROM kpi_{self.figures}_figures ORDER BY {', '.join(self.key_columns)} RETURNING *",
+            f"FROM kpi_{self.figures}_figures",
+            f"{self.rows_statement()} ORDER BY {', '.join(self.key_columns)}",
         ]
 
     def script(self) -> str:

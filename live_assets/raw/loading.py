@@ -28,7 +28,7 @@ from live_assets.client.export_csv import iter_export_batches
 from live_assets.client.windows import Window
 from live_assets.raw import statements
 from live_assets.raw.endpoints import BodyShape, EndpointSpec, Partitioning
-from live_assets.warehouse import Warehouse
+from live_assets.warehouse import Warehouse, WarehouseBusyError
 
 
 class RawLoadError(RuntimeError):
@@ -151,7 +151,7 @@ def load_landed(warehouse: Warehouse, landed: Landed, *, bot: str, loaded_at: dt
         rows = _load_directly(warehouse, landed, parameters) if statements.reads_directly(spec) else None
         if rows is None:
             rows = _load_staged(warehouse, landed, parameters, where)
-    except RawLoadError:
+    except (RawLoadError, WarehouseBusyError):  # a file held or a lake contended: the landed file is fine
         raise
     except Exception as error:  # DuckDB parse/cast errors, the CSV parser's ExportFormatError
         raise RawLoadError(f"could not load {where}: {error}") from error
@@ -199,18 +199,21 @@ def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, o
         unknown = pool.submit(
             lambda: not checked and file_has_unknown_keys(spec, landed.path, memory_limit=warehouse.memory_limit)
         )
+
+        def replace_window(connection: duckdb.DuckDBPyConnection) -> int:
+            _ensure_table(connection, spec)
+            connection.execute(delete, _used(delete, parameters))
+            inserted = connection.execute(insert, _used(insert, parameters | {"path": str(landed.path)}))
+            (rows,) = inserted.fetchone() or (0,)
+            if unknown.result():
+                _tables_with_extras.add(spec.table)
+                raise _UnknownKeys(landed.path.name)
+            return int(rows)
+
         try:
-            with warehouse.transaction() as connection:
-                _ensure_table(connection, spec)
-                connection.execute(delete, _used(delete, parameters))
-                inserted = connection.execute(insert, _used(insert, parameters | {"path": str(landed.path)}))
-                (rows,) = inserted.fetchone() or (0,)
-                if unknown.result():
-                    _tables_with_extras.add(spec.table)
-                    raise _UnknownKeys(landed.path.name)
+            return warehouse.atomically(replace_window, what=f"the load of {landed.path.name}")
         except (duckdb.Error, _UnknownKeys):
             return None
-    return int(rows)
 
 
 def file_has_unknown_keys(spec: EndpointSpec, path: Path, *, memory_limit: str | None = None) -> bool:
@@ -253,7 +256,8 @@ def _key_reader(memory_limit: str | None) -> Iterator[duckdb.DuckDBPyConnection]
 def _load_staged(warehouse: Warehouse, landed: Landed, parameters: dict[str, object], where: str) -> int:
     """Stage the typed rows (``_extra`` included), check them against the window, replace the window."""
     spec = landed.spec
-    with warehouse.transaction() as connection:
+
+    def replace_window(connection: duckdb.DuckDBPyConnection) -> int:
         _ensure_table(connection, spec)
         if spec.body is BodyShape.CSV_EXPORT:
             _stage_csv(connection, spec, landed.path, parameters)
@@ -265,7 +269,9 @@ def _load_staged(warehouse: Warehouse, landed: Landed, parameters: dict[str, obj
         connection.execute(delete, _used(delete, parameters))
         connection.execute(statements.insert_stage(spec))
         connection.execute("DROP TABLE stage")
-    return rows
+        return rows
+
+    return warehouse.atomically(replace_window, what=f"the load of {landed.path.name}")
 
 
 def _used(sql: str, parameters: dict[str, object]) -> dict[str, object]:

@@ -1,0 +1,144 @@
+"""The DuckDB file held by another process (a notebook, a BI tool reading it): the writer waits, says who
+holds it, and either goes on when the file is let go or fails, after the lock timeout, naming the holder.
+
+The holder is a real second process with a read-only DuckDB connection, as a BI tool's would be.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from live_assets.settings import SettingsError
+from live_assets.warehouse import Warehouse, WarehouseBusyError, WarehouseLockedError
+from live_assets.warehouse.settings import Backend, WarehouseSettings
+
+HOLDER = (
+    "import duckdb, sys\n"
+    "connection = duckdb.connect(sys.argv[1], read_only=True)\n"
+    "print('ready', flush=True)\n"
+    "sys.stdin.readline()\n"
+    "connection.close()\n"
+)
+
+
+class Recorder(logging.Handler):
+    """Keeps the records; ``on_first`` runs when the first one arrives (the writer is then waiting)."""
+
+    def __init__(self, on_first=None) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+        self.on_first = on_first
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        if len(self.records) == 1 and self.on_first:
+            self.on_first()
+
+
+def recording_logger(name: str, handler: Recorder) -> logging.Logger:
+    logger = logging.getLogger(f"live_assets_tests.lock.{name}")
+    logger.handlers = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger
+
+
+@pytest.fixture
+def held_file(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
+    path = tmp_path / "live.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("CREATE TABLE notes (n INTEGER)")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    try:
+        yield path, holder
+    finally:
+        if holder.poll() is None:
+            holder.communicate("\n", timeout=30)
+
+
+def test_a_writer_waits_for_the_holder_then_fails_naming_it(held_file: tuple[Path, subprocess.Popen[str]]) -> None:
+    path, holder = held_file
+    recorder = Recorder()
+    warehouse = Warehouse(path, lock_timeout=1.5, lock_log_interval=0.5, logger=recording_logger("fails", recorder))
+    started = time.monotonic()
+    with pytest.raises(WarehouseLockedError) as caught, warehouse.transaction() as connection:
+        connection.execute("INSERT INTO notes VALUES (1)")
+    waited = time.monotonic() - started
+
+    assert waited >= 1.5
+    assert isinstance(caught.value, WarehouseBusyError)
+    assert caught.value.holder is not None and caught.value.holder.pid == holder.pid
+    message = str(caught.value)
+    assert f"PID {holder.pid}" in message and str(path) in message
+    assert "LIVE_WAREHOUSE_LOCK_TIMEOUT" in message and "docs/bi.md" in message and "nothing was written" in message
+    # One line as the wait starts, then one per interval: at 0, 0.5 and 1.0 s.
+    assert len(recorder.records) >= 3
+    assert all(f"PID {holder.pid}" in record.getMessage() for record in recorder.records)
+    assert holder.poll() is None  # the holder was never disturbed
+    holder.communicate("\n", timeout=30)
+    assert Warehouse(path).query("SELECT count(*) FROM notes") == [(0,)]
+
+
+def test_a_writer_goes_on_once_the_holder_lets_go(held_file: tuple[Path, subprocess.Popen[str]]) -> None:
+    path, holder = held_file
+
+    def let_go() -> None:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+
+    recorder = Recorder(on_first=let_go)
+    warehouse = Warehouse(path, lock_timeout=60, logger=recording_logger("goes_on", recorder))
+    with warehouse.transaction() as connection:
+        connection.execute("INSERT INTO notes VALUES (1)")
+
+    assert len(recorder.records) == 1  # the first line; the holder then left within the 10 s interval
+    assert f"PID {holder.pid}" in recorder.records[0].getMessage()
+    assert holder.wait(timeout=30) == 0
+    assert warehouse.query("SELECT count(*) FROM notes") == [(1,)]
+
+
+def test_other_duckdb_errors_are_not_waited_for(tmp_path: Path) -> None:
+    not_a_database = tmp_path / "live.duckdb"
+    not_a_database.write_text("this is not a DuckDB file\n")
+    started = time.monotonic()
+    with pytest.raises(duckdb.IOException):
+        Warehouse(not_a_database, lock_timeout=30).query("SELECT 1")
+    assert time.monotonic() - started < 10
+
+
+def test_the_lock_timeout_setting() -> None:
+    assert WarehouseSettings.from_env({}).lock_timeout_seconds == 600
+    assert WarehouseSettings.from_env({"LIVE_WAREHOUSE_LOCK_TIMEOUT": "2.5"}).lock_timeout_seconds == 2.5
+    with pytest.raises(SettingsError, match="LIVE_WAREHOUSE_LOCK_TIMEOUT"):
+        WarehouseSettings.from_env({"LIVE_WAREHOUSE_LOCK_TIMEOUT": "soon"})
+
+
+def test_the_backend_settings() -> None:
+    assert WarehouseSettings.from_env({}).backend is Backend.DUCKDB
+    with pytest.raises(SettingsError, match="LIVE_WAREHOUSE must be one of duckdb, ducklake"):
+        WarehouseSettings.from_env({"LIVE_WAREHOUSE": "sqlite"})
+    with pytest.raises(SettingsError, match="LIVE_DUCKLAKE_CATALOG is not set"):
+        WarehouseSettings.from_env({"LIVE_WAREHOUSE": "ducklake", "LIVE_DUCKLAKE_DATA_PATH": "lake"})
+    with pytest.raises(SettingsError, match="LIVE_DUCKLAKE_DATA_PATH is not set"):
+        WarehouseSettings.from_env({"LIVE_WAREHOUSE": "ducklake", "LIVE_DUCKLAKE_CATALOG": "dbname=lake"})
+    for catalog in ("host=pg dbname=lake password=hunter2", "postgresql://live:hunter2@pg/lake"):
+        with pytest.raises(SettingsError, match="must not hold the password") as caught:
+            WarehouseSettings.from_env({"LIVE_DUCKLAKE_CATALOG": catalog})
+        assert "hunter2" not in str(caught.value)
+    lake = WarehouseSettings.from_env(
+        {"LIVE_WAREHOUSE": "ducklake", "LIVE_DUCKLAKE_CATALOG": "dbname=lake", "LIVE_DUCKLAKE_DATA_PATH": "lake"}
+    )
+    assert lake.ducklake_data_path == str(Path("lake").resolve()) + "/"
+    assert "hunter2" not in repr(WarehouseSettings.from_env({"LIVE_DUCKLAKE_PASSWORD": "hunter2"}))
