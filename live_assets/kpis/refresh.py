@@ -86,19 +86,23 @@ def refresh(
     return Refreshed(table=table, first_day=first_day, last_day=last_day, columns=written.columns, rows=written.rows)
 
 
-def refresh_intraday(warehouse: Warehouse, *, bot: str, computed_at: dt.datetime | None = None) -> Refreshed:
+def refresh_intraday(warehouse: WarehouseBase, *, bot: str, computed_at: dt.datetime | None = None) -> Refreshed:
     """Replace every row of ``bot`` in ``kpi.sla_intraday`` with the figures of the day held in
     ``raw.conversations_today`` (the current day: the raw asset replaces it whole at each refresh).
 
     No conversation yet today: the bot's rows are removed and none written.
     """
     parameters: dict[str, object] = {"bot": bot, "computed_at": computed_at or dt.datetime.now(dt.UTC)}
-    with warehouse.transaction() as connection:
+
+    def recompute(connection: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, queries.Rows]:
         ensure_raw_tables(connection, (*FACTS_SOURCES, SLA_INTRADAY.conversations))
         (today,) = connection.execute(
             f"SELECT max(_partition_day) FROM raw.{SLA_INTRADAY.conversations} WHERE _bot = $bot", {"bot": bot}
         ).fetchone()  # type: ignore[misc]
-        parameters |= {"first_day": today, "last_day": today}
-        written = queries.run_script(connection, SLA_INTRADAY.script(), parameters)
+        return today, queries.run_script(
+            connection, SLA_INTRADAY.script(), {**parameters, "first_day": today, "last_day": today}
+        )
+
+    today, written = warehouse.atomically(recompute, what=f"{SLA_INTRADAY.qualified_table} of {bot}")
     day = today or dt.datetime.now(dt.UTC).date()
     return Refreshed(table=SLA_INTRADAY, first_day=day, last_day=day, columns=written.columns, rows=written.rows)
