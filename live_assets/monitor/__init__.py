@@ -1,0 +1,1 @@
+"""Monitoring: service-level targets, today's figures against them, and alerts when they break."""
