@@ -295,7 +295,7 @@ def _alerts(reader: _Reader, period: Period, zone: ZoneInfo) -> list[Alert]:
         assert opened is not None
         alerts.append(
             Alert(
-                group=str(row["group"]),
+                group=str(row.get("group_name") or row.get("group") or row.get("group_id")),
                 metric=str(row["metric"]),
                 value=row["value"],
                 target=row["target"],

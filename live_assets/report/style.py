@@ -26,7 +26,7 @@ section { break-inside: auto; }
 .panels { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: .5rem .8rem; }
 .panel { margin: 0; min-width: 0; break-inside: avoid; }
 .panel figcaption { display: flex; justify-content: space-between; gap: .4rem; font-size: .85rem; font-weight: 600; }
-.panel .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+.panel .name { overflow-wrap: anywhere; min-width: 0; }
 .panel .figure { flex: none; }
 .panel-target { font-size: .72rem; color: var(--muted); margin-top: -.2rem; }
 svg { display: block; width: 100%; height: auto; }
