@@ -36,7 +36,9 @@ table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .3rem
 th, td { padding: .22rem .45rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { font-size: .75rem; color: var(--muted); font-weight: 600; }
 td.name { overflow-wrap: anywhere; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+th { overflow-wrap: normal; hyphens: auto; }
 td.missed, .figure.missed { color: var(--bad); font-weight: 700; } td.met, .figure.met { color: var(--good); }
 td.muted { color: var(--muted); }
 td.detail { overflow-wrap: anywhere; font-size: .78rem; }
@@ -55,6 +57,8 @@ code { font-size: .8rem; }
   h2 { break-after: avoid; margin-top: 12pt; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; }
+  table { font-size: 8.5pt; }
+  th, td { padding: 2pt 3pt; }
   #data { break-before: page; }
   .table { overflow: visible; }
 }
