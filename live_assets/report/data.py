@@ -181,10 +181,10 @@ class _Reader:
         return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
 
-def _figures(row: Mapping[str, Any], key: str, name: str, fallback: str) -> Figures:
+def _figures(row: Mapping[str, Any], fallback: str) -> Figures:
     return Figures(
-        key=row[key],
-        name=row[name] or f"{fallback} {row[key]}",
+        key=row["id"],
+        name=row["name"] or f"{fallback} {row['id']}",
         offered=int(row["offered"]),
         attended=int(row["attended"]),
         lost=int(row["lost"]),
@@ -197,7 +197,7 @@ def _figures(row: Mapping[str, Any], key: str, name: str, fallback: str) -> Figu
 def _period_groups(reader: _Reader, period: Period, total_name: str) -> tuple[list[Figures], Figures | None]:
     if not reader.has("kpi.sla_daily"):
         return [], None
-    rows = reader.rows("groups.sql", period)
+    rows = reader.rows("groups.sql", period, by_channel=False)
     if not rows:
         return [], None
     waits: dict[int | None, float | None] = {}
@@ -208,10 +208,7 @@ def _period_groups(reader: _Reader, period: Period, total_name: str) -> tuple[li
                 total_wait = row["wait_p90_s"]
             else:
                 waits[row["group_id"]] = row["wait_p90_s"]
-    groups = [
-        dataclasses.replace(_figures(row, "group_id", "group_name", "group"), wait_p90_s=waits.get(row["group_id"]))
-        for row in rows
-    ]
+    groups = [dataclasses.replace(_figures(row, "group"), wait_p90_s=waits.get(row["id"])) for row in rows]
     return groups, total_of(groups, total_name, total_wait)
 
 
@@ -329,8 +326,8 @@ def load_report(
         data.previous = _period_groups(reader, period.previous(), total_name)[1]
         data.group_targets = {g.key: targets.for_group(bot, g.key, g.name) for g in data.groups}
         if reader.has("kpi.sla_daily"):
-            channels = reader.rows("channels.sql", period)
-            data.channels = [_figures(row, "protocol_id", "protocol", "channel") for row in channels]
+            channels = [_figures(row, "channel") for row in reader.rows("groups.sql", period, by_channel=True)]
+            data.channels = sorted(channels, key=lambda channel: -channel.offered)
             data.daily_groups = _daily(reader, period, by_channel=False, fallback="group")
             data.daily_channels = _daily(reader, period, by_channel=True, fallback="channel")
         _profile(reader, data)

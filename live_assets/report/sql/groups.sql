@@ -1,9 +1,9 @@
--- The period's figures per group, summed from kpi.sla_daily (day × group × channel rows): counts add
--- up exactly, and the rates are rebuilt from them (docs/kpis.md). CSAT answers scoring 4 or 5 are
--- recovered from each row's csat_pct × feedback_count (an exact whole number, up to rounding noise).
+-- The period's figures per group or per channel ($by_channel), summed from kpi.sla_daily (day × group
+-- × channel rows): counts add up exactly, and the rates are rebuilt from them (docs/kpis.md). CSAT
+-- answers scoring 4 or 5 are recovered from each row's csat_pct × feedback_count (a whole number).
 SELECT
-    group_id,
-    arg_max(group_name, day) AS group_name,
+    CASE WHEN $by_channel THEN protocol_id ELSE group_id END AS id,
+    arg_max(CASE WHEN $by_channel THEN protocol ELSE group_name END, day) AS name,
     sum(offered) AS offered,
     sum(attended) AS attended,
     sum(lost) AS lost,
@@ -12,5 +12,5 @@ SELECT
     coalesce(sum(round(csat_pct * feedback_count / 100.0)), 0) AS feedback_positive
 FROM kpi.sla_daily
 WHERE _bot = $bot AND day BETWEEN $first_day AND $last_day
-GROUP BY group_id
-ORDER BY group_name, group_id
+GROUP BY id
+ORDER BY name, id
