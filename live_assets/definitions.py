@@ -23,8 +23,11 @@ from live_assets.monitor.settings import MonitorSettings
 from live_assets.monitor.targets import Targets, load_targets, targets_file_path
 from live_assets.names import DEFAULT_BOT
 from live_assets.raw.assets import build_raw_assets
+from live_assets.report.assets import build_report_assets
+from live_assets.report.settings import ReportSettings
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.settings import LiveSettings, load_settings
+from live_assets.warehouse.maintenance import build_maintenance_defs
 
 # A run's steps go one after the other in the run's own process: an API run (one bot, or a few bots of
 # one day, one after the other) never has two requests in flight on a token, and no Python process is
@@ -39,17 +42,30 @@ def build_definitions(
     *,
     monitor: MonitorSettings | None = None,
     targets: Targets | None = None,
+    reports: ReportSettings | None = None,
 ) -> dg.Definitions:
     """Every asset, check, job, schedule, sensor and resource for ``settings`` and ``bots`` (None: one bot),
-    with the alerting settings and service-level targets (None: no alert URL, the built-in targets)."""
+    with the alerting settings, the service-level targets and the reports' settings (None: no alert URL,
+    the built-in targets, reports in ``data/reports`` in the export's language)."""
     deployment = Deployment.build(settings, bots, bots_file)
-    monitor, targets = monitor or MonitorSettings(), targets or Targets()
+    monitor, targets, reports = monitor or MonitorSettings(), targets or Targets(), reports or ReportSettings()
     checks, check_sensors = build_checks(deployment)
+    checks.append(build_daily_targets_check(deployment.daily, targets=targets))
     jobs, schedules = build_automation(deployment)
     intraday = build_intraday_assets(deployment.per_bot, targets=targets, settings=monitor, default_bot=DEFAULT_BOT)
-    return dg.Definitions(
-        assets=[*build_raw_assets(deployment), *build_kpi_assets(deployment), *intraday],
-        asset_checks=[*checks, build_daily_targets_check(deployment.daily, targets=targets)],
+    report_assets = build_report_assets(
+        deployment.daily,
+        deployment.weekly,
+        settings=reports,
+        targets=targets,
+        bot_timezones={bot.name: bot.timezone for bot in bots} if bots else None,
+        check_keys=[key for check in checks for key in check.check_keys],
+        default_bot=DEFAULT_BOT,
+    )
+    maintenance = build_maintenance_defs(timezone=settings.timezone if bots is None else bots[0].timezone)
+    core = dg.Definitions(
+        assets=[*build_raw_assets(deployment), *build_kpi_assets(deployment), *intraday, *report_assets],
+        asset_checks=checks,
         jobs=jobs,
         schedules=schedules,
         sensors=[automation_sensor, *check_sensors],
@@ -61,6 +77,7 @@ def build_definitions(
             ),
         },
     )
+    return dg.Definitions.merge(core, maintenance)
 
 
 @dg.definitions
@@ -72,4 +89,11 @@ def defs() -> dg.Definitions:
     path = bots_file_path()
     bots = load_bots_file(path) if path else None
     targets = load_targets(targets_file_path(), known_bots=[bot.name for bot in bots] if bots else None)
-    return build_definitions(settings, bots, path, monitor=MonitorSettings.from_env(os.environ), targets=targets)
+    return build_definitions(
+        settings,
+        bots,
+        path,
+        monitor=MonitorSettings.from_env(os.environ),
+        targets=targets,
+        reports=ReportSettings.from_env(os.environ),
+    )

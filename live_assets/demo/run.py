@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import signal
 import sys
 import threading
@@ -36,15 +37,21 @@ from live_assets.launch.checks import CheckSummary, check_results
 from live_assets.launch.days import DayRange, last_complete_days
 from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
 from live_assets.launch.stack import LocalDagster, ProcessDiedError, restore_interrupts, simulator_settings_env
-from live_assets.report.data import ReportData, load_report
-from live_assets.report.html import REPORT_NAME, RunContext, render_report, write_report
-from live_assets.report.views import agent_view, sla_view
+from live_assets.monitor.targets import load_targets, targets_file_path
+from live_assets.report.build import write_report
+from live_assets.report.cli import summary_text
+from live_assets.report.completeness import outcomes_of
+from live_assets.report.data import ReportData
+from live_assets.report.i18n import Words
+from live_assets.report.period import Period
+from live_assets.report.settings import ReportSettings
 from live_assets.settings import LiveSettings, SettingsError, load_settings
 from live_assets.warehouse import Warehouse
 
 EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
 DEMO_BOT = "default"  # LiveApiResource's default bot: the simulator's first X-token
 DEV_HINT = "make dev"
+REPORT_NAME = "live-report.html"
 
 
 @dataclass
@@ -185,26 +192,23 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> DemoOutcome:
         total = counters.get("requests_total", 0)
         say.detail(f"the simulator answered {total} requests: {dict(sorted(responses.items()))}")
 
-    outcome.report = load_report(Warehouse(paths.duckdb_path), days, DEMO_BOT)
-    _print_report(outcome, say)
-    html = render_report(
-        outcome.report,
-        outcome.checks,
-        RunContext(
-            backfill_id=outcome.progress.backfill_id if outcome.progress else None,
-            backfill_status=outcome.progress.status if outcome.progress else None,
-            backfill_summary=_summary_with_timings(outcome.progress) if outcome.progress else "",
-            dagster_hint=DEV_HINT,
-        ),
+    # The report of the last whole week (or of every day, with fewer), as the report assets write it.
+    lang = ReportSettings.from_env(os.environ).lang
+    written = write_report(
+        Warehouse(paths.duckdb_path),
+        Period.last_week_or_all(days.first, days.last),
+        DEMO_BOT,
+        paths.report_path,
+        targets=load_targets(targets_file_path()),
+        timezone=settings.timezone,
+        lang=lang,
+        checks=outcomes_of(outcome.checks),
     )
-    outcome.report_path = write_report(paths.report_path, html)
+    outcome.report, outcome.report_path = written.data, written.path
+    if not written.data.empty:
+        print(f"\n{summary_text(written.data, Words(lang))}\n", file=say.out)
     say.step(f"HTML report: {outcome.report_path}")
     return outcome
-
-
-def _summary_with_timings(progress: BackfillProgress) -> str:
-    timings = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in progress.timings().items())
-    return f"{progress.summary()} ({timings})" if timings else progress.summary()
 
 
 def _backfill_and_check(
@@ -258,21 +262,6 @@ def _backfill_and_check(
             say.detail(f"  failed{where}: {failure.description or dict(failure.metadata)}")
     for summary in outcome.failed_checks:
         outcome.problems.append(f"check {summary.asset}:{summary.check} failed")
-
-
-def _print_report(outcome: DemoOutcome, say: Narrator) -> None:
-    data = outcome.report
-    assert data is not None
-    if data.missing_tables:
-        say.detail(f"tables not in the warehouse: {', '.join(data.missing_tables)}")
-    if data.period is None:
-        say.step("no KPI tables to show")
-        return
-    print(file=say.out)
-    print(sla_view(data).text(), file=say.out)
-    print(file=say.out)
-    print(agent_view(data).text(), file=say.out)
-    print(file=say.out)
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:

@@ -19,6 +19,7 @@ from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, Partitioning
 from live_assets.raw.metadata import markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.scope import run_scope
+from live_assets.warehouse.publish import publish_partition
 
 KPI_GROUP = "live_kpis"
 OWNERS = ["team:data-engineering"]
@@ -107,18 +108,30 @@ def build_kpi_asset(table: KpiTable, deployment: Deployment) -> dg.AssetsDefinit
         context: dg.AssetExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         written: Refreshed | None = None
+        store, published = warehouse.warehouse(), 0
         for scope in run_scope(context, live_api):
             assert scope.first_day is not None and scope.last_day is not None
-            refreshed = refresh(
-                warehouse.warehouse(), table, bot=scope.bot, first_day=scope.first_day, last_day=scope.last_day
-            )
+            refreshed = refresh(store, table, bot=scope.bot, first_day=scope.first_day, last_day=scope.last_day)
             context.log.info(
                 f"{table.qualified_table}: {len(refreshed.rows)} rows for bot {scope.bot!r}, "
                 f"{scope.first_day}..{scope.last_day}"
             )
+            # The lock-free copy BI tools read (docs/bi.md), replaced file by file once the rows are committed.
+            published += len(
+                publish_partition(
+                    store,
+                    table.qualified_table,
+                    bot=scope.bot,
+                    period_column=table.period_column,
+                    first=scope.first_day,
+                    last=scope.last_day,
+                    publish_dir=warehouse.publish_dir(),
+                    order_by=table.key_columns,
+                )
+            )
             written = refreshed if written is None else written.merged(refreshed)
         assert written is not None
-        return dg.MaterializeResult(metadata=_metadata(written))
+        return dg.MaterializeResult(metadata={**_metadata(written), "parquet_files_published": published})
 
     return kpi_asset
 

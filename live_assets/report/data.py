@@ -1,298 +1,338 @@
-"""What the report shows, read from the warehouse: the KPI tables for a period, and waits from raw rows.
+"""What the report shows, read from the warehouse alone (no API call): the KPI tables for a period, the
+time of day from the histogram and the hourly summary, the alerts, and the tables' completeness.
 
-"The last week" is the latest whole week (Monday..Sunday) inside the report's days, read from the
-weekly KPI tables, whose percentiles are true percentiles of the week. When the days hold no whole
-week (a 2-day demo), the period is the last seven days or fewer, summed from the daily tables; only
-what adds up exactly is shown then (counts, rates rebuilt from counts, means weighted by their
-counts), and the 90th percentiles are left empty rather than averaged.
+Counts come from the KPI tables and every rate is rebuilt from counts, so a figure for several rows
+(a week, all groups) is exact. Percentiles and the agents' mean first response do not add up; those
+few are read from the conversations with the KPI tables' own definitions (``sql/waits.sql``,
+``sql/agents.sql``), which for a whole week give the weekly tables' values.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from live_assets.launch.days import DayRange
+from live_assets.kpis import queries
+from live_assets.monitor.targets import GroupTargets, Targets
+from live_assets.report.completeness import CheckOutcome, TableCompleteness, read_completeness
+from live_assets.report.period import Period
 from live_assets.warehouse import Warehouse
 
-WAIT_STEPS_SECONDS = (5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
-HISTOGRAM_BUCKETS = 12
+REPORT_PACKAGE = "live_assets.report"
+WORST_HOURS = 3
+ALERTS_TABLE = "monitor.alerts"
+
+
+def ratio(part: float | None, whole: float | None) -> float | None:
+    return None if part is None or not whole else 100.0 * part / whole
 
 
 @dataclass(frozen=True)
-class Period:
-    first: dt.date
-    last: dt.date
-    weekly: bool
+class Figures:
+    """One group's, one channel's or all groups' figures for the period (counts, rates rebuilt from them)."""
 
-    @property
-    def label(self) -> str:
-        if self.weekly:
-            return f"week of {self.first.isoformat()} (Monday to Sunday {self.last.isoformat()})"
-        days = (self.last - self.first).days + 1
-        return f"{self.first.isoformat()} to {self.last.isoformat()} ({days} day{'s' if days != 1 else ''})"
-
-
-@dataclass(frozen=True)
-class SlaRow:
-    group: str
+    key: int | None
+    name: str
     offered: int
     attended: int
     lost: int
     within_sla: int | None
-    wait_avg_s: float | None
-    wait_p90_s: float | None
     feedback_count: int
-    csat_pct: float | None
-    sla_threshold_s: int | None = None
-
-    @property
-    def abandonment_rate(self) -> float | None:
-        return 100.0 * self.lost / self.offered if self.offered else None
+    feedback_positive: int
+    wait_p90_s: float | None = None
 
     @property
     def sla_pct(self) -> float | None:
-        return 100.0 * self.within_sla / self.offered if self.offered and self.within_sla is not None else None
-
-
-@dataclass(frozen=True)
-class AgentRow:
-    agent: str
-    handled: int
-    handled_hours: float | None
-    handle_time_avg_s: float | None
-    first_response_avg_s: float | None
-    transfer_rate: float | None
-    feedback_count: int
-    csat_pct: float | None
-    concurrency_max: int | None
-    concurrency_avg: float | None
-
-
-@dataclass(frozen=True)
-class Bucket:
-    low: int
-    high: int | None  # None: everything from ``low`` up
+        return ratio(self.within_sla, self.offered)
 
     @property
-    def label(self) -> str:
-        return f"{self.low}–{self.high}s" if self.high is not None else f"≥{self.low}s"
+    def abandonment_pct(self) -> float | None:
+        return ratio(self.lost, self.offered)
 
-    def holds(self, value: float) -> bool:
-        return value >= self.low and (self.high is None or value < self.high)
+    @property
+    def csat_pct(self) -> float | None:
+        return ratio(self.feedback_positive, self.feedback_count)
+
+    def value(self, metric: str) -> float | None:
+        return {"sla_pct_min": self.sla_pct, "abandonment_pct_max": self.abandonment_pct,
+                "wait_p90_s_max": self.wait_p90_s}[metric]  # fmt: skip
+
+
+def total_of(rows: Sequence[Figures], name: str, wait_p90_s: float | None) -> Figures:
+    within = [row.within_sla for row in rows]
+    return Figures(
+        key=None,
+        name=name,
+        offered=sum(row.offered for row in rows),
+        attended=sum(row.attended for row in rows),
+        lost=sum(row.lost for row in rows),
+        within_sla=None if any(w is None for w in within) else sum(w or 0 for w in within),
+        feedback_count=sum(row.feedback_count for row in rows),
+        feedback_positive=sum(row.feedback_positive for row in rows),
+        wait_p90_s=wait_p90_s,
+    )
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    """The SLA % of one group or channel on each day of the period (None: no conversation that day)."""
+
+    key: int | None
+    name: str
+    sla_pct: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One half hour of the day: offered conversations averaged over the profile's days, and its hour's SLA %."""
+
+    start: dt.time
+    offered_avg: float
+    hour_sla_pct: float | None
+    worst: bool
+
+
+@dataclass(frozen=True)
+class AgentFigures:
+    agent_id: int
+    name: str
+    handled: int
+    handled_hours: float | None
+    transferred: int
+    feedback_count: int
+    feedback_positive: int
+    first_response_avg_s: float | None
+
+    @property
+    def csat_pct(self) -> float | None:
+        return ratio(self.feedback_positive, self.feedback_count)
+
+    @property
+    def transfer_pct(self) -> float | None:
+        return ratio(self.transferred, self.handled)
+
+
+@dataclass(frozen=True)
+class Alert:
+    group: str
+    metric: str
+    value: float | None
+    target: float | None
+    window: str
+    opened_at: dt.datetime
+    resolved_at: dt.datetime | None
+    notified_at: dt.datetime | None
+    resolved_notified_at: dt.datetime | None
 
 
 @dataclass
 class ReportData:
-    """Everything the terminal tables and the HTML report draw, for one bot and range of days."""
+    """Everything the page draws, for one bot and one period."""
 
-    days: DayRange
     bot: str
-    period: Period | None = None
-    sla: list[SlaRow] = field(default_factory=list)
-    agents: list[AgentRow] = field(default_factory=list)
-    daily_days: list[dt.date] = field(default_factory=list)
-    daily_sla: dict[str, list[float | None]] = field(default_factory=dict)  # group -> SLA % per day
-    buckets: list[Bucket] = field(default_factory=list)
-    answered: list[int] = field(default_factory=list)
-    abandoned: list[int] = field(default_factory=list)
-    thresholds: dict[str, int] = field(default_factory=dict)  # group -> SLA threshold (seconds)
-    missing_tables: list[str] = field(default_factory=list)
+    period: Period
+    timezone: str
+    bot_targets: GroupTargets
+    groups: list[Figures] = field(default_factory=list)
+    group_targets: dict[int | None, GroupTargets] = field(default_factory=dict)
+    total: Figures | None = None
+    previous: Figures | None = None
+    channels: list[Figures] = field(default_factory=list)
+    daily_groups: list[DailySeries] = field(default_factory=list)
+    daily_channels: list[DailySeries] = field(default_factory=list)
+    slots: list[Slot] = field(default_factory=list)
+    profile_days: int = 0
+    profile_weekdays_only: bool = True
+    agents: list[AgentFigures] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    completeness: list[TableCompleteness] = field(default_factory=list)
+    checks: list[CheckOutcome] = field(default_factory=list)
 
-    def sla_total(self) -> SlaRow | None:
-        return total_sla(self.sla)
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def empty(self) -> bool:
+        return self.total is None or self.total.offered == 0
 
 
-def weighted_mean(pairs: Sequence[tuple[float | None, float]]) -> float | None:
-    """The mean of values given as (mean, weight) pairs; None values and zero weights are left out."""
-    used = [(value, weight) for value, weight in pairs if value is not None and weight]
-    total = sum(weight for _, weight in used)
-    return sum(value * weight for value, weight in used) / total if total else None
+class _Reader:
+    """Runs the report's SQL files for one bot on one connection."""
+
+    def __init__(self, connection: Any, bot: str) -> None:
+        self.connection = connection
+        self.bot = bot
+        present = queries.run_script(connection, queries.read_sql(REPORT_PACKAGE, "tables_present.sql"), {})
+        self.tables = {name for (name,) in present.rows}
+
+    def has(self, *tables: str) -> bool:
+        return set(tables) <= self.tables
+
+    def rows(self, sql_file: str, period: Period | None = None, **parameters: object) -> list[dict[str, Any]]:
+        values: dict[str, object] = {"bot": self.bot, **parameters}
+        if period is not None:
+            values |= {"first_day": period.first, "last_day": period.last}
+        result = queries.run_script(self.connection, queries.read_sql(REPORT_PACKAGE, sql_file), values)
+        return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
 
-def total_sla(rows: Sequence[SlaRow]) -> SlaRow | None:
-    """All groups together: counts summed, means weighted, the SLA % rebuilt, no percentile."""
+def _figures(row: Mapping[str, Any], fallback: str) -> Figures:
+    return Figures(
+        key=row["id"],
+        name=row["name"] or f"{fallback} {row['id']}",
+        offered=int(row["offered"]),
+        attended=int(row["attended"]),
+        lost=int(row["lost"]),
+        within_sla=None if row["within_sla"] is None else int(row["within_sla"]),
+        feedback_count=int(row["feedback_count"]),
+        feedback_positive=int(row["feedback_positive"]),
+    )
+
+
+def _period_groups(reader: _Reader, period: Period, total_name: str) -> tuple[list[Figures], Figures | None]:
+    if not reader.has("kpi.sla_daily"):
+        return [], None
+    rows = reader.rows("groups.sql", period, by_channel=False)
     if not rows:
-        return None
-    within = None if any(r.within_sla is None for r in rows) else sum(r.within_sla or 0 for r in rows)
-    feedback = sum(r.feedback_count for r in rows)
-    return SlaRow(
-        group="All groups",
-        offered=sum(r.offered for r in rows),
-        attended=sum(r.attended for r in rows),
-        lost=sum(r.lost for r in rows),
-        within_sla=within,
-        wait_avg_s=weighted_mean([(r.wait_avg_s, r.attended) for r in rows]),
-        wait_p90_s=None,
-        feedback_count=feedback,
-        csat_pct=weighted_mean([(r.csat_pct, r.feedback_count) for r in rows]),
+        return [], None
+    waits: dict[int | None, float | None] = {}
+    total_wait = None
+    if reader.has("raw.conversations"):
+        for row in reader.rows("waits.sql", period):
+            if row["all_groups"]:
+                total_wait = row["wait_p90_s"]
+            else:
+                waits[row["group_id"]] = row["wait_p90_s"]
+    groups = [dataclasses.replace(_figures(row, "group"), wait_p90_s=waits.get(row["id"])) for row in rows]
+    return groups, total_of(groups, total_name, total_wait)
+
+
+def _daily(reader: _Reader, period: Period, by_channel: bool, fallback: str) -> list[DailySeries]:
+    index = {day: position for position, day in enumerate(period.dates())}
+    values: dict[int | None, list[float | None]] = {}
+    names: dict[int | None, str] = {}
+    for row in reader.rows("daily_sla.sql", period, by_channel=by_channel):
+        series = values.setdefault(row["id"], [None] * period.days)
+        series[index[row["day"]]] = ratio(row["within_sla"], row["offered"])
+        names[row["id"]] = row["name"] or f"{fallback} {row['id']}"
+    return [DailySeries(key, names[key], tuple(series)) for key, series in values.items()]
+
+
+def _profile(reader: _Reader, data: ReportData) -> None:
+    """Offered per half hour and SLA % per hour, over the period's weekdays (all its days if it has none)."""
+    days = data.period.weekdays()
+    data.profile_weekdays_only = bool(days)
+    days = days or data.period.dates()
+    if not reader.has("raw.histogram"):
+        return
+    half_hours = reader.rows("half_hours.sql", days=days)
+    counted = max((int(row["days"]) for row in half_hours), default=0)
+    data.profile_days = counted
+    if not counted or not any(row["offered"] for row in half_hours):
+        return
+    hours: dict[int, tuple[int, int | None]] = {}
+    if reader.has("raw.summary"):
+        for row in reader.rows("hours_sla.sql", days=days):
+            within = None if row["within_sla"] is None else int(row["within_sla"])
+            hours[int(row["hour"])] = (int(row["offered"]), within)
+    minimum = data.bot_targets.min_offered
+    judged = sorted(
+        (ratio(within, offered), hour)
+        for hour, (offered, within) in hours.items()
+        if within is not None and offered >= minimum
     )
+    worst = {hour for _, hour in judged[:WORST_HOURS]}
+    busy = [row for row in half_hours if row["offered"]]
+    first_hour, last_hour = busy[0]["slot"].hour, busy[-1]["slot"].hour
+    by_slot = {row["slot"]: int(row["offered"]) for row in half_hours}
+    for hour in range(first_hour, last_hour + 1):
+        offered, within = hours.get(hour, (0, None))
+        for minute in (0, 30):
+            start = dt.time(hour, minute)
+            data.slots.append(Slot(start, by_slot.get(start, 0) / counted, ratio(within, offered), hour in worst))
 
 
-def wait_buckets(values: Sequence[float], target: int = HISTOGRAM_BUCKETS) -> list[Bucket]:
-    """Round-width buckets from 0 covering the 99th percentile in at most ``target`` buckets, then one open bucket.
-
-    Cutting at the 99th percentile keeps a few very long waits from squeezing every other column
-    into the first one; they are all still counted, in the last bucket.
-    """
-    if not values:
+def _agents(reader: _Reader, period: Period) -> list[AgentFigures]:
+    if not reader.has("kpi.agent_daily", "raw.conversations"):
         return []
-    ordered = sorted(values)
-    p99 = ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
-    step = next((s for s in WAIT_STEPS_SECONDS if p99 / s <= target - 1), WAIT_STEPS_SECONDS[-1])
-    closed = max(1, min(target - 1, math.ceil((p99 + 1) / step)))
-    buckets = [Bucket(index * step, (index + 1) * step) for index in range(closed)]
-    buckets.append(Bucket(closed * step, None))
-    return buckets
+    return [
+        AgentFigures(
+            agent_id=row["agent_id"],
+            name=row["agent_name"] or f"agent {row['agent_id']}",
+            handled=int(row["handled"]),
+            handled_hours=row["handled_hours"],
+            transferred=int(row["transferred"]),
+            feedback_count=int(row["feedback_count"]),
+            feedback_positive=int(row["feedback_positive"]),
+            first_response_avg_s=row["first_response_avg_s"],
+        )
+        for row in reader.rows("agents.sql", period)
+    ]
 
 
-def bucket_counts(buckets: Sequence[Bucket], values: Sequence[float]) -> list[int]:
-    counts = [0] * len(buckets)
-    for value in values:
-        for index, bucket in enumerate(buckets):
-            if bucket.holds(value):
-                counts[index] += 1
-                break
-    return counts
+def _alerts(reader: _Reader, period: Period, zone: ZoneInfo) -> list[Alert]:
+    if not reader.has(ALERTS_TABLE):
+        return []
+    start = dt.datetime.combine(period.first, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(period.last + dt.timedelta(days=1), dt.time(), tzinfo=zone)
 
-
-def marker_position(buckets: Sequence[Bucket], seconds: float) -> float | None:
-    """Where ``seconds`` falls on the histogram's axis, in columns (None beyond the closed buckets)."""
-    for index, bucket in enumerate(buckets):
-        if bucket.high is None:
+    def local(moment: dt.datetime | None) -> dt.datetime | None:
+        if moment is None:
             return None
-        if bucket.low <= seconds <= bucket.high:
-            return index + (seconds - bucket.low) / (bucket.high - bucket.low)
-    return None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
 
-
-def _tables(warehouse: Warehouse) -> set[str]:
-    rows = warehouse.query("SELECT table_schema || '.' || table_name FROM information_schema.tables")
-    return {name for (name,) in rows}
-
-
-def _int(value: object) -> int | None:
-    return None if value is None else int(value)  # type: ignore[call-overload]
-
-
-def last_whole_week(days: DayRange) -> tuple[dt.date, dt.date] | None:
-    """The latest Monday..Sunday inside ``days``, or None when the range holds no whole week."""
-    sunday = days.last - dt.timedelta(days=(days.last.weekday() + 1) % 7)
-    monday = sunday - dt.timedelta(days=6)
-    return (monday, sunday) if monday >= days.first else None
-
-
-def load_report(warehouse: Warehouse, days: DayRange, bot: str) -> ReportData:
-    """Read every section; a KPI table that does not exist yet is listed in ``missing_tables``."""
-    data = ReportData(days=days, bot=bot)
-    existing = _tables(warehouse)
-    needed = ["kpi.sla_daily", "kpi.agent_daily", "kpi.sla_weekly", "kpi.agent_weekly", "raw.conversations"]
-    data.missing_tables = [name for name in needed if name not in existing]
-    week = last_whole_week(days)
-    weekly_ok = week is not None and {"kpi.sla_weekly", "kpi.agent_weekly"} <= existing
-    if weekly_ok and week is not None:
-        data.period = Period(week[0], week[1], weekly=True)
-        _load_weekly(warehouse, data, week[0])
-    elif {"kpi.sla_daily", "kpi.agent_daily"} <= existing:
-        first = max(days.first, days.last - dt.timedelta(days=6))
-        data.period = Period(first, days.last, weekly=False)
-        _load_period_from_daily(warehouse, data, first, days.last)
-    if "kpi.sla_daily" in existing:
-        _load_daily_sla(warehouse, data)
-    if "raw.conversations" in existing:
-        _load_waits(warehouse, data)
-    return data
-
-
-def _load_weekly(warehouse: Warehouse, data: ReportData, week_start: dt.date) -> None:
-    parameters = {"bot": data.bot, "week": week_start}
-    rows = warehouse.query(
-        "SELECT coalesce(group_name, 'group ' || group_id), offered, attended, lost, within_sla, wait_avg_s, "
-        "wait_p90_s, feedback_count, csat_pct FROM kpi.sla_weekly WHERE _bot = $bot AND week_start = $week "
-        "ORDER BY 1",
-        parameters,
-    )
-    data.sla = [SlaRow(r[0], r[1], r[2], r[3], _int(r[4]), r[5], r[6], r[7], r[8]) for r in rows]
-    rows = warehouse.query(
-        "SELECT coalesce(agent_name, 'agent ' || agent_id), handled, handled_hours, handle_time_avg_s, "
-        "first_response_avg_s, transfer_rate, feedback_count, csat_pct, concurrency_max, concurrency_avg "
-        "FROM kpi.agent_weekly WHERE _bot = $bot AND week_start = $week AND agent_id IS NOT NULL "
-        "ORDER BY handled DESC, 1",
-        parameters,
-    )
-    data.agents = [AgentRow(*r) for r in rows]
-
-
-def _load_period_from_daily(warehouse: Warehouse, data: ReportData, first: dt.date, last: dt.date) -> None:
-    parameters = {"bot": data.bot, "first": first, "last": last}
-    rows = warehouse.query(
-        "SELECT coalesce(group_name, 'group ' || group_id) AS g, offered, attended, lost, within_sla, wait_avg_s, "
-        "feedback_count, csat_pct FROM kpi.sla_daily WHERE _bot = $bot AND day BETWEEN $first AND $last",
-        parameters,
-    )
-    by_group: dict[str, list[SlaRow]] = {}
-    for r in rows:
-        by_group.setdefault(r[0], []).append(SlaRow(r[0], r[1], r[2], r[3], _int(r[4]), r[5], None, r[6], r[7]))
-    data.sla = []
-    for group in sorted(by_group):
-        total = total_sla(by_group[group])
-        assert total is not None
-        data.sla.append(dataclasses.replace(total, group=group))
-    rows = warehouse.query(
-        "SELECT coalesce(agent_name, 'agent ' || agent_id) AS a, handled, handled_hours, handle_time_avg_s, "
-        "transfer_rate, feedback_count, csat_pct, concurrency_max FROM kpi.agent_daily "
-        "WHERE _bot = $bot AND day BETWEEN $first AND $last AND agent_id IS NOT NULL",
-        parameters,
-    )
-    by_agent: dict[str, list[tuple]] = {}
-    for r in rows:
-        by_agent.setdefault(r[0], []).append(r)
-    agents = []
-    for agent, items in by_agent.items():
-        agents.append(
-            AgentRow(
-                agent=agent,
-                handled=sum(i[1] for i in items),
-                handled_hours=sum(i[2] or 0.0 for i in items),
-                handle_time_avg_s=weighted_mean([(i[3], i[1]) for i in items]),
-                first_response_avg_s=None,  # its weight (answered conversations) is not in the daily table
-                transfer_rate=weighted_mean([(i[4], i[1]) for i in items]),
-                feedback_count=sum(i[5] for i in items),
-                csat_pct=weighted_mean([(i[6], i[5]) for i in items]),
-                concurrency_max=max((i[7] for i in items if i[7] is not None), default=None),
-                concurrency_avg=None,  # a time-weighted mean needs the busy time, not in the daily table
+    alerts = []
+    for row in reader.rows("alerts.sql", period_start=start, period_end=end):
+        opened = local(row["opened_at"])
+        assert opened is not None
+        alerts.append(
+            Alert(
+                group=str(row.get("group_name") or row.get("group") or row.get("group_id")),
+                metric=str(row["metric"]),
+                value=row["value"],
+                target=row["target"],
+                window=str(row["window"] or ""),
+                opened_at=opened,
+                resolved_at=local(row["resolved_at"]),
+                notified_at=local(row["notified_at"]),
+                resolved_notified_at=local(row["resolved_notified_at"]),
             )
         )
-    data.agents = sorted(agents, key=lambda a: (-a.handled, a.agent))
+    return alerts
 
 
-def _load_daily_sla(warehouse: Warehouse, data: ReportData) -> None:
-    rows = warehouse.query(
-        "SELECT day, coalesce(group_name, 'group ' || group_id), sum(offered), "
-        "CASE WHEN count(within_sla) = count(*) THEN sum(within_sla) END, max(sla_threshold_s) "
-        "FROM kpi.sla_daily WHERE _bot = $bot AND day BETWEEN $first AND $last GROUP BY ALL ORDER BY 1, 2",
-        {"bot": data.bot, "first": data.days.first, "last": data.days.last},
+def load_report(
+    warehouse: Warehouse,
+    period: Period,
+    bot: str,
+    *,
+    targets: Targets,
+    timezone: str,
+    total_name: str = "All groups",
+    checks: Sequence[CheckOutcome] = (),
+) -> ReportData:
+    """Read every section of ``bot``'s report for ``period``; a table not in the warehouse leaves its section empty."""
+    data = ReportData(
+        bot=bot, period=period, timezone=timezone, bot_targets=targets.for_group(bot, None, None), checks=list(checks)
     )
-    data.daily_days = list(data.days)
-    index = {day: position for position, day in enumerate(data.daily_days)}
-    for day, group, offered, within, threshold in rows:
-        values = data.daily_sla.setdefault(group, [None] * len(data.daily_days))
-        values[index[day]] = 100.0 * within / offered if offered and within is not None else None
-        if threshold is not None:
-            data.thresholds[group] = int(threshold)
-
-
-def _load_waits(warehouse: Warehouse, data: ReportData) -> None:
-    rows = warehouse.query(
-        "SELECT wait_time, agent_id IS NOT NULL FROM raw.conversations "
-        "WHERE _bot = $bot AND _partition_day BETWEEN $first AND $last AND wait_time IS NOT NULL",
-        {"bot": data.bot, "first": data.days.first, "last": data.days.last},
-    )
-    answered = [float(wait) for wait, attended in rows if attended]
-    abandoned = [float(wait) for wait, attended in rows if not attended]
-    data.buckets = wait_buckets(answered + abandoned)
-    data.answered = bucket_counts(data.buckets, answered)
-    data.abandoned = bucket_counts(data.buckets, abandoned)
+    with warehouse.connect() as connection:
+        reader = _Reader(connection, bot)
+        data.groups, data.total = _period_groups(reader, period, total_name)
+        data.previous = _period_groups(reader, period.previous(), total_name)[1]
+        data.group_targets = {g.key: targets.for_group(bot, g.key, g.name) for g in data.groups}
+        if reader.has("kpi.sla_daily"):
+            channels = [_figures(row, "channel") for row in reader.rows("groups.sql", period, by_channel=True)]
+            data.channels = sorted(channels, key=lambda channel: -channel.offered)
+            data.daily_groups = _daily(reader, period, by_channel=False, fallback="group")
+            data.daily_channels = _daily(reader, period, by_channel=True, fallback="channel")
+        _profile(reader, data)
+        data.agents = _agents(reader, period)
+        data.alerts = _alerts(reader, period, ZoneInfo(timezone))
+        data.completeness = read_completeness(reader.connection, reader.tables, bot, period)
+    data.daily_groups.sort(key=lambda series: [g.key for g in data.groups].index(series.key))
+    return data

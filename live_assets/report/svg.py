@@ -1,9 +1,10 @@
-"""Small SVG charts drawn by hand: a line chart, stacked columns and a horizontal ranking.
+"""Small SVG charts drawn by hand: a panel of SLA % per day against its target, the day's profile
+(columns and a line on two axes), and a ranking of horizontal bars.
 
-The HTML report must open anywhere, offline, as one file: no JavaScript library, no CDN, no
-stylesheet to fetch. Three chart shapes cover the report, and each is a pure function from numbers
-to an ``<svg>`` string, so tests can parse the output as XML and check what was drawn. Every text
-that comes from data (group and agent names) is escaped.
+The report must open anywhere, offline, as one file: no JavaScript library, no CDN, no stylesheet to
+fetch. Each chart is a pure function from numbers (and labels already written in the report's
+language) to an ``<svg>`` string with a fixed ``viewBox``, so it scales to the page and to A4, and
+tests can parse it as XML. Every text that comes from data (group and agent names) is escaped.
 """
 
 from __future__ import annotations
@@ -13,23 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-# Okabe–Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-FONT = "font-family='system-ui, -apple-system, Segoe UI, Roboto, sans-serif'"
-AXIS_COLOUR = "#666"
-GRID_COLOUR = "#e5e5e5"
-
-
-@dataclass(frozen=True)
-class Series:
-    """A named sequence of values, one per category; None is a gap (no data), not zero."""
-
-    name: str
-    values: tuple[float | None, ...]
-
-
-def colour(index: int) -> str:
-    return PALETTE[index % len(PALETTE)]
+FONT = "font-family='system-ui, -apple-system, Segoe UI, Roboto, Liberation Sans, sans-serif'"
+INK = "#1f2937"
+AXIS = "#6b7280"
+GRID = "#e5e7eb"
+GOOD = "#0f766e"
+BAD = "#b91c1c"
+NEUTRAL = "#2563eb"
+MUTED = "#93c5fd"
+TARGET = "#111827"
 
 
 def nice_step(span: float, target_ticks: int = 5) -> float:
@@ -52,182 +45,174 @@ def nice_ticks(maximum: float, target_ticks: int = 5) -> list[float]:
     return [round(step * index, 10) for index in range(count + 1)]
 
 
-def _number(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e6 else f"{value:.3g}"
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: a long name must not run over a bar."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _open(width: int, height: int, title: str) -> list[str]:
     return [
-        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' width='{width}' height='{height}' "
-        f"role='img' aria-label={quoteattr(title)} {FONT} font-size='12'>",
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' role='img' "
+        f"aria-label={quoteattr(title)} {FONT} font-size='12' fill='{INK}'>",
         f"<title>{escape(title)}</title>",
     ]
 
 
-def _legend(names: Sequence[str], x: float, y: float) -> list[str]:
-    parts = []
-    for index, name in enumerate(names):
-        row_y = y + index * 18
-        parts.append(f"<rect x='{x:.1f}' y='{row_y - 9:.1f}' width='12' height='12' fill='{colour(index)}'/>")
-        parts.append(f"<text x='{x + 18:.1f}' y='{row_y + 1:.1f}'>{escape(name)}</text>")
-    return parts
+def _text(x: float, y: float, text: str, anchor: str = "start", **attributes: str) -> str:
+    extra = "".join(f" {name.replace('_', '-')}='{value}'" for name, value in attributes.items())
+    return f"<text x='{x:.1f}' y='{y:.1f}' text-anchor='{anchor}'{extra}>{escape(text)}</text>"
 
 
-def _y_axis(ticks: Sequence[float], left: float, right: float, top: float, bottom: float, unit: str) -> list[str]:
-    parts = []
+def _hline(left: float, right: float, y: float, colour: str, dashed: bool = False, width: float = 1) -> str:
+    dash = " stroke-dasharray='5 3'" if dashed else ""
+    return (
+        f"<line x1='{left:.1f}' y1='{y:.1f}' x2='{right:.1f}' y2='{y:.1f}' stroke='{colour}' "
+        f"stroke-width='{width}'{dash}/>"
+    )
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One group's or channel's SLA % per day of the period, and its target (None: no target)."""
+
+    title: str
+    days: tuple[str, ...]
+    values: tuple[float | None, ...]
+    target: float | None
+
+
+def sla_panel(panel: Panel, *, width: int = 260, height: int = 120) -> str:
+    """SLA % per day on a fixed 0-100 axis (panels side by side compare at a glance), the target
+    dashed, a day below it in red. A single day is drawn as one bar with the target as a tick."""
+    left, right, top, bottom = 30.0, width - 8.0, 8.0, height - 20.0
+    parts = _open(width, height, panel.title)
+    for tick in (0, 50, 100):
+        y = bottom - tick / 100 * (bottom - top)
+        parts.append(_hline(left, right, y, GRID))
+        parts.append(_text(left - 4, y + 4, f"{tick}", "end", fill=AXIS, font_size="10"))
+
+    def y_of(value: float) -> float:
+        return bottom - max(0.0, min(100.0, value)) / 100 * (bottom - top)
+
+    def below(value: float) -> bool:
+        return panel.target is not None and value < panel.target
+
+    if len(panel.values) == 1:
+        value = panel.values[0]
+        if value is not None:
+            middle = (left + right) / 2
+            parts.append(
+                f"<rect x='{middle - 30:.1f}' y='{y_of(value):.1f}' width='60' height='{bottom - y_of(value):.1f}' "
+                f"fill='{BAD if below(value) else NEUTRAL}'/>"
+            )
+        parts.append(_text((left + right) / 2, height - 5, panel.days[0], "middle", fill=AXIS, font_size="10"))
+    else:
+        step = (right - left - 12) / (len(panel.values) - 1)
+        xs = [left + 6 + index * step for index in range(len(panel.values))]
+        run: list[str] = []
+        for x, value in [*zip(xs, panel.values, strict=True), (0.0, None)]:
+            if value is None:
+                if len(run) > 1:
+                    line = " ".join(run)
+                    parts.append(f"<polyline points='{line}' fill='none' stroke='{NEUTRAL}' stroke-width='2'/>")
+                run = []
+            else:
+                run.append(f"{x:.1f},{y_of(value):.1f}")
+        for x, value in zip(xs, panel.values, strict=True):
+            if value is not None:
+                colour = BAD if below(value) else NEUTRAL
+                parts.append(f"<circle cx='{x:.1f}' cy='{y_of(value):.1f}' r='3' fill='{colour}'/>")
+        every = max(1, math.ceil(len(xs) / 8))
+        for index in range(0, len(xs), every):
+            parts.append(_text(xs[index], height - 5, panel.days[index], "middle", fill=AXIS, font_size="10"))
+    if panel.target is not None:
+        parts.append(_hline(left, right, y_of(panel.target), TARGET, dashed=True, width=1.5))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class ProfileSlot:
+    label: str  # "08:30"
+    offered: float
+    sla_pct: float | None  # of the slot's hour
+    worst: bool
+
+
+def day_profile(
+    title: str, slots: Sequence[ProfileSlot], target: float | None, *, legend: tuple[str, str, str], width: int = 760
+) -> str:
+    """Columns: offered per half hour (left axis). Line: the hour's SLA % (right axis, 0-100), the
+    target dashed. The worst hours' columns in red, with a marker over them."""
+    height = 290
+    left, right, top, bottom = 44.0, width - 44.0, 34.0, height - 34.0
+    ticks = nice_ticks(max((slot.offered for slot in slots), default=0.0))
     scale = (bottom - top) / (ticks[-1] or 1)
+    slot_width = (right - left) / max(1, len(slots))
+    parts = _open(width, height, title)
     for tick in ticks:
         y = bottom - tick * scale
-        parts.append(f"<line x1='{left:.1f}' y1='{y:.1f}' x2='{right:.1f}' y2='{y:.1f}' stroke='{GRID_COLOUR}'/>")
+        parts.append(_hline(left, right, y, GRID))
+        parts.append(_text(left - 6, y + 4, f"{tick:g}", "end", fill=AXIS))
+    for tick in (0, 50, 100):
+        parts.append(_text(right + 6, bottom - tick / 100 * (bottom - top) + 4, f"{tick}%", fill=AXIS))
+    points = []
+    for index, slot in enumerate(slots):
+        x = left + index * slot_width
+        height_px = slot.offered * scale
+        colour = BAD if slot.worst else MUTED
         parts.append(
-            f"<text x='{left - 6:.1f}' y='{y + 4:.1f}' text-anchor='end' fill='{AXIS_COLOUR}'>"
-            f"{escape(_number(tick) + unit)}</text>"
+            f"<rect x='{x + 1:.1f}' y='{bottom - height_px:.1f}' width='{max(1.0, slot_width - 2):.1f}' "
+            f"height='{height_px:.1f}' fill='{colour}'><title>{escape(f'{slot.label}: {slot.offered:.1f}')}</title>"
+            "</rect>"
         )
-    parts.append(f"<line x1='{left:.1f}' y1='{bottom:.1f}' x2='{right:.1f}' y2='{bottom:.1f}' stroke='{AXIS_COLOUR}'/>")
-    return parts
-
-
-def labelled_indexes(count: int, every: int) -> list[int]:
-    """Every ``every``-th category gets its label, and the last one always does (it is the newest day,
-    or the open-ended bucket); the regular label just before it gives way if they would touch."""
-    shown = list(range(0, count, max(1, every)))
-    last = count - 1
-    if shown and shown[-1] != last:
-        if last - shown[-1] < every and len(shown) > 1:
-            shown[-1] = last
-        else:
-            shown.append(last)
-    return shown
-
-
-def _x_labels(labels: Sequence[str], xs: Sequence[float], y: float, every: int) -> list[str]:
-    anchor = f"y='{y:.1f}' text-anchor='middle' fill='{AXIS_COLOUR}'"
-    shown = labelled_indexes(len(labels), every)
-    return [f"<text x='{xs[index]:.1f}' {anchor}>{escape(labels[index])}</text>" for index in shown]
-
-
-def line_chart(
-    title: str,
-    categories: Sequence[str],
-    series: Sequence[Series],
-    *,
-    y_max: float | None = None,
-    unit: str = "",
-    width: int = 760,
-    height: int = 300,
-) -> str:
-    """One line per series over ``categories`` (days); a None value breaks the line there."""
-    _check_lengths(categories, series)
-    legend_width = 170
-    left, right, top, bottom = 48.0, width - legend_width - 10.0, 16.0, height - 36.0
-    values = [v for s in series for v in s.values if v is not None]
-    ticks = nice_ticks(y_max if y_max is not None else max(values, default=0.0))
-    scale = (bottom - top) / (ticks[-1] or 1)
-    step = (right - left) / max(1, len(categories) - 1)
-    xs = [left + index * step for index in range(len(categories))] if len(categories) > 1 else [(left + right) / 2]
-    parts = _open(width, height, title)
-    parts += _y_axis(ticks, left, right, top, bottom, unit)
-    parts += _x_labels(categories, xs, bottom + 18, every=max(1, math.ceil(len(categories) / 8)))
-    for index, item in enumerate(series):
-        segments: list[list[tuple[float, float]]] = [[]]
-        for x, value in zip(xs, item.values, strict=True):
-            if value is None:
-                segments.append([])
-            else:
-                segments[-1].append((x, bottom - value * scale))
-        for segment in segments:
-            if len(segment) > 1:
-                points = " ".join(f"{x:.1f},{y:.1f}" for x, y in segment)
-                parts.append(f"<polyline points='{points}' fill='none' stroke='{colour(index)}' stroke-width='2'/>")
-            for x, y in segment:
-                parts.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3' fill='{colour(index)}'/>")
-    parts += _legend([s.name for s in series], right + 20, top + 10)
+        if slot.sla_pct is not None:
+            points.append(f"{x + slot_width / 2:.1f},{bottom - slot.sla_pct / 100 * (bottom - top):.1f}")
+        if slot.label.endswith(":00") and (index // 2) % max(1, math.ceil(len(slots) / 24)) == 0:
+            parts.append(_text(x, bottom + 16, slot.label[:2] + "h", "middle", fill=AXIS))
+        if slot.worst and slot.label.endswith(":00"):
+            parts.append(_text(x + slot_width, top - 6, "▼", "middle", fill=BAD, font_size="11"))
+    if points:
+        parts.append(f"<polyline points='{' '.join(points)}' fill='none' stroke='{INK}' stroke-width='2'/>")
+    if target is not None:
+        parts.append(_hline(left, right, bottom - target / 100 * (bottom - top), TARGET, dashed=True, width=1.5))
+    offered, sla, worst = legend
+    legend_y = 14
+    parts.append(f"<rect x='{left:.1f}' y='{legend_y - 9}' width='12' height='10' fill='{MUTED}'/>")
+    parts.append(_text(left + 16, legend_y, offered))
+    parts.append(_hline(left + 200, left + 222, legend_y - 4, INK, width=2))
+    parts.append(_text(left + 228, legend_y, sla))
+    parts.append(f"<rect x='{left + 440:.1f}' y='{legend_y - 9}' width='12' height='10' fill='{BAD}'/>")
+    parts.append(_text(left + 456, legend_y, worst))
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def stacked_columns(
-    title: str,
-    categories: Sequence[str],
-    series: Sequence[Series],
-    *,
-    markers: Sequence[tuple[float, str]] = (),
-    unit: str = "",
-    width: int = 760,
-    height: int = 300,
-) -> str:
-    """Columns per category with the series stacked; ``markers`` are dashed verticals at fractional
-    category positions (1.5 is between the second and third column), e.g. SLA thresholds."""
-    _check_lengths(categories, series)
-    legend_width = 170
-    left, right, top, bottom = 56.0, width - legend_width - 10.0, 16.0, height - 36.0
-    totals = [sum(s.values[i] or 0.0 for s in series) for i in range(len(categories))]
-    ticks = nice_ticks(max(totals, default=0.0))
-    scale = (bottom - top) / (ticks[-1] or 1)
-    slot = (right - left) / max(1, len(categories))
-    bar = slot * 0.8
-    parts = _open(width, height, title)
-    parts += _y_axis(ticks, left, right, top, bottom, unit)
-    centres = [left + slot * (index + 0.5) for index in range(len(categories))]
-    parts += _x_labels(categories, centres, bottom + 18, every=max(1, math.ceil(len(categories) / 10)))
-    for index, centre in enumerate(centres):
-        base = bottom
-        for series_index, item in enumerate(series):
-            value = item.values[index] or 0.0
-            if value <= 0:
-                continue
-            height_px = value * scale
-            base -= height_px
-            parts.append(
-                f"<rect x='{centre - bar / 2:.1f}' y='{base:.1f}' width='{bar:.1f}' height='{height_px:.1f}' "
-                f"fill='{colour(series_index)}'><title>{escape(f'{categories[index]}: {item.name} {value:g}')}"
-                "</title></rect>"
-            )
-    for index, (position, label) in enumerate(sorted(markers)):
-        x = left + slot * position
-        label_y = top + 10 + (index % 4) * 14  # staggered: close thresholds must not print over each other
-        parts.append(
-            f"<line x1='{x:.1f}' y1='{top:.1f}' x2='{x:.1f}' y2='{bottom:.1f}' stroke='#444' stroke-dasharray='4 3'/>"
-        )
-        parts.append(f"<text x='{x + 4:.1f}' y='{label_y:.1f}' fill='#444'>{escape(label)}</text>")
-    parts += _legend([s.name for s in series], right + 20, top + 10)
-    parts.append("</svg>")
-    return "\n".join(parts)
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    note: str
+    colour: str = NEUTRAL
 
 
-def horizontal_bars(
-    title: str,
-    rows: Sequence[tuple[str, float, str]],
-    *,
-    width: int = 760,
-    bar_height: int = 20,
-    label_width: int = 170,
-) -> str:
-    """A ranking: one bar per ``(label, value, note)`` in the given order, the note to the bar's right."""
-    top, gap = 8.0, 6
-    height = int(top * 2 + len(rows) * (bar_height + gap)) or 40
-    left, right = float(label_width), width - 170.0
-    maximum = max((value for _, value, _ in rows), default=0.0) or 1.0
+def ranking(title: str, bars: Sequence[Bar], *, width: int = 760, bar_height: int = 18, label_chars: int = 26) -> str:
+    """One bar per row in the given order, its value at its end and a note on the right margin."""
+    gap, top = 6, 4.0
+    height = int(top * 2 + max(1, len(bars)) * (bar_height + gap))
+    left, right = 190.0, width - 230.0
+    maximum = max((bar.value for bar in bars), default=0.0) or 1.0
     parts = _open(width, height, title)
-    for index, (label, value, note) in enumerate(rows):
+    for index, bar in enumerate(bars):
         y = top + index * (bar_height + gap)
-        length = (right - left) * max(0.0, value) / maximum
+        length = (right - left - 40) * max(0.0, bar.value) / maximum
+        baseline = y + bar_height * 0.72
+        parts.append(_text(left - 8, baseline, shorten(bar.label, label_chars), "end"))
         parts.append(
-            f"<text x='{left - 8:.1f}' y='{y + bar_height * 0.7:.1f}' text-anchor='end'>{escape(label)}</text>"
+            f"<rect x='{left:.1f}' y='{y:.1f}' width='{length:.1f}' height='{bar_height}' fill='{NEUTRAL}'>"
+            f"<title>{escape(bar.label)}</title></rect>"
         )
-        parts.append(
-            f"<rect x='{left:.1f}' y='{y:.1f}' width='{length:.1f}' height='{bar_height}' fill='{colour(0)}'>"
-            f"<title>{escape(f'{label}: {value:g}')}</title></rect>"
-        )
-        parts.append(
-            f"<text x='{left + length + 6:.1f}' y='{y + bar_height * 0.7:.1f}' fill='{AXIS_COLOUR}'>"
-            f"{escape(note)}</text>"
-        )
+        parts.append(_text(left + length + 5, baseline, f"{bar.value:g}", fill=INK, font_weight="600"))
+        parts.append(_text(right + 10, baseline, bar.note, fill=bar.colour))
     parts.append("</svg>")
     return "\n".join(parts)
-
-
-def _check_lengths(categories: Sequence[str], series: Sequence[Series]) -> None:
-    for item in series:
-        if len(item.values) != len(categories):
-            raise ValueError(f"series {item.name!r} has {len(item.values)} values for {len(categories)} categories")

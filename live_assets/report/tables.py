@@ -1,4 +1,4 @@
-"""Plain-text tables for a terminal, and the number formats shared with the HTML report.
+"""Plain-text tables for a terminal (the command line and the demo print the report's tables with it).
 
 No dependency: the demo runs on a fresh machine and its output is read in a terminal or a CI log, so
 the table is plain aligned text (box-drawing rules, numbers right-aligned, an empty value shown as an
@@ -7,12 +7,11 @@ en dash so a missing percentile is never mistaken for zero).
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-MISSING = "–"
+from live_assets.report.i18n import MISSING, is_missing
 
 
 def display_width(text: str) -> int:
@@ -25,40 +24,12 @@ def display_width(text: str) -> int:
     return width
 
 
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def fmt_int(value: object) -> str:
-    return MISSING if _missing(value) else f"{int(value):,}"  # type: ignore[call-overload]
-
-
-def fmt_pct(value: object, decimals: int = 1) -> str:
-    return MISSING if _missing(value) else f"{float(value):.{decimals}f}%"  # type: ignore[arg-type]
-
-
-def fmt_float(value: object, decimals: int = 1) -> str:
-    return MISSING if _missing(value) else f"{float(value):.{decimals}f}"  # type: ignore[arg-type]
-
-
-def fmt_seconds(value: object) -> str:
-    """A duration as people read a wait: ``42s``, ``1m05s``, ``2h03m``."""
-    if _missing(value):
-        return MISSING
-    total = round(float(value))  # type: ignore[arg-type]
-    if total < 60:
-        return f"{total}s"
-    if total < 3600:
-        return f"{total // 60}m{total % 60:02d}s"
-    return f"{total // 3600}h{total % 3600 // 60:02d}m"
-
-
 @dataclass(frozen=True)
 class Column:
     """A table column: its header, how a value is shown, and whether it is a number (right-aligned)."""
 
     header: str
-    format: Callable[[object], str] = lambda value: MISSING if _missing(value) else str(value)
+    format: Callable[[object], str] = lambda value: MISSING if is_missing(value) else str(value)
     numeric: bool = False
 
 

@@ -127,7 +127,7 @@ def build_maintenance_defs(
     files per table before and after as metadata.
     """
 
-    @dg.op(name="ducklake_maintenance", required_resource_keys={warehouse_resource_key})
+    @dg.op(name="ducklake_merge_and_expire", required_resource_keys={warehouse_resource_key})
     def maintenance_op(context) -> dg.Output[None]:  # type: ignore[no-untyped-def]  # Dagster reads the hint
         warehouse: WarehouseBase = getattr(context.resources, warehouse_resource_key).warehouse()
         if not isinstance(warehouse, LakeWarehouse):
