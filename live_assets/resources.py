@@ -63,6 +63,9 @@ class LiveApiResource(dg.ConfigurableResource):
             client.close()
 
 
+PUBLISHED_FOLDER = "published"
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """Where raw responses land (``LIVE_LANDING_DIR``) and where tables live: the DuckDB file
     (``LIVE_DUCKDB_PATH``) or, with ``LIVE_WAREHOUSE=ducklake``, a DuckLake (``live_assets/warehouse``)."""
@@ -82,8 +85,8 @@ class WarehouseResource(dg.ConfigurableResource):
         return open_warehouse(live, self.warehouse_settings(), logger=dg.get_dagster_logger("live_assets.warehouse"))
 
     def publish_dir(self) -> Path:
-        """Where the Parquet copies for BI tools go (``LIVE_PUBLISH_DIR``)."""
-        return self.warehouse_settings().publish_dir
+        """Where the Parquet copies for BI tools go: ``LIVE_PUBLISH_DIR``, else ``published/`` beside the file."""
+        return self.warehouse_settings().publish_dir or Path(self.duckdb_path).parent / PUBLISHED_FOLDER
 
     def landing(self) -> Path:
         return Path(self.landing_dir)

@@ -18,7 +18,7 @@ from live_assets.settings import LiveSettings, SettingsError, _parse_positive_fl
 from live_assets.warehouse.base import WarehouseBase
 from live_assets.warehouse.duckdb import DEFAULT_LOCK_TIMEOUT_SECONDS, LOCK_TIMEOUT_VARIABLE, Warehouse
 
-DEFAULT_PUBLISH_DIR = Path("data/published")
+# None: ``published/`` beside the DuckDB file (``data/published`` by default).
 BACKEND_VARIABLE = "LIVE_WAREHOUSE"
 CATALOG_VARIABLE = "LIVE_DUCKLAKE_CATALOG"
 PASSWORD_VARIABLE = "LIVE_DUCKLAKE_PASSWORD"
@@ -45,7 +45,7 @@ class WarehouseSettings:
     ducklake_password: Secret | None = field(default=None, repr=False)
     # A folder (made absolute) or an object storage URL (s3://bucket/lake/).
     ducklake_data_path: str | None = None
-    publish_dir: Path = DEFAULT_PUBLISH_DIR
+    publish_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WarehouseSettings:
@@ -81,7 +81,7 @@ class WarehouseSettings:
             ducklake_catalog=catalog,
             ducklake_password=_secret(env, PASSWORD_VARIABLE),
             ducklake_data_path=_absolute_data_path(data_path) if data_path else None,
-            publish_dir=Path(publish_dir) if publish_dir else DEFAULT_PUBLISH_DIR,
+            publish_dir=Path(publish_dir) if publish_dir else None,
         )
 
 
