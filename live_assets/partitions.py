@@ -7,7 +7,7 @@ Without one, they are the plain daily and weekly partitions. ``live_assets.deplo
 builds them once per code location from these functions.
 
 A day's partition appears once the day is over (``end_offset=0``); the data of its last quarter
-hour may still be arriving (CONTRACT.md §1), so the assets refuse a day until it is final and the
+hour may still be arriving (docs/api-contract.md §1), so the assets refuse a day until it is final and the
 schedules run after that delay.
 """
 

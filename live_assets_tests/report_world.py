@@ -20,10 +20,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from live_assets.kpis.assets import KPI_ASSETS
 from live_assets.monitor.targets import Targets, parse_targets
-from live_assets.raw.assets import RAW_ASSETS
 from live_assets.resources import LiveApiResource, WarehouseResource
+from live_assets_tests.layout import KPI_ASSETS, RAW_ASSETS, raw_keys
 from live_assets_tests.pipeline import range_tags, simulator_env
 
 FIRST, LAST = dt.date(2025, 3, 3), dt.date(2025, 3, 16)
@@ -69,11 +68,12 @@ def build_world(sim: Any, root: Path) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in simulator_env(sim.base_url, root).items():
             patch.setenv(name, value)
-        raw = [asset for asset in RAW_ASSETS if asset.key.path[-1] in RAW_TABLES]
-        daily = [asset for asset in KPI_ASSETS if asset.key.path[-1].endswith("_daily")]
-        weekly = [asset for asset in KPI_ASSETS if asset.key.path[-1].endswith("_weekly")]
-        dg.materialize([*raw, *daily], tags=range_tags(FIRST, LAST), resources=resources(root))
-        dg.materialize(weekly, tags=range_tags(FIRST, WEEK[0]), resources=resources(root))
+        daily = [asset.key for asset in KPI_ASSETS if asset.key.path[-1].endswith("_daily")]
+        weekly = [asset.key for asset in KPI_ASSETS if asset.key.path[-1].endswith("_weekly")]
+        everything = [*RAW_ASSETS, *KPI_ASSETS]
+        selection = [*raw_keys(*RAW_TABLES), *daily]
+        dg.materialize(everything, selection=selection, tags=range_tags(FIRST, LAST), resources=resources(root))
+        dg.materialize(everything, selection=weekly, tags=range_tags(FIRST, WEEK[0]), resources=resources(root))
         yield root / "live.duckdb"
 
 

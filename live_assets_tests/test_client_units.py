@@ -495,7 +495,7 @@ def test_a_password_echoed_by_the_server_is_masked(tmp_path: Path) -> None:
 
 
 def test_streaming_a_large_body_into_a_file_uses_bounded_memory(tmp_path: Path) -> None:
-    """A 64 MB answer streamed to disk must not be held in memory (CONTRACT.md §1: big ranges, big bodies)."""
+    """A 64 MB answer streamed to disk must not be held in memory (docs/api-contract.md §1: big ranges, big bodies)."""
     import tracemalloc
 
     chunk = b'{"conversation_id": 1, "comment": "' + b"x" * 65_000 + b'"},'

@@ -80,7 +80,7 @@ def sample_row(index: int, lang: str, comment: str = "ok") -> tuple[list[str], d
 
 def export_body(lang: str, rows: list[list[str]], header: list[str] | None = None) -> bytes:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180, as CONTRACT.md §7 says
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180, as docs/api-contract.md §7 says
     writer.writerow(header if header is not None else contract.export_headers(lang))
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")

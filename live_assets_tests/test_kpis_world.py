@@ -1,7 +1,7 @@
 """A small raw warehouse made by hand, and the KPI definitions of docs/kpis.md written again in Python.
 
 The KPI and check tests write conversations straight into the raw tables (with the raw layer's own
-DDL), together with the aggregates every other endpoint would give for them (CONTRACT.md §6), and
+DDL), together with the aggregates every other endpoint would give for them (docs/api-contract.md §6), and
 compare the SQL's output with the plain-Python computation below. The pure functions are tested
 here directly, on values small enough to check by eye.
 """

@@ -1,4 +1,4 @@
-"""Every aggregate endpoint agrees with the conversation list, to the unit (CONTRACT.md §6).
+"""Every aggregate endpoint agrees with the conversation list, to the unit (docs/api-contract.md §6).
 
 The expected figures are recomputed here from the list's JSON, independently of the simulator's own
 aggregation code, for a sample of days (a Saturday, a Monday, a month's last day) and for a week.

@@ -131,7 +131,7 @@ def display_name(key: dg.AssetKey) -> str:
 
 
 def backfill_days(now: dt.datetime) -> tuple[dt.date, dt.date]:
-    """The last ``DAYS`` days that are final (CONTRACT.md §1), with ten minutes to spare for the test itself.
+    """The last ``DAYS`` days that are final (docs/api-contract.md §1), with ten minutes to spare for the test itself.
 
     Ending on the latest final day also makes the KPIs' freshness checks pass: they ask for yesterday.
     """
@@ -570,7 +570,7 @@ def check_warehouse(stack: UiStack, expected: Expected) -> None:
 
 
 def minimum_requests(specs: Sequence[EndpointSpec], first: dt.date, last: dt.date, conversations: int) -> Counter[str]:
-    """The fewest data requests per path that can fetch ``specs`` over the days (CONTRACT.md's limits)."""
+    """The fewest data requests per path that can fetch ``specs`` over the days (docs/api-contract.md's limits)."""
     minimum: Counter[str] = Counter()
     for spec in specs:
         if spec.body is BodyShape.DETAIL_MESSAGES:

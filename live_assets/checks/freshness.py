@@ -1,6 +1,6 @@
 """Freshness: yesterday's KPIs exist by 03:00 (bot's time zone), last week's by Monday 03:00.
 
-Why 03:00: a day is final 15 minutes after midnight (CONTRACT.md §1); the daily raw job starts at
+Why 03:00: a day is final 15 minutes after midnight (docs/api-contract.md §1); the daily raw job starts at
 00:30; its retries (up to three, minutes apart) and the automation sensor's 30-second ticks normally
 put the KPIs in place before 01:00. Two more hours absorb a slow API or a gateway outage without
 crying wolf, and the check still fires before the working day starts.

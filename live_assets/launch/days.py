@@ -1,7 +1,7 @@
 """Which days are "complete", and which partitions of an asset a range of days covers.
 
 A day is complete in the bot's zone once it is over and the API's data lag has passed
-(``contract.DATA_LAG``, CONTRACT.md §1): before that, the raw assets refuse it (``ensure_final``).
+(``contract.DATA_LAG``, docs/api-contract.md §1): before that, the raw assets refuse it (``ensure_final``).
 The functions are pure (``now`` is a parameter) so that the edge cases (just before and after the
 lag, DST changes, a range that reaches before ``LIVE_START_DATE``) are tested without a clock.
 """

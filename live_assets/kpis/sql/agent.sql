@@ -1,7 +1,7 @@
 -- The agent figures (docs/kpis.md) of every value of a grain: the one definition behind kpi.agent_daily
 -- (day x agent) and kpi.agent_weekly (week x agent), recomputed from the period's conversations, so
 -- p90s are true percentiles and concurrency sees sessions of adjacent days that overlap. A conversation
--- counts for its final agent (CONTRACT.md §6). A view over kpi_grain: kpi_facts (facts.sql) with the
+-- counts for its final agent (docs/api-contract.md §6). A view over kpi_grain: kpi_facts (facts.sql) with the
 -- grain's period as `period`, set up by the refresh.
 CREATE OR REPLACE TEMP VIEW kpi_agent_figures AS
 WITH handled AS (

@@ -1,5 +1,5 @@
 -- Service level per hour of the day over the chosen days ($days), from the HOUR summary: each row's
--- conversations within SLA are recovered from its sla_percentage (2 decimals, CONTRACT.md §6) × total,
+-- conversations within SLA are recovered from its sla_percentage (2 decimals, docs/api-contract.md §6) × total,
 -- then summed over days, groups and channels, so the hour's SLA % is within ÷ offered like the KPIs'.
 SELECT
     hour(period) AS hour,
