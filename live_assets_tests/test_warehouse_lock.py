@@ -6,6 +6,7 @@ The holder is a real second process with a read-only DuckDB connection, as a BI 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from live_assets.settings import SettingsError
 from live_assets.warehouse import Warehouse, WarehouseBusyError, WarehouseLockedError
 from live_assets.warehouse.settings import Backend, WarehouseSettings
+from live_assets_tests.pipeline import PipelineEnv
 
 HOLDER = (
     "import duckdb, sys\n"
@@ -142,3 +144,34 @@ def test_the_backend_settings() -> None:
     )
     assert lake.ducklake_data_path == str(Path("lake").resolve()) + "/"
     assert "hunter2" not in repr(WarehouseSettings.from_env({"LIVE_DUCKLAKE_PASSWORD": "hunter2"}))
+
+
+HOLD_FOR = (
+    "import duckdb, sys, time\n"
+    "connection = duckdb.connect(sys.argv[1], read_only=True)\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(float(sys.argv[2]))\n"
+    "connection.close()\n"
+)
+
+
+@pytest.mark.slow
+def test_a_step_whose_load_found_the_file_held_reloads_its_landed_files_on_the_retry(
+    pipeline: PipelineEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The requests are spent before the load finds the file held: the retry loads what was landed."""
+    day = "2026-03-04"
+    pipeline.materialize_raw("groups")  # the file exists, as in a deployment
+    monkeypatch.setenv("LIVE_WAREHOUSE_LOCK_TIMEOUT", "1")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FOR, str(pipeline.root / "live.duckdb"), "4"], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    pipeline.sim.reset_counters()
+    result = pipeline.materialize_raw("conversations", partition_key=day)
+    holder.wait(timeout=60)
+    retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert result.success and len(retried) == 1
+    assert pipeline.sim.counters()["requests"]["/live/public/conversation/list"] == 1  # not asked again
+    rows = pipeline.warehouse.query("SELECT count(*) FROM raw.conversations WHERE _partition_day = $d", {"d": day})
+    assert rows[0][0] == len(pipeline.sim.conversations(dt.date.fromisoformat(day)))

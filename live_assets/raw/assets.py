@@ -198,7 +198,14 @@ def _materialize(
     single_partition = context.assets_def.partitions_def is None or len(context.partition_keys) == 1
     try:
         tasks = plan_tasks(
-            selected, scopes, clients, store, landing_dir, loaded_at, lambda zone: dt.datetime.now(ZoneInfo(zone))
+            selected,
+            scopes,
+            clients,
+            store,
+            landing_dir,
+            loaded_at,
+            lambda zone: dt.datetime.now(ZoneInfo(zone)),
+            reuse_since=_run_started_at(context) if context.retry_number else None,
         )
         reported: set[str] = set()
         for progress in run_tasks(tasks, clients, store, loaded_at, context.log.info):
@@ -222,6 +229,11 @@ def _materialize(
         clients.close()
     if failures:
         raise _failure(failures) from failures[0].error
+
+
+def _run_started_at(context: dg.AssetExecutionContext) -> float | None:
+    record = context.instance.get_run_record_by_id(context.run_id)
+    return record.start_time if record is not None else None
 
 
 def build_raw_assets(deployment: Deployment) -> list[dg.AssetsDefinition]:

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from live_assets.client import ClientStats, LiveClient, Window
+from live_assets.client import ClientStats, LiveClient, Window, compressed_file_problem
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec, Partitioning
 from live_assets.raw.fetching import fetch_children, fetch_window, plan_requests, today_so_far
-from live_assets.raw.loading import Landed, ensure_table, load_landed
+from live_assets.raw.loading import Landed, ensure_table, landing_path, load_landed
 from live_assets.raw.statements import quote_identifier
 from live_assets.scope import BotScope
 from live_assets.warehouse import Warehouse
@@ -102,6 +102,13 @@ class StepClients:
         self._clients.clear()
 
 
+def landed_since(path: Path, since: float | None) -> bool:
+    """Whether ``path`` is a whole landing file that this run wrote (at or after ``since``)."""
+    if since is None or not path.is_file() or path.stat().st_mtime < since:
+        return False
+    return compressed_file_problem(path) is None
+
+
 def plan_tasks(
     specs: Sequence[EndpointSpec],
     scopes: Sequence[BotScope],
@@ -110,8 +117,14 @@ def plan_tasks(
     landing_dir: Path,
     loaded_at: dt.datetime,
     now: Callable[[str], dt.datetime],
+    reuse_since: float | None = None,
 ) -> list[Task]:
-    """Every request of the step, endpoint after endpoint and, within one, bot after bot."""
+    """Every request of the step, endpoint after endpoint and, within one, bot after bot.
+
+    ``reuse_since`` (a retry of the step): a window whose landing file this run already wrote whole is
+    loaded from it rather than asked again, so a load that failed (a warehouse held by another process)
+    costs no request on the retry.
+    """
     tasks: list[Task] = []
     stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
     for spec in specs:
@@ -149,13 +162,29 @@ def plan_tasks(
                     spec,
                     bot,
                     window,
-                    lambda spec=spec, bot=bot, window=window, lang=settings.export_lang: fetch_window(  # type: ignore[misc]
-                        clients(bot), spec, window, landing_dir=landing_dir, bot=bot, export_lang=lang
+                    lambda spec=spec, bot=bot, window=window, lang=settings.export_lang: reuse_or_fetch(  # type: ignore[misc]
+                        clients, spec, window, landing_dir=landing_dir, bot=bot, export_lang=lang, since=reuse_since
                     ),
                 )
                 for window in windows
             ]
     return tasks
+
+
+def reuse_or_fetch(
+    clients: StepClients,
+    spec: EndpointSpec,
+    window: Window | None,
+    *,
+    landing_dir: Path,
+    bot: str,
+    export_lang: str,
+    since: float | None,
+) -> Landed:
+    path = landing_path(landing_dir, bot, spec, window)
+    if landed_since(path, since):
+        return Landed(spec, path, window, path.stat().st_size, 0)
+    return fetch_window(clients(bot), spec, window, landing_dir=landing_dir, bot=bot, export_lang=export_lang)
 
 
 def _blocked_by(spec: EndpointSpec, failed: set[str]) -> bool:
