@@ -41,12 +41,12 @@ CREATE TABLE monitor.alerts (bot VARCHAR, "group" VARCHAR, metric VARCHAR, value
     "window" VARCHAR, opened_at TIMESTAMPTZ, resolved_at TIMESTAMPTZ, notified_at TIMESTAMPTZ,
     resolved_notified_at TIMESTAMPTZ);
 INSERT INTO monitor.alerts VALUES
-    ('default', 'Soporte técnico', 'sla_pct', 45.0, 80, 'today 08:00–11:30', '2025-03-14 11:30+00',
-     '2025-03-14 13:00+00', '2025-03-14 11:31+00', '2025-03-14 13:01+00'),
-    ('default', 'Facturación', 'abandonment_pct', 12.5, 8, 'today 00:00–16:00', '2025-03-14 16:00+00',
-     NULL, '2025-03-14 16:01+00', NULL),
-    ('default', 'Soporte técnico', 'sla_pct', 50.0, 80, 'today 09:00–10:00', '2025-03-01 10:00+00',
-     '2025-03-01 11:00+00', '2025-03-01 10:01+00', '2025-03-01 11:01+00');
+    ('default', 'Soporte técnico', 'sla_pct', 45.0, 80, 'today 08:00–11:30', '2025-03-14 11:30:00+00',
+     '2025-03-14 13:00:00+00', '2025-03-14 11:31:00+00', '2025-03-14 13:01:00+00'),
+    ('default', 'Facturación', 'abandonment_pct', 12.5, 8, 'today 00:00–16:00', '2025-03-14 16:00:00+00',
+     NULL, '2025-03-14 16:01:00+00', NULL),
+    ('default', 'Soporte técnico', 'sla_pct', 50.0, 80, 'today 09:00–10:00', '2025-03-01 10:00:00+00',
+     '2025-03-01 11:00:00+00', '2025-03-01 10:01:00+00', '2025-03-01 11:01:00+00');
 """
 
 
