@@ -10,7 +10,7 @@ import dagster as dg
 
 from live_assets.checks.freshness import build_freshness
 from live_assets.checks.kpi_checks import build_kpi_checks
-from live_assets.checks.raw_conversations import build_conversation_id_unique, build_queued_within_partition_day
+from live_assets.checks.raw_conversations import build_conversation_checks
 from live_assets.checks.reconciliation import build_endpoints_reconcile
 from live_assets.deployment import Deployment
 from live_assets.kpis.tables import Grain
@@ -20,9 +20,5 @@ def build_checks(deployment: Deployment) -> tuple[list[dg.AssetChecksDefinition]
     """Every check of the code location, and the sensor that runs the freshness checks at their deadlines."""
     by_grain = {Grain.DAILY: deployment.daily, Grain.WEEKLY: deployment.weekly}
     freshness, sensor = build_freshness(deployment.bots, deployment.settings.timezone, by_grain)
-    raw = [
-        build_conversation_id_unique(deployment.daily),
-        build_queued_within_partition_day(deployment.daily),
-        build_endpoints_reconcile(deployment.daily),
-    ]
+    raw = [*build_conversation_checks(deployment.daily), build_endpoints_reconcile(deployment.daily)]
     return [*raw, *build_kpi_checks(by_grain), *freshness], [sensor]

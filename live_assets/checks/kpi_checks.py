@@ -9,16 +9,15 @@ the two may differ by at most ``SLA_TOLERANCE_PCT``.
 # No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
 import math
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any, Final
 
 import dagster as dg
 
-from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
-from live_assets.checks.reading import Reading, verdicts_by_bot
+from live_assets.checks.by_partition import PartitionSpan, Verdict
+from live_assets.checks.factory import RowsQuery, build_partition_check
+from live_assets.checks.reading import Reading
 from live_assets.kpis.tables import KPI_TABLES, SLA_DAILY, Grain, KpiTable
 from live_assets.raw.metadata import markdown_preview
-from live_assets.resources import LiveApiResource, WarehouseResource
 
 SLA_TOLERANCE_PCT: Final = 0.01
 _EPSILON: Final = 1e-9
@@ -107,7 +106,15 @@ def ranges_verdict(table: KpiTable, span: PartitionSpan, rows: list[dict[str, An
 
 
 def build_ranges_check(table: KpiTable, partitions_def: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
+    def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+        records = reading.records()
+        verdicts = {}
+        for span in spans:
+            rows = [row for row in records if span.first_day <= row[table.period_column] <= span.last_day]
+            verdicts[span.key] = ranges_verdict(table, span, rows)
+        return verdicts
+
+    return build_partition_check(
         asset=dg.AssetKey(table.asset_key_path),
         name="values_in_range",
         partitions_def=partitions_def,
@@ -115,24 +122,9 @@ def build_ranges_check(table: KpiTable, partitions_def: dg.PartitionsDefinition)
             "Counts >= 0, percentages in 0..100, seconds >= 0, scores in 1..5, attended + lost = offered, parts "
             "no larger than their whole, 1 <= concurrency_avg <= concurrency_max, one row per grain key."
         ),
+        query=RowsQuery(tables=[table.qualified_table], sql=table.rows_statement()),
+        decide=decide,
     )
-    def values_in_range(
-        context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
-    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-
-        def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
-            records = reading.records()
-            verdicts = {}
-            for span in spans:
-                rows = [row for row in records if span.first_day <= row[table.period_column] <= span.last_day]
-                verdicts[span.key] = ranges_verdict(table, span, rows)
-            return verdicts
-
-        tables = [table.qualified_table]
-        verdicts = verdicts_by_bot(context, live_api, warehouse, None, tables, decide, sql=table.rows_statement())
-        yield from evaluations(context, verdicts)
-
-    return values_in_range
 
 
 def sla_verdict(span: PartitionSpan, rows: list[dict[str, Any]]) -> Verdict:
@@ -166,33 +158,24 @@ def sla_verdict(span: PartitionSpan, rows: list[dict[str, Any]]) -> Verdict:
     return Verdict(False, f"{span.key}: {len(problems)} group(s) disagree with the API's SLA %", metadata)
 
 
+def decide_sla(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+    records = reading.records()
+    return {span.key: sla_verdict(span, [row for row in records if row["day"] == span.first_day]) for span in spans}
+
+
 def build_sla_pct_matches_api(daily: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
+    return build_partition_check(
         asset=dg.AssetKey(SLA_DAILY.asset_key_path),
         name="sla_pct_matches_api",
         partitions_def=daily,
-        additional_deps=[dg.AssetKey(["raw", "sla_by_group"])],
         description=(
-            f"Per day and group, the SLA % recomputed from conversations (kpi.sla_daily summed over channels) equals "
-            f"the SLA endpoint's sla_percentage to {SLA_TOLERANCE_PCT} points."
+            f"Per day and group, the SLA % recomputed from conversations (kpi.sla_daily summed over channels) "
+            f"equals the SLA endpoint's sla_percentage to {SLA_TOLERANCE_PCT} points."
         ),
+        query=RowsQuery(tables=[SLA_DAILY.qualified_table, "raw.sla_by_group"], sql_file="sla_matches_api.sql"),
+        decide=decide_sla,
+        additional_deps=[dg.AssetKey(["raw", "sla_by_group"])],
     )
-    def sla_pct_matches_api(
-        context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
-    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-
-        def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
-            records = reading.records()
-            return {
-                span.key: sla_verdict(span, [row for row in records if row["day"] == span.first_day]) for span in spans
-            }
-
-        tables = [SLA_DAILY.qualified_table, "raw.sla_by_group"]
-        yield from evaluations(
-            context, verdicts_by_bot(context, live_api, warehouse, "sla_matches_api.sql", tables, decide)
-        )
-
-    return sla_pct_matches_api
 
 
 def build_kpi_checks(partitions_by_grain: dict[Grain, dg.PartitionsDefinition]) -> list[dg.AssetChecksDefinition]:

@@ -7,15 +7,14 @@ slot of the ``live_api`` pool.
 
 # No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
 from collections import defaultdict
-from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 
-from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations
-from live_assets.checks.reading import Reading, verdicts_by_bot
+from live_assets.checks.by_partition import PartitionSpan, Verdict
+from live_assets.checks.factory import RowsQuery, build_partition_check
+from live_assets.checks.reading import Reading
 from live_assets.raw.metadata import markdown_preview
-from live_assets.resources import LiveApiResource, WarehouseResource
 
 CONVERSATIONS = dg.AssetKey(["raw", "conversations"])
 SAMPLE_SIZE = 10
@@ -40,31 +39,14 @@ def duplicates_verdict(span: PartitionSpan, duplicates: list[dict[str, Any]]) ->
     )
 
 
-def build_conversation_id_unique(daily: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=CONVERSATIONS,
-        name="conversation_id_unique",
-        partitions_def=daily,
-        blocking=True,
-        description="Each conversation_id is held once per bot (across all days): no conversation counted twice.",
-    )
-    def conversation_id_unique(
-        context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
-    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-
-        def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
-            by_day: defaultdict[object, list[dict[str, Any]]] = defaultdict(list)
-            for row in reading.records():
-                by_day[row["day"]].append(row)
-            return {
-                span.key: duplicates_verdict(span, [row for day in span.days() for row in by_day.get(day, [])])
-                for span in spans
-            }
-
-        sql, tables = "conversation_duplicates.sql", ["raw.conversations"]
-        yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))
-
-    return conversation_id_unique
+def decide_duplicates(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+    by_day: defaultdict[object, list[dict[str, Any]]] = defaultdict(list)
+    for row in reading.records():
+        by_day[row["day"]].append(row)
+    return {
+        span.key: duplicates_verdict(span, [row for day in span.days() for row in by_day.get(day, [])])
+        for span in spans
+    }
 
 
 def window_verdict(span: PartitionSpan, day_rows: list[dict[str, Any]]) -> Verdict:
@@ -82,23 +64,28 @@ def window_verdict(span: PartitionSpan, day_rows: list[dict[str, Any]]) -> Verdi
     return Verdict(False, f"{span.key}: {outside} of {rows} rows are not queued within {window}", metadata)
 
 
-def build_queued_within_partition_day(daily: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=CONVERSATIONS,
-        name="queued_within_partition_day",
-        partitions_def=daily,
-        blocking=True,
-        description="Every row's queued_at lies inside its partition's day (D 00:00:00..D 23:59:59, bot's time zone).",
-    )
-    def queued_within_partition_day(
-        context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
-    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+def decide_windows(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
+    by_day = {row["day"]: row for row in reading.records()}
+    return {span.key: window_verdict(span, [by_day[d] for d in span.days() if d in by_day]) for span in spans}
 
-        def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:
-            by_day = {row["day"]: row for row in reading.records()}
-            return {span.key: window_verdict(span, [by_day[d] for d in span.days() if d in by_day]) for span in spans}
 
-        sql, tables = "conversation_outside_day.sql", ["raw.conversations"]
-        yield from evaluations(context, verdicts_by_bot(context, live_api, warehouse, sql, tables, decide))
-
-    return queued_within_partition_day
+def build_conversation_checks(daily: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
+    """``conversation_id_unique`` and ``queued_within_partition_day`` on ``raw/conversations``, both blocking."""
+    checks = (
+        ("conversation_id_unique", "conversation_duplicates.sql", decide_duplicates,
+         "Each conversation_id is held once per bot (across all days): no conversation counted twice."),
+        ("queued_within_partition_day", "conversation_outside_day.sql", decide_windows,
+         "Every row's queued_at lies inside its partition's day (D 00:00:00..D 23:59:59, bot's time zone)."),
+    )  # fmt: skip
+    return [
+        build_partition_check(
+            asset=CONVERSATIONS,
+            name=name,
+            partitions_def=daily,
+            description=description,
+            query=RowsQuery(tables=["raw.conversations"], sql_file=sql_file),
+            decide=decide,
+            blocking=True,
+        )
+        for name, sql_file, decide, description in checks
+    ]

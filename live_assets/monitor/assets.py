@@ -14,9 +14,10 @@ from typing import Any, Final
 
 import dagster as dg
 
-from live_assets.checks.by_partition import PartitionSpan, evaluations
+from live_assets.checks.by_partition import PartitionSpan
 from live_assets.checks.by_partition import Verdict as CheckVerdict
-from live_assets.checks.reading import Reading, verdicts_by_bot
+from live_assets.checks.factory import RowsQuery, build_partition_check
+from live_assets.checks.reading import Reading
 from live_assets.kpis.assets import KINDS, KPI_GROUP, OWNERS
 from live_assets.kpis.refresh import refresh_intraday
 from live_assets.kpis.tables import SLA_DAILY, SLA_INTRADAY, group_day_figures_script
@@ -25,7 +26,7 @@ from live_assets.monitor.settings import MonitorSettings
 from live_assets.monitor.targets import Targets
 from live_assets.monitor.verdicts import judge_rows, targets_metadata
 from live_assets.raw.metadata import markdown_preview
-from live_assets.resources import LiveApiResource, WarehouseResource
+from live_assets.resources import WarehouseResource
 
 CONVERSATIONS_TODAY_KEY: Final = dg.AssetKey(["raw", "conversations_today"])
 TARGETS_MET: Final = "targets_met"
@@ -158,7 +159,18 @@ def build_daily_targets_check(
 ) -> dg.AssetChecksDefinition:
     """``targets_met`` on ``kpi/sla_daily``: each final day's groups against their targets (severity warning)."""
 
-    @dg.asset_check(
+    def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, CheckVerdict]:
+        records = reading.records()
+        verdicts = {}
+        for span in spans:
+            day_rows = [row for row in records if row["day"] == span.first_day]
+            judgements = [j for row in day_rows for j in judge_rows(row["_bot"], [row], targets)]
+            passed, description, metadata = targets_metadata(judgements)
+            verdicts[span.key] = CheckVerdict(passed, f"{span.key}: {description}", metadata)
+        return verdicts
+
+    tables = [SLA_DAILY.qualified_table, "raw.conversations", "raw.sla_by_group", "raw.groups"]
+    return build_partition_check(
         asset=dg.AssetKey(SLA_DAILY.asset_key_path),
         name=TARGETS_MET,
         partitions_def=daily_partitions,
@@ -166,23 +178,7 @@ def build_daily_targets_check(
             "Every group's figures of the day (over all its channels, by the definitions of kpi.sla_daily) on its "
             "targets from the targets file, from min_offered offered conversations."
         ),
+        query=RowsQuery(tables=tables, sql=group_day_figures_script()),
+        decide=decide,
+        severity=dg.AssetCheckSeverity.WARN,
     )
-    def targets_met(
-        context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
-    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-
-        def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, CheckVerdict]:
-            records = reading.records()
-            verdicts = {}
-            for span in spans:
-                day_rows = [row for row in records if row["day"] == span.first_day]
-                judgements = [j for row in day_rows for j in judge_rows(row["_bot"], [row], targets)]
-                passed, description, metadata = targets_metadata(judgements)
-                verdicts[span.key] = CheckVerdict(passed, f"{span.key}: {description}", metadata)
-            return verdicts
-
-        tables = [SLA_DAILY.qualified_table, "raw.conversations", "raw.sla_by_group", "raw.groups"]
-        verdicts = verdicts_by_bot(context, live_api, warehouse, None, tables, decide, sql=group_day_figures_script())
-        yield from evaluations(context, verdicts, severity=dg.AssetCheckSeverity.WARN)
-
-    return targets_met
