@@ -12,7 +12,7 @@ inputs by declarative automation, so no schedule names them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 
@@ -22,6 +22,7 @@ from live_assets.raw.assets import RAW_GROUP, RawStep, step_of
 from live_assets.raw.endpoints import ENDPOINTS
 
 SCHEDULE_MINUTE = 30
+Requests = Callable[[dg.ScheduleEvaluationContext], Iterator[dg.RunRequest]]
 # Run-queue priority (``dagster/priority``): today's refresh goes before a backfill's next run in its lane.
 INTRADAY_PRIORITY = "10"
 
@@ -87,56 +88,45 @@ def build_automation(
         description="Today's conversations so far, and what follows from them (today's service level, alerts).",
     )
 
-    @dg.schedule(
-        job=daily_job,
-        cron_schedule=f"{SCHEDULE_MINUTE} 0 * * *",
-        execution_timezone=zone,
-        default_status=status,
-        name="live_daily_raw_schedule",
-        description=f"The previous day and the {settings.lookback_days} before it (LIVE_LOOKBACK_DAYS), once final.",
-    )
-    def daily_schedule(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+    def daily(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
         yesterday = _local_date(context, zone) - dt.timedelta(days=1)
         first = max(yesterday - dt.timedelta(days=settings.lookback_days), settings.start_date)
         yield from range_requests(deployment, first, yesterday, "%Y-%m-%d")
 
-    @dg.schedule(
-        job=weekly_job,
-        cron_schedule=f"{SCHEDULE_MINUTE} 0 * * 1",
-        execution_timezone=zone,
-        default_status=status,
-        name="live_weekly_raw_schedule",
-        description="The previous week (Monday to Sunday), on Mondays once it is final.",
-    )
-    def weekly_schedule(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+    def weekly(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
         monday = _local_date(context, zone) - dt.timedelta(days=7)
         yield from range_requests(deployment, monday, monday, "%Y-%m-%d")
 
-    @dg.schedule(
-        job=lists_job,
-        cron_schedule=f"{SCHEDULE_MINUTE - 10} 0 * * *",
-        execution_timezone=zone,
-        default_status=status,
-        name="live_dimensions_schedule",
-        description="The agent and group lists, every day.",
-    )
-    def lists_schedule(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+    def lists(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
         yield from per_bot_requests(deployment, _local_date(context, zone).isoformat())
 
-    @dg.schedule(
-        job=intraday_job,
-        cron_schedule=f"*/{settings.intraday_minutes} * * * *",
-        execution_timezone=zone,
-        default_status=status,
-        name="live_intraday_schedule",
-        description=f"Today so far, every {settings.intraday_minutes} minutes (LIVE_INTRADAY_MINUTES).",
-    )
-    def intraday_schedule(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+    def intraday(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
         tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "now"
         yield from per_bot_requests(deployment, tick, {PRIORITY_TAG: INTRADAY_PRIORITY})
 
-    jobs: Sequence[dg.UnresolvedAssetJobDefinition] = [daily_job, weekly_job, lists_job, intraday_job]
-    return list(jobs), [daily_schedule, weekly_schedule, lists_schedule, intraday_schedule]
+    table: list[tuple[str, dg.UnresolvedAssetJobDefinition, str, str, Requests]] = [
+        ("live_daily_raw_schedule", daily_job, f"{SCHEDULE_MINUTE} 0 * * *",
+         f"The previous day and the {settings.lookback_days} before it (LIVE_LOOKBACK_DAYS), once final.", daily),
+        ("live_weekly_raw_schedule", weekly_job, f"{SCHEDULE_MINUTE} 0 * * 1",
+         "The previous week (Monday to Sunday), on Mondays once it is final.", weekly),
+        ("live_dimensions_schedule", lists_job, f"{SCHEDULE_MINUTE - 10} 0 * * *",
+         "The agent and group lists, every day.", lists),
+        ("live_intraday_schedule", intraday_job, f"*/{settings.intraday_minutes} * * * *",
+         f"Today so far, every {settings.intraday_minutes} minutes (LIVE_INTRADAY_MINUTES).", intraday),
+    ]  # fmt: skip
+    schedules = [
+        dg.ScheduleDefinition(
+            name=name,
+            job=job,
+            cron_schedule=cron,
+            execution_timezone=zone,
+            default_status=status,
+            description=description,
+            execution_fn=requests,
+        )
+        for name, job, cron, description, requests in table
+    ]
+    return [daily_job, weekly_job, lists_job, intraday_job], schedules
 
 
 def _local_date(context: dg.ScheduleEvaluationContext, zone: str) -> dt.date:
