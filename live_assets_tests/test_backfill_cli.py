@@ -178,7 +178,7 @@ def test_a_command_line_backfill_is_run_by_the_daemon(stack: Stack, cli: type[Cl
     for run in runs:
         tags = {tag["key"]: tag["value"] for tag in run["tags"]}
         assert tags["dagster/backfill"] == backfill_id
-        assert tags["live/bot"] == "default" and tags["live/launched_by"] == "cli"
+        assert tags["live-lane/default"] == "api" and tags["live/launched_by"] == "cli"
     materialized = sorted("/".join(key["path"]) for run in runs for key in run["assetSelection"])
     assert materialized == ["raw/agents", "raw/conversation_stats", "raw/conversations"]
 
@@ -244,7 +244,8 @@ def test_with_a_bots_file_the_command_line_backfills_the_chosen_bots(bots_stack:
         assert tags["live/launched_by"] == "cli"
         first, first_day = tags["dagster/asset_partition_range_start"].split("|")
         last, last_day = tags["dagster/asset_partition_range_end"].split("|")
-        assert tags["live/bot"] == (first if first == last else f"[{first}..{last}]"), tags
+        lanes = sorted(key.removeprefix("live-lane/") for key in tags if key.startswith("live-lane/"))
+        assert lanes == sorted({first, last}), tags  # a run over both bots holds both lanes
         covered |= {(first, first_day), (last, last_day)}
     assert covered == {(bot, day.isoformat()) for bot in TWO_BOTS for day in (FIRST, LAST)}
 
