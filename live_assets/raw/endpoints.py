@@ -15,6 +15,7 @@ from typing import Final
 
 from live_assets import contract
 from live_assets.contract import Frequency, MaxRange, Path
+from live_assets.privacy.classes import PersonalData
 
 
 class Partitioning(enum.StrEnum):
@@ -52,13 +53,16 @@ class Column:
     """One column of a raw table: its name, DuckDB type, and where it comes from in the response.
 
     ``source`` is a JSON path for JSON bodies (``$.group.id``) and the export's snake_case column
-    name for the CSV export. ``description`` shows in the Dagster UI's column schema.
+    name for the CSV export. ``description`` shows in the Dagster UI's column schema. ``personal`` is
+    the class of personal data the column holds, if any: ``LIVE_PII`` (``live_assets.privacy``) hashes
+    or drops it before the response is landed.
     """
 
     name: str
     sql_type: str
     source: str
     description: str = ""
+    personal: PersonalData | None = None
 
 
 @dataclass(frozen=True)
@@ -131,8 +135,8 @@ def _id(name: str, source: str, description: str = "") -> Column:
     return Column(name, "BIGINT", source, description)
 
 
-def _text(name: str, source: str, description: str = "") -> Column:
-    return Column(name, "VARCHAR", source, description)
+def _text(name: str, source: str, description: str = "", personal: PersonalData | None = None) -> Column:
+    return Column(name, "VARCHAR", source, description, personal)
 
 
 def _int(name: str, source: str, description: str = "") -> Column:
@@ -168,15 +172,15 @@ CONVERSATION_COLUMNS: Final = (
     _id("protocol_id", "$.protocol.id", "the channel"),
     _text("protocol_name", "$.protocol.name"),
     _text("user_id", "$.user.id"),
-    _text("user_first_name", "$.user.first_name"),
-    _text("user_last_name", "$.user.last_name"),
-    _text("user_phone", "$.user.phone"),
+    _text("user_first_name", "$.user.first_name", personal=PersonalData.USER_NAME),
+    _text("user_last_name", "$.user.last_name", personal=PersonalData.USER_NAME),
+    _text("user_phone", "$.user.phone", personal=PersonalData.PHONE),
     _time("user_created_at", "$.user.created_at"),
     _json("user_extra_information", "$.user.extra_information", "free JSON object"),
     _id("agent_id", "$.agent.id", "the last agent; NULL when lost"),
-    _text("agent_name", "$.agent.name"),
-    _text("agent_nick_name", "$.agent.nick_name"),
-    _text("agent_email", "$.agent.email"),
+    _text("agent_name", "$.agent.name", personal=PersonalData.AGENT_NAME),
+    _text("agent_nick_name", "$.agent.nick_name", personal=PersonalData.AGENT_NAME),
+    _text("agent_email", "$.agent.email", personal=PersonalData.AGENT_EMAIL),
     _text("agent_picture", "$.agent.picture"),
     _id("reason_id", "$.reason.id", "close reason"),
     _text("reason_description", "$.reason.description"),
@@ -186,9 +190,9 @@ CONVERSATION_COLUMNS: Final = (
     _id("closed_by_id", "$.closed_by.id"),
     _text("closed_by_name", "$.closed_by.name", "agent, user or system"),
     _text("location_id", "$.location.id"),
-    _text("location_city", "$.location.city"),
-    _text("location_country", "$.location.country"),
-    _text("location_ip", "$.location.ip"),
+    _text("location_city", "$.location.city", personal=PersonalData.LOCATION),
+    _text("location_country", "$.location.country", personal=PersonalData.LOCATION),
+    _text("location_ip", "$.location.ip", personal=PersonalData.IP),
     _text("platform_id", "$.platform.id"),
     _text("platform_name", "$.platform.name"),
     _text("platform_version", "$.platform.version"),
@@ -250,7 +254,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
             _id("message_id", "$.id"),
             _text("sender", "$.sender", "user, agent, bot or system"),
             _id("agent_id", "$.agent_id"),
-            _text("text", "$.text"),
+            _text("text", "$.text", personal=PersonalData.MESSAGE_TEXT),
             _time("created_at", "$.created_at"),
         ),
         partitioning=Partitioning.DAILY,
@@ -334,9 +338,9 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
         description="Agent performance, one row per day and active agent.",
         columns=(
             _id("agent_id", "$.agent.id"),
-            _text("agent_name", "$.agent.name"),
-            _text("agent_nick_name", "$.agent.nick_name"),
-            _text("agent_email", "$.agent.email"),
+            _text("agent_name", "$.agent.name", personal=PersonalData.AGENT_NAME),
+            _text("agent_nick_name", "$.agent.nick_name", personal=PersonalData.AGENT_NAME),
+            _text("agent_email", "$.agent.email", personal=PersonalData.AGENT_EMAIL),
             _int("conversations", "$.conversations"),
             _int("closed", "$.closed"),
             _int("transferred", "$.transferred"),
@@ -358,7 +362,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
             _id("conversation_id", "$.conversation_id"),
             _id("agent_id", "$.agent_id"),
             _int("value", "$.value", "1..5"),
-            _text("comment", "$.comment"),
+            _text("comment", "$.comment", personal=PersonalData.SURVEY_COMMENT),
             _time("created_at", "$.created_at"),
         ),
         partitioning=Partitioning.DAILY,
@@ -383,15 +387,15 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
             _int("transfers", "transfers"),
             _text("group_name", "group"),
             _text("protocol_name", "protocol"),
-            _text("agent_name", "agent"),
-            _text("agent_email", "agent_email"),
-            _text("user_name", "user_name"),
+            _text("agent_name", "agent", personal=PersonalData.AGENT_NAME),
+            _text("agent_email", "agent_email", personal=PersonalData.AGENT_EMAIL),
+            _text("user_name", "user_name", personal=PersonalData.USER_NAME),
             _text("closed_by", "closed_by"),
             _text("close_reason", "close_reason"),
             _int("feedback", "feedback"),
-            _text("comment", "comment"),
-            _text("city", "city"),
-            _text("country", "country"),
+            _text("comment", "comment", personal=PersonalData.SURVEY_COMMENT),
+            _text("city", "city", personal=PersonalData.LOCATION),
+            _text("country", "country", personal=PersonalData.LOCATION),
         ),
         partitioning=Partitioning.DAILY,
         body=BodyShape.CSV_EXPORT,
@@ -431,9 +435,9 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
         description="The bot's agents.",
         columns=(
             _id("id", "$.id"),
-            _text("name", "$.name"),
-            _text("nick_name", "$.nick_name"),
-            _text("email", "$.email"),
+            _text("name", "$.name", personal=PersonalData.AGENT_NAME),
+            _text("nick_name", "$.nick_name", personal=PersonalData.AGENT_NAME),
+            _text("email", "$.email", personal=PersonalData.AGENT_EMAIL),
             _int("max_concurrent_chats", "$.max_concurrent_chats"),
         ),
         partitioning=Partitioning.NONE,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from live_assets.client import ClientStats, LiveClient, Window
+from live_assets.privacy.masking import Masking
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec, Partitioning
 from live_assets.raw.fetching import fetch_children, fetch_window, plan_requests, today_so_far
 from live_assets.raw.loading import Landed, ensure_table, load_landed
@@ -110,11 +111,14 @@ def plan_tasks(
     landing_dir: Path,
     loaded_at: dt.datetime,
     now: Callable[[str], dt.datetime],
+    masking: Masking | None = None,
 ) -> list[Task]:
-    """Every request of the step, endpoint after endpoint and, within one, bot after bot."""
+    """Every request of the step, endpoint after endpoint and, within one, bot after bot; ``masking``
+    rewrites personal fields before each response lands (``LIVE_PII``)."""
     tasks: list[Task] = []
     stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
     for spec in specs:
+        masker = masking.for_endpoint(spec) if masking is not None else None
         for scope in scopes:
             bot, settings = scope.bot, scope.settings
             if spec.children_of is not None:
@@ -123,7 +127,7 @@ def plan_tasks(
                         spec,
                         bot,
                         Window.for_days(day, day),
-                        lambda spec=spec, bot=bot, day=day: fetch_children(  # type: ignore[misc]
+                        lambda spec=spec, bot=bot, day=day, masker=masker: fetch_children(  # type: ignore[misc]
                             clients(bot),
                             spec,
                             day,
@@ -131,6 +135,7 @@ def plan_tasks(
                             landing_dir=landing_dir,
                             bot=bot,
                             stamp=stamp,
+                            masker=masker,
                         ),
                     )
                     for span in scope.spans
@@ -149,8 +154,8 @@ def plan_tasks(
                     spec,
                     bot,
                     window,
-                    lambda spec=spec, bot=bot, window=window, lang=settings.export_lang: fetch_window(  # type: ignore[misc]
-                        clients(bot), spec, window, landing_dir=landing_dir, bot=bot, export_lang=lang
+                    lambda spec=spec, bot=bot, window=window, lang=settings.export_lang, masker=masker: fetch_window(  # type: ignore[misc]
+                        clients(bot), spec, window, landing_dir=landing_dir, bot=bot, export_lang=lang, masker=masker
                     ),
                 )
                 for window in windows

@@ -74,7 +74,8 @@ def _rows_by_day(warehouse: Warehouse, spec: EndpointSpec, scopes: Sequence[BotS
 
 
 def _preview(warehouse: Warehouse, spec: EndpointSpec, scope: BotScope) -> str:
-    names = [c.name for c in spec.columns[:PREVIEW_COLUMNS]]
+    # Personal columns stay out: the preview is copied into Dagster's event log, which LIVE_PII does not cover.
+    names = [c.name for c in spec.columns if c.personal is None][:PREVIEW_COLUMNS]
     selected = ", ".join(statements.quote_identifier(n) for n in names)
     where = f"{statements.BOT_COLUMN} = $bot"
     parameters: dict[str, object] = {"bot": scope.bot}
