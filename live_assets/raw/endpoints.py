@@ -110,6 +110,9 @@ class EndpointSpec:
     # Fetched in a step of its own, one day per run: one request per conversation, so that a backfill
     # never holds a bot's lane for long (an intraday refresh waits at most one such run).
     own_step: bool = False
+    # The columns that identify a row: a re-read's changes (``raw/changes.py``) are counted by it. Empty:
+    # rows are compared whole, as multisets (a changed row counts as one removed and one added).
+    key: tuple[str, ...] = ()
     # Bump when the table's columns or the way rows are read change: Dagster then flags the
     # materialized partitions as stale in the UI.
     code_version: str = "1"
@@ -233,6 +236,7 @@ def _frequency_window(frequency: Frequency, unit_days: int = 1) -> WindowRule:
 ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     EndpointSpec(
         table="conversations",
+        key=("conversation_id",),
         feeds_kpis=True,
         path=Path.CONVERSATION_LIST,
         description="Every conversation, one row each, from the conversation list.",
@@ -244,6 +248,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="conversation_messages",
+        key=("message_id",),
         path=Path.CONVERSATION_DETAIL,
         description=(
             "Every message of every conversation (what the user typed and every answer), from the "
@@ -356,6 +361,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="feedback",
+        key=("conversation_id",),
         path=Path.FEEDBACK,
         description="Survey answers, one row each, in the partition of their conversation.",
         columns=(
@@ -373,6 +379,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="export_conversations",
+        key=("conversation_id",),
         path=Path.EXPORT_SIMPLE,
         description="The CSV export, one row per conversation, headers mapped from any language.",
         columns=(
@@ -417,6 +424,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="conversations_today",
+        key=("conversation_id",),
         path=Path.CONVERSATION_LIST,
         description=(
             "Today's conversations so far (bot's time zone), re-read whole at each intraday refresh; the "
@@ -431,6 +439,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="agents",
+        key=("id",),
         path=Path.AGENTS,
         description="The bot's agents.",
         columns=(
@@ -444,6 +453,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="groups",
+        key=("id",),
         feeds_kpis=True,
         path=Path.GROUPS,
         description="The bot's groups and their SLA thresholds.",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from live_assets.client import ClientStats, LiveClient, Window
 from live_assets.privacy.masking import Masking
+from live_assets.raw.changes import DayChanges
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec, Partitioning
 from live_assets.raw.fetching import fetch_children, fetch_window, plan_requests, today_so_far
 from live_assets.raw.loading import Landed, ensure_table, load_landed
@@ -46,6 +47,7 @@ class Progress:
     loaded: int = 0
     rows: int = 0
     windows: list[str] = field(default_factory=list)
+    changes: list[tuple[str, DayChanges]] = field(default_factory=list)  # (bot, a day's changes)
     stats: ClientStats = field(default_factory=ClientStats)
     error: BaseException | None = None
 
@@ -217,6 +219,7 @@ def run_tasks(
                     loaded = load_landed(store, item.landed, bot=item.task.bot, loaded_at=loaded_at)
                     done.loaded += 1
                     done.rows += loaded.rows
+                    done.changes += [(item.task.bot, change) for change in loaded.changes]
                     done.windows.append(f"{item.task.bot} {item.landed.window or 'all'}")
                     log(f"{done.spec.table}: {loaded.rows} rows for {item.task.bot} {item.landed.window or 'all'}")
                 except Exception as error:  # RawLoadError, or a warehouse that stayed locked
