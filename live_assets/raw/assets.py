@@ -22,6 +22,8 @@ import dagster as dg
 from live_assets import contract
 from live_assets.client.errors import LiveApiError, LiveResponseError
 from live_assets.deployment import Deployment
+from live_assets.privacy.masking import Masking
+from live_assets.privacy.settings import load_privacy
 from live_assets.raw.endpoints import ENDPOINTS, EndpointSpec, Partitioning
 from live_assets.raw.engine import Progress, StepClients, plan_tasks, run_tasks
 from live_assets.raw.loading import RawLoadError, sweep_partials
@@ -167,6 +169,7 @@ def build_raw_step(step: RawStep, specs: Sequence[EndpointSpec], deployment: Dep
         try:
             store = warehouse.warehouse()
             scopes = run_scope(context, live_api)
+            masking = Masking(load_privacy())
         except SettingsError as error:  # the same message at every retry until someone fixes it
             raise dg.Failure(description=str(error), allow_retries=False) from error
         if step is not RawStep.TODAY:
@@ -178,7 +181,7 @@ def build_raw_step(step: RawStep, specs: Sequence[EndpointSpec], deployment: Dep
             for spec in selected:
                 for removed in sweep_partials(landing_dir / scope.bot / spec.table):
                     context.log.info(f"removed {removed.name}: a partial landing file left by a writer that died")
-        yield from _materialize(context, selected, scopes, store, landing_dir)
+        yield from _materialize(context, selected, scopes, store, landing_dir, masking)
 
     return raw_step
 
@@ -189,6 +192,7 @@ def _materialize(
     scopes: Sequence[BotScope],
     store: Warehouse,
     landing_dir: Path,
+    masking: Masking,
 ) -> Iterator[dg.MaterializeResult]:
     loaded_at = dt.datetime.now(dt.UTC)
     clients = StepClients(scopes)
@@ -206,6 +210,7 @@ def _materialize(
             loaded_at,
             lambda zone: dt.datetime.now(ZoneInfo(zone)),
             reuse_since=_run_started_at(context) if context.retry_number else None,
+            masking=masking,
         )
         reported: set[str] = set()
         for progress in run_tasks(tasks, clients, store, loaded_at, context.log.info):

@@ -15,6 +15,7 @@ from typing import Final
 
 from live_assets import contract
 from live_assets.contract import Frequency, MaxRange, Path
+from live_assets.privacy.classes import PersonalData
 
 
 class Partitioning(enum.StrEnum):
@@ -52,13 +53,16 @@ class Column:
     """One column of a raw table: its name, DuckDB type, and where it comes from in the response.
 
     ``source`` is a JSON path for JSON bodies (``$.group.id``) and the export's snake_case column
-    name for the CSV export. ``description`` shows in the Dagster UI's column schema.
+    name for the CSV export. ``description`` shows in the Dagster UI's column schema. ``personal`` is
+    the class of personal data the column holds, if any: ``LIVE_PII`` (``live_assets.privacy``) hashes
+    or drops it before the response is landed.
     """
 
     name: str
     sql_type: str
     source: str
     description: str = ""
+    personal: PersonalData | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,9 @@ class EndpointSpec:
     # Fetched in a step of its own, one day per run: one request per conversation, so that a backfill
     # never holds a bot's lane for long (an intraday refresh waits at most one such run).
     own_step: bool = False
+    # The columns that identify a row: a re-read's changes (``raw/changes.py``) are counted by it. Empty:
+    # rows are compared whole, as multisets (a changed row counts as one removed and one added).
+    key: tuple[str, ...] = ()
     # Bump when the table's columns or the way rows are read change: Dagster then flags the
     # materialized partitions as stale in the UI.
     code_version: str = "1"
@@ -131,8 +138,8 @@ def _id(name: str, source: str, description: str = "") -> Column:
     return Column(name, "BIGINT", source, description)
 
 
-def _text(name: str, source: str, description: str = "") -> Column:
-    return Column(name, "VARCHAR", source, description)
+def _text(name: str, source: str, description: str = "", personal: PersonalData | None = None) -> Column:
+    return Column(name, "VARCHAR", source, description, personal)
 
 
 def _int(name: str, source: str, description: str = "") -> Column:
@@ -168,15 +175,15 @@ CONVERSATION_COLUMNS: Final = (
     _id("protocol_id", "$.protocol.id", "the channel"),
     _text("protocol_name", "$.protocol.name"),
     _text("user_id", "$.user.id"),
-    _text("user_first_name", "$.user.first_name"),
-    _text("user_last_name", "$.user.last_name"),
-    _text("user_phone", "$.user.phone"),
+    _text("user_first_name", "$.user.first_name", personal=PersonalData.USER_NAME),
+    _text("user_last_name", "$.user.last_name", personal=PersonalData.USER_NAME),
+    _text("user_phone", "$.user.phone", personal=PersonalData.PHONE),
     _time("user_created_at", "$.user.created_at"),
     _json("user_extra_information", "$.user.extra_information", "free JSON object"),
     _id("agent_id", "$.agent.id", "the last agent; NULL when lost"),
-    _text("agent_name", "$.agent.name"),
-    _text("agent_nick_name", "$.agent.nick_name"),
-    _text("agent_email", "$.agent.email"),
+    _text("agent_name", "$.agent.name", personal=PersonalData.AGENT_NAME),
+    _text("agent_nick_name", "$.agent.nick_name", personal=PersonalData.AGENT_NAME),
+    _text("agent_email", "$.agent.email", personal=PersonalData.AGENT_EMAIL),
     _text("agent_picture", "$.agent.picture"),
     _id("reason_id", "$.reason.id", "close reason"),
     _text("reason_description", "$.reason.description"),
@@ -186,9 +193,9 @@ CONVERSATION_COLUMNS: Final = (
     _id("closed_by_id", "$.closed_by.id"),
     _text("closed_by_name", "$.closed_by.name", "agent, user or system"),
     _text("location_id", "$.location.id"),
-    _text("location_city", "$.location.city"),
-    _text("location_country", "$.location.country"),
-    _text("location_ip", "$.location.ip"),
+    _text("location_city", "$.location.city", personal=PersonalData.LOCATION),
+    _text("location_country", "$.location.country", personal=PersonalData.LOCATION),
+    _text("location_ip", "$.location.ip", personal=PersonalData.IP),
     _text("platform_id", "$.platform.id"),
     _text("platform_name", "$.platform.name"),
     _text("platform_version", "$.platform.version"),
@@ -229,6 +236,7 @@ def _frequency_window(frequency: Frequency, unit_days: int = 1) -> WindowRule:
 ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     EndpointSpec(
         table="conversations",
+        key=("conversation_id",),
         feeds_kpis=True,
         path=Path.CONVERSATION_LIST,
         description="Every conversation, one row each, from the conversation list.",
@@ -240,6 +248,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="conversation_messages",
+        key=("message_id",),
         path=Path.CONVERSATION_DETAIL,
         description=(
             "Every message of every conversation (what the user typed and every answer), from the "
@@ -250,7 +259,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
             _id("message_id", "$.id"),
             _text("sender", "$.sender", "user, agent, bot or system"),
             _id("agent_id", "$.agent_id"),
-            _text("text", "$.text"),
+            _text("text", "$.text", personal=PersonalData.MESSAGE_TEXT),
             _time("created_at", "$.created_at"),
         ),
         partitioning=Partitioning.DAILY,
@@ -334,9 +343,9 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
         description="Agent performance, one row per day and active agent.",
         columns=(
             _id("agent_id", "$.agent.id"),
-            _text("agent_name", "$.agent.name"),
-            _text("agent_nick_name", "$.agent.nick_name"),
-            _text("agent_email", "$.agent.email"),
+            _text("agent_name", "$.agent.name", personal=PersonalData.AGENT_NAME),
+            _text("agent_nick_name", "$.agent.nick_name", personal=PersonalData.AGENT_NAME),
+            _text("agent_email", "$.agent.email", personal=PersonalData.AGENT_EMAIL),
             _int("conversations", "$.conversations"),
             _int("closed", "$.closed"),
             _int("transferred", "$.transferred"),
@@ -352,13 +361,14 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="feedback",
+        key=("conversation_id",),
         path=Path.FEEDBACK,
         description="Survey answers, one row each, in the partition of their conversation.",
         columns=(
             _id("conversation_id", "$.conversation_id"),
             _id("agent_id", "$.agent_id"),
             _int("value", "$.value", "1..5"),
-            _text("comment", "$.comment"),
+            _text("comment", "$.comment", personal=PersonalData.SURVEY_COMMENT),
             _time("created_at", "$.created_at"),
         ),
         partitioning=Partitioning.DAILY,
@@ -369,6 +379,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="export_conversations",
+        key=("conversation_id",),
         path=Path.EXPORT_SIMPLE,
         description="The CSV export, one row per conversation, headers mapped from any language.",
         columns=(
@@ -383,15 +394,15 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
             _int("transfers", "transfers"),
             _text("group_name", "group"),
             _text("protocol_name", "protocol"),
-            _text("agent_name", "agent"),
-            _text("agent_email", "agent_email"),
-            _text("user_name", "user_name"),
+            _text("agent_name", "agent", personal=PersonalData.AGENT_NAME),
+            _text("agent_email", "agent_email", personal=PersonalData.AGENT_EMAIL),
+            _text("user_name", "user_name", personal=PersonalData.USER_NAME),
             _text("closed_by", "closed_by"),
             _text("close_reason", "close_reason"),
             _int("feedback", "feedback"),
-            _text("comment", "comment"),
-            _text("city", "city"),
-            _text("country", "country"),
+            _text("comment", "comment", personal=PersonalData.SURVEY_COMMENT),
+            _text("city", "city", personal=PersonalData.LOCATION),
+            _text("country", "country", personal=PersonalData.LOCATION),
         ),
         partitioning=Partitioning.DAILY,
         body=BodyShape.CSV_EXPORT,
@@ -413,6 +424,7 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="conversations_today",
+        key=("conversation_id",),
         path=Path.CONVERSATION_LIST,
         description=(
             "Today's conversations so far (bot's time zone), re-read whole at each intraday refresh; the "
@@ -427,19 +439,21 @@ ENDPOINTS: Final[tuple[EndpointSpec, ...]] = (
     ),
     EndpointSpec(
         table="agents",
+        key=("id",),
         path=Path.AGENTS,
         description="The bot's agents.",
         columns=(
             _id("id", "$.id"),
-            _text("name", "$.name"),
-            _text("nick_name", "$.nick_name"),
-            _text("email", "$.email"),
+            _text("name", "$.name", personal=PersonalData.AGENT_NAME),
+            _text("nick_name", "$.nick_name", personal=PersonalData.AGENT_NAME),
+            _text("email", "$.email", personal=PersonalData.AGENT_EMAIL),
             _int("max_concurrent_chats", "$.max_concurrent_chats"),
         ),
         partitioning=Partitioning.NONE,
     ),
     EndpointSpec(
         table="groups",
+        key=("id",),
         feeds_kpis=True,
         path=Path.GROUPS,
         description="The bot's groups and their SLA thresholds.",

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from live_assets.client import ClientStats, LiveClient, Window, compressed_file_problem
+from live_assets.privacy.masking import EndpointMasker, Masking
+from live_assets.raw.changes import DayChanges
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec, Partitioning
 from live_assets.raw.fetching import fetch_children, fetch_window, plan_requests, today_so_far
 from live_assets.raw.loading import Landed, ensure_table, landing_path, load_landed
@@ -45,6 +47,7 @@ class Progress:
     loaded: int = 0
     rows: int = 0
     windows: list[str] = field(default_factory=list)
+    changes: list[tuple[str, DayChanges]] = field(default_factory=list)  # (bot, a day's changes)
     stats: ClientStats = field(default_factory=ClientStats)
     error: BaseException | None = None
 
@@ -118,16 +121,19 @@ def plan_tasks(
     loaded_at: dt.datetime,
     now: Callable[[str], dt.datetime],
     reuse_since: float | None = None,
+    masking: Masking | None = None,
 ) -> list[Task]:
     """Every request of the step, endpoint after endpoint and, within one, bot after bot.
 
     ``reuse_since`` (a retry of the step): a window whose landing file this run already wrote whole is
     loaded from it rather than asked again, so a load that failed (a warehouse held by another process)
-    costs no request on the retry.
+    costs no request on the retry. ``masking`` rewrites personal fields before each response lands
+    (``LIVE_PII``).
     """
     tasks: list[Task] = []
     stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
     for spec in specs:
+        masker = masking.for_endpoint(spec) if masking is not None else None
         for scope in scopes:
             bot, settings = scope.bot, scope.settings
             if spec.children_of is not None:
@@ -136,7 +142,7 @@ def plan_tasks(
                         spec,
                         bot,
                         Window.for_days(day, day),
-                        lambda spec=spec, bot=bot, day=day: fetch_children(  # type: ignore[misc]
+                        lambda spec=spec, bot=bot, day=day, masker=masker: fetch_children(  # type: ignore[misc]
                             clients(bot),
                             spec,
                             day,
@@ -144,6 +150,7 @@ def plan_tasks(
                             landing_dir=landing_dir,
                             bot=bot,
                             stamp=stamp,
+                            masker=masker,
                         ),
                     )
                     for span in scope.spans
@@ -162,8 +169,15 @@ def plan_tasks(
                     spec,
                     bot,
                     window,
-                    lambda spec=spec, bot=bot, window=window, lang=settings.export_lang: reuse_or_fetch(  # type: ignore[misc]
-                        clients, spec, window, landing_dir=landing_dir, bot=bot, export_lang=lang, since=reuse_since
+                    lambda spec=spec, bot=bot, window=window, lang=settings.export_lang, masker=masker: reuse_or_fetch(  # type: ignore[misc]
+                        clients,
+                        spec,
+                        window,
+                        landing_dir=landing_dir,
+                        bot=bot,
+                        export_lang=lang,
+                        since=reuse_since,
+                        masker=masker,
                     ),
                 )
                 for window in windows
@@ -180,11 +194,14 @@ def reuse_or_fetch(
     bot: str,
     export_lang: str,
     since: float | None,
+    masker: EndpointMasker | None = None,
 ) -> Landed:
     path = landing_path(landing_dir, bot, spec, window)
     if landed_since(path, since):
         return Landed(spec, path, window, path.stat().st_size, 0)
-    return fetch_window(clients(bot), spec, window, landing_dir=landing_dir, bot=bot, export_lang=export_lang)
+    return fetch_window(
+        clients(bot), spec, window, landing_dir=landing_dir, bot=bot, export_lang=export_lang, masker=masker
+    )
 
 
 def _blocked_by(spec: EndpointSpec, failed: set[str]) -> bool:
@@ -241,6 +258,7 @@ def run_tasks(
                     loaded = load_landed(store, item.landed, bot=item.task.bot, loaded_at=loaded_at)
                     done.loaded += 1
                     done.rows += loaded.rows
+                    done.changes += [(item.task.bot, change) for change in loaded.changes]
                     done.windows.append(f"{item.task.bot} {item.landed.window or 'all'}")
                     log(f"{done.spec.table}: {loaded.rows} rows for {item.task.bot} {item.landed.window or 'all'}")
                 except Exception as error:  # RawLoadError, or a warehouse that stayed locked

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from live_assets.client import LiveClient
 from live_assets.client.windows import Window, day_start, plan_windows
+from live_assets.privacy.masking import EndpointMasker
 from live_assets.raw.endpoints import EndpointSpec
 from live_assets.raw.loading import Landed, landing_path, write_landing
 
@@ -27,17 +28,29 @@ def today_so_far(now: dt.datetime) -> Window:
 
 
 def fetch_window(
-    client: LiveClient, spec: EndpointSpec, window: Window | None, *, landing_dir: Path, bot: str, export_lang: str
+    client: LiveClient,
+    spec: EndpointSpec,
+    window: Window | None,
+    *,
+    landing_dir: Path,
+    bot: str,
+    export_lang: str,
+    masker: EndpointMasker | None = None,
 ) -> Landed:
     """One request for ``window`` (or the whole dimension list), streamed to its landing file.
 
     The body goes straight to disk, compressed, as it arrives: a response of any size costs a few
-    megabytes of memory, and the file only appears once the body is complete.
+    megabytes of memory, and the file only appears once the body is complete. With a ``masker``
+    (personal fields to hash or drop) the body is held in memory instead, rewritten, then landed:
+    what the API sent never reaches the disk.
     """
     path = landing_path(landing_dir, bot, spec, window)
-    response = client.get(
-        spec.table, spec.path, params=spec.request_params(export_lang), window=window, destination=path
-    )
+    params = spec.request_params(export_lang)
+    if masker is None:
+        response = client.get(spec.table, spec.path, params=params, window=window, destination=path)
+    else:
+        response = client.get(spec.table, spec.path, params=params, window=window)
+        write_landing(path, masker.body(response.body, str(window) if window else "all"))
     return Landed(spec, path, window, response.size, response.attempts)
 
 
@@ -50,12 +63,14 @@ def fetch_children(
     landing_dir: Path,
     bot: str,
     stamp: str,
+    masker: EndpointMasker | None = None,
 ) -> Landed:
     """Every listed parent's child response (a conversation's detail), landed together as one JSON array
     for the day.
 
     Each body is compressed into the landing file as it arrives, so a day of 100,000 conversations holds
     one detail in memory at a time, not the day's; a failed request leaves no file (``write_landing``).
+    A ``masker`` rewrites each detail's personal fields (the message text) before it is compressed.
     """
     assert spec.children_of is not None, spec.table
     parameter = spec.children_of.parameter
@@ -69,6 +84,8 @@ def fetch_children(
         for index, parent_id in enumerate(parent_ids):
             body = client.get(spec.table, spec.path, {parameter: str(int(parent_id))}).body
             received += len(body)
+            if masker is not None:
+                body = masker.body(body, f"{window} conversation {parent_id}")
             yield b"," + body if index else body
         yield b"]"
 

@@ -27,8 +27,11 @@ from live_assets.client import LANDING_SUFFIX, compressed_file_problem, compress
 from live_assets.client.export_csv import iter_export_batches
 from live_assets.client.windows import Window
 from live_assets.raw import statements
+from live_assets.raw.changes import DayChanges, count_changes, keep_previous
 from live_assets.raw.endpoints import BodyShape, EndpointSpec, Partitioning
 from live_assets.warehouse import Warehouse, WarehouseBusyError
+
+_used = statements.used_parameters
 
 
 class RawLoadError(RuntimeError):
@@ -50,6 +53,7 @@ class Landed:
 class Loaded:
     landed: Landed
     rows: int
+    changes: tuple[DayChanges, ...] = ()  # per day, against the rows the load replaced
 
 
 def _file_stamp(moment: dt.datetime) -> str:
@@ -148,14 +152,15 @@ def load_landed(warehouse: Warehouse, landed: Landed, *, bot: str, loaded_at: dt
         problem = compressed_file_problem(landed.path)
         if problem is not None:  # before DuckDB, which reads a zstd file cut short as a shorter one
             raise RawLoadError(f"could not load {where}: the landing file is {problem}")
-        rows = _load_directly(warehouse, landed, parameters) if statements.reads_directly(spec) else None
-        if rows is None:
-            rows = _load_staged(warehouse, landed, parameters, where)
+        loaded = _load_directly(warehouse, landed, parameters) if statements.reads_directly(spec) else None
+        if loaded is None:
+            loaded = _load_staged(warehouse, landed, parameters, where)
     except (RawLoadError, WarehouseBusyError):  # a file held or a lake contended: the landed file is fine
         raise
     except Exception as error:  # DuckDB parse/cast errors, the CSV parser's ExportFormatError
         raise RawLoadError(f"could not load {where}: {error}") from error
-    return Loaded(landed, rows)
+    rows, changes = loaded
+    return Loaded(landed, rows, changes)
 
 
 class _UnknownKeys(Exception):
@@ -175,7 +180,10 @@ _tables_with_extras: set[str] = set()
 CONCURRENT_KEY_CHECK_MAX_BYTES = 4_000_000
 
 
-def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, object]) -> int | None:
+_Replaced = tuple[int, tuple[DayChanges, ...]]  # the rows loaded, and what changed against those replaced
+
+
+def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, object]) -> _Replaced | None:
     """Delete the window and insert the file's rows in one statement; the rows, or None if refused.
 
     The check for unknown keys parses the file once more; it runs in its own in-memory DuckDB on a
@@ -200,15 +208,16 @@ def _load_directly(warehouse: Warehouse, landed: Landed, parameters: dict[str, o
             lambda: not checked and file_has_unknown_keys(spec, landed.path, memory_limit=warehouse.memory_limit)
         )
 
-        def replace_window(connection: duckdb.DuckDBPyConnection) -> int:
+        def replace_window(connection: duckdb.DuckDBPyConnection) -> _Replaced:
             _ensure_table(connection, spec)
+            had_rows = keep_previous(connection, spec, parameters)
             connection.execute(delete, _used(delete, parameters))
             inserted = connection.execute(insert, _used(insert, parameters | {"path": str(landed.path)}))
             (rows,) = inserted.fetchone() or (0,)
             if unknown.result():
                 _tables_with_extras.add(spec.table)
                 raise _UnknownKeys(landed.path.name)
-            return int(rows)
+            return int(rows), count_changes(connection, spec, parameters, had_rows=had_rows)
 
         try:
             return warehouse.atomically(replace_window, what=f"the load of {landed.path.name}")
@@ -253,11 +262,11 @@ def _key_reader(memory_limit: str | None) -> Iterator[duckdb.DuckDBPyConnection]
         cursor.close()
 
 
-def _load_staged(warehouse: Warehouse, landed: Landed, parameters: dict[str, object], where: str) -> int:
+def _load_staged(warehouse: Warehouse, landed: Landed, parameters: dict[str, object], where: str) -> _Replaced:
     """Stage the typed rows (``_extra`` included), check them against the window, replace the window."""
     spec = landed.spec
 
-    def replace_window(connection: duckdb.DuckDBPyConnection) -> int:
+    def replace_window(connection: duckdb.DuckDBPyConnection) -> _Replaced:
         _ensure_table(connection, spec)
         if spec.body is BodyShape.CSV_EXPORT:
             _stage_csv(connection, spec, landed.path, parameters)
@@ -265,18 +274,15 @@ def _load_staged(warehouse: Warehouse, landed: Landed, parameters: dict[str, obj
             stage = statements.stage_json(spec)
             connection.execute(stage, _used(stage, parameters | {"path": str(landed.path)}))
         rows = _check_stage(connection, spec, parameters, where)
+        had_rows = keep_previous(connection, spec, parameters)
         delete = statements.delete_scope(spec)
         connection.execute(delete, _used(delete, parameters))
         connection.execute(statements.insert_stage(spec))
+        changes = count_changes(connection, spec, parameters, had_rows=had_rows)
         connection.execute("DROP TABLE stage")
-        return rows
+        return rows, changes
 
     return warehouse.atomically(replace_window, what=f"the load of {landed.path.name}")
-
-
-def _used(sql: str, parameters: dict[str, object]) -> dict[str, object]:
-    """DuckDB rejects named parameters a statement does not use: pass only those it names."""
-    return {name: value for name, value in parameters.items() if f"${name}" in sql}
 
 
 def _stage_csv(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from live_assets.raw import statements
+from live_assets.raw.changes import DayChanges, totals
 from live_assets.raw.endpoints import EndpointSpec, Partitioning
 from live_assets.raw.engine import Progress
 from live_assets.scope import BotScope
@@ -25,6 +26,16 @@ ROWS_BY_DAY_SCHEMA = dg.TableSchema(
         dg.TableColumn("bot", "string"),
         dg.TableColumn("day", "date", description="partition day (for weekly tables, the week's Monday)"),
         dg.TableColumn("rows", "int"),
+    ]
+)
+
+CHANGES_BY_DAY_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("bot", "string"),
+        dg.TableColumn("day", "date", description="partition day (for weekly tables, the week's Monday)"),
+        dg.TableColumn("added", "int", description="rows the table did not hold before this load"),
+        dg.TableColumn("removed", "int", description="rows it held that the API no longer sent"),
+        dg.TableColumn("changed", "int", description="rows of the same key with another value"),
     ]
 )
 
@@ -74,7 +85,8 @@ def _rows_by_day(warehouse: Warehouse, spec: EndpointSpec, scopes: Sequence[BotS
 
 
 def _preview(warehouse: Warehouse, spec: EndpointSpec, scope: BotScope) -> str:
-    names = [c.name for c in spec.columns[:PREVIEW_COLUMNS]]
+    # Personal columns stay out: the preview is copied into Dagster's event log, which LIVE_PII does not cover.
+    names = [c.name for c in spec.columns if c.personal is None][:PREVIEW_COLUMNS]
     selected = ", ".join(statements.quote_identifier(n) for n in names)
     where = f"{statements.BOT_COLUMN} = $bot"
     parameters: dict[str, object] = {"bot": scope.bot}
@@ -101,6 +113,8 @@ def result_metadata(
         "bots": ", ".join(scope.bot for scope in scopes),
     }
     if progress.tasks:
+        added, removed, changed = totals([change for _, change in progress.changes])
+        metadata |= {f"{prefix}rows_added": added, f"{prefix}rows_removed": removed, f"{prefix}rows_changed": changed}
         metadata[f"{prefix}preview"] = dg.MetadataValue.md(_preview(warehouse, spec, scopes[0]))
     if single_partition and by_day:
         metadata["dagster/row_count"] = by_day[0][2]
@@ -109,7 +123,17 @@ def result_metadata(
             records=[dg.TableRecord({"bot": bot, "day": str(day), "rows": rows}) for bot, day, rows in by_day],
             schema=ROWS_BY_DAY_SCHEMA,
         )
+        changes = {(bot, change.day): change for bot, change in progress.changes}
+        metadata["changes_by_day"] = dg.MetadataValue.table(
+            records=[_changes_record(bot, day, changes.get((bot, day))) for bot, day, _ in by_day],
+            schema=CHANGES_BY_DAY_SCHEMA,
+        )
         dated = [scope for scope in scopes if scope.first_day is not None]
         metadata["first_day"] = min(scope.first_day for scope in dated).isoformat()  # type: ignore[type-var]
         metadata["last_day"] = max(scope.last_day for scope in dated).isoformat()  # type: ignore[type-var]
     return metadata
+
+
+def _changes_record(bot: str, day: object, change: DayChanges | None) -> dg.TableRecord:
+    added, removed, changed = (change.added, change.removed, change.changed) if change else (0, 0, 0)
+    return dg.TableRecord({"bot": bot, "day": str(day), "added": added, "removed": removed, "changed": changed})

@@ -33,6 +33,11 @@ _STRPTIME = contract.DATETIME_FORMAT.replace("'", "''")
 _COMPRESSION = f"compression = '{LANDING_CODEC}'"
 
 
+def used_parameters(sql: str, parameters: dict[str, object]) -> dict[str, object]:
+    """DuckDB rejects named parameters a statement does not use: pass only those it names."""
+    return {name: value for name, value in parameters.items() if f"${name}" in sql}
+
+
 def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -347,15 +352,19 @@ STAGE_OUTSIDE_WINDOW = (
 )
 
 
-def delete_scope(spec: EndpointSpec) -> str:
-    """DELETE what the staged rows replace: the window's days, the staged parents' children, or all the bot's."""
-    table = spec.qualified_table
+def scope_condition(spec: EndpointSpec) -> str:
+    """The rows a load replaces: the window's days, the staged parents' children, or all the bot's."""
     if spec.partitioning in (Partitioning.NONE, Partitioning.TODAY):  # refreshed whole, per bot
-        return f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot"
+        return f"{BOT_COLUMN} = $bot"
     if spec.children_of is not None:  # the children of the staged parents
         key = quote_identifier(spec.children_of.id_column)
-        return f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot AND {key} IN (SELECT DISTINCT {key} FROM stage)"
-    return f"DELETE FROM {table} WHERE {BOT_COLUMN} = $bot AND {DAY_COLUMN} BETWEEN $first_day AND $last_day"
+        return f"{BOT_COLUMN} = $bot AND {key} IN (SELECT DISTINCT {key} FROM stage)"
+    return f"{BOT_COLUMN} = $bot AND {DAY_COLUMN} BETWEEN $first_day AND $last_day"
+
+
+def delete_scope(spec: EndpointSpec) -> str:
+    """DELETE what the staged rows replace (:func:`scope_condition`)."""
+    return f"DELETE FROM {spec.qualified_table} WHERE {scope_condition(spec)}"
 
 
 def insert_stage(spec: EndpointSpec) -> str:

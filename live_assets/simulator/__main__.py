@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from live_assets import contract
-from live_assets.simulator.config import DEMO_EMAIL, DEMO_PASSWORD, DEMO_X_TOKEN, Degradation, SimulatorConfig
+from live_assets.simulator.config import DEMO_EMAIL, DEMO_PASSWORD, DEMO_X_TOKEN, Degradation, LateData, SimulatorConfig
 from live_assets.simulator.server import SimulatorServer
 
 
@@ -46,6 +46,11 @@ def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
         metavar="GROUP_ID@HH:MM-HH:MM",
         help="serve one group badly for a stretch of every day (600 s more wait), e.g. 2@09:00-11:00",
     )
+    parser.add_argument(
+        "--late-data",
+        action="store_true",
+        help="serve every day as it is once late conversations came and some surveys changed (a re-read sees them)",
+    )
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     try:
@@ -66,6 +71,7 @@ def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
             bot_timezones=tuple(zone.strip() for zone in args.bot_timezones.split(",") if zone.strip()),
             log_level=args.log_level,
             degraded=parse_degradation(args.degrade) if args.degrade else None,
+            late=LateData() if args.late_data else None,
         )
     except (ValueError, LookupError) as error:  # an unknown zone raises ZoneInfoNotFoundError (a KeyError)
         parser.error(str(error))

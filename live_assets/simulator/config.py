@@ -75,6 +75,19 @@ class Degradation:
 
 
 @dataclass(frozen=True)
+class LateData:
+    """Data a past day gains after its first read (``simulator/late.py``): a share of its conversations
+    served again under new ids, and a share of its surveys with another value and comment."""
+
+    added_share: float = 0.05
+    changed_survey_share: float = 0.2
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.added_share <= 1.0 and 0.0 <= self.changed_survey_share <= 1.0):
+            raise ValueError(f"late data shares must be between 0 and 1, got {self}")
+
+
+@dataclass(frozen=True)
 class SimulatorConfig:
     """Every knob of the simulator; the defaults are the demo set-up of the README."""
 
@@ -94,6 +107,7 @@ class SimulatorConfig:
     now: dt.datetime | None = None  # freeze the data clock (an aware instant); None is the real clock
     agents: int | None = None  # agents per bot; None scales with the volume (12 at the demo volume)
     degraded: Degradation | None = None  # one group served badly for a stretch of every day
+    late: LateData | None = None  # every day as it is once late conversations and changed surveys came
     # Conversations kept generated in memory (about 2 KB each): 90 days at 3,000 a day fit.
     cache_conversations: int = 250_000
     host: str = "127.0.0.1"

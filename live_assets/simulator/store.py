@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from live_assets.simulator.aggregate import matches
 from live_assets.simulator.config import BotProfile, SimulatorConfig
 from live_assets.simulator.generate import IDS_PER_DAY, Conversation, day_of_conversation, generate_day
+from live_assets.simulator.late import with_late_data
 from live_assets.simulator.params import DateRange, Filters
 from live_assets.simulator.world import World, build_world
 
@@ -28,6 +29,13 @@ class DayData:
     queued: list[dt.datetime]  # for bisecting a partial day
     last_visible_at: dt.datetime | None  # when the whole day has appeared
     csv_rows: dict[str, list[bytes]] = field(default_factory=dict)  # per export language, filled lazily
+    # Where each conversation sits when late data broke "id = day's rank" (None: it holds).
+    positions: dict[int, int] | None = None
+
+    def position(self, conversation_id: int) -> int:
+        if self.positions is None:
+            return conversation_id % IDS_PER_DAY - 1
+        return self.positions.get(conversation_id, len(self.conversations))
 
 
 def now_in_zone(now_utc: dt.datetime, bot: BotProfile) -> dt.datetime:
@@ -66,10 +74,13 @@ class DataStore:
         conversations = generate_day(
             bot.seed, bot.bot_id, self.world(bot), day, self._config.conversations_per_day, self._config.degraded
         )
+        if self._config.late is not None:
+            conversations = with_late_data(conversations, self._config.late, bot.seed)
         data = DayData(
             conversations=conversations,
             queued=[c.queued for c in conversations],
             last_visible_at=max((c.visible_at for c in conversations), default=None),
+            positions=None if self._config.late is None else {c.id: i for i, c in enumerate(conversations)},
         )
         with self._lock:
             if key not in self._days:
@@ -107,8 +118,8 @@ class DataStore:
         if day is None or not dt.date.min < day < dt.date.max:
             return None
         data = self.day(bot, day)
-        index = conversation_id % IDS_PER_DAY - 1
-        if index >= len(data.conversations):
+        index = data.position(conversation_id)
+        if not 0 <= index < len(data.conversations):
             return None
         conversation = data.conversations[index]
         return conversation if conversation.visible_at <= self.now(bot) else None
