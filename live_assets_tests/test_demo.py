@@ -28,7 +28,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from live_assets.launch.days import DayRange, last_complete_days
+from live_assets.launch.days import DayRange, last_complete_days, zone_at_local_hour
 from live_assets.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
@@ -81,13 +81,6 @@ class Demo:
         for child in descendants:
             with contextlib.suppress(psutil.NoSuchProcess):
                 child.kill()
-
-
-def zone_at_local_hour(hour: int, now: dt.datetime) -> str:
-    """A fixed-offset zone (``Etc/GMT-5`` is UTC+5) where the wall clock shows ``hour`` at ``now``."""
-    offset = (hour - now.astimezone(dt.UTC).hour) % 24
-    offset -= 24 if offset > 14 else 0
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 ZONE = zone_at_local_hour(14, dt.datetime.now(dt.UTC))
