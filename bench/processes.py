@@ -36,6 +36,7 @@ class SimulatorOptions:
     latency_per_row_us: float
     seed: int = 7
     timezone: str = "UTC"
+    degrade: str = ""  # GROUP_ID@HH:MM-HH:MM: one group served badly for a stretch of every day
 
 
 class SimulatorProcess:
@@ -55,7 +56,7 @@ class SimulatorProcess:
             sys.executable, "-m", "live_assets.simulator", "--host", "127.0.0.1", "--port", str(self.port),
             "--seed", str(o.seed), "--timezone", o.timezone, "--conversations-per-day", str(o.conversations_per_day),
             "--latency-ms", str(o.latency_ms), "--latency-per-row-us", str(o.latency_per_row_us),
-            "--token-ttl", "86400",
+            "--token-ttl", "86400", *(("--degrade", o.degrade) if o.degrade else ()),
         ]  # fmt: skip
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:

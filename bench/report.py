@@ -8,8 +8,9 @@ DAGSTER_HOME with the shipped ``dagster.yaml``) and DuckDB file, launches the ba
 webserver's GraphQL API as the UI does, and reads the simulator's counters. The naive way (one run
 per partition) runs on another fresh stack with the same workload; its ratio is taken against our
 backfill of the same repetition. Then, without Dagster in the way, the client's overhead per request
-(conversation details, one day, 10 ms latency) and the load rate from landed files. Medians over the
-repetitions are reported. Timing is reported here, never asserted by a test.
+(conversation details, one day, 10 ms latency), the load rate from landed files, and today's refresh
+on its own (``bench/intraday.py``: one request, load, KPIs, alerts, delivery; its time and peak memory).
+Medians over the repetitions are reported. Timing is reported here, never asserted by a test.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import psutil
 
+from bench.intraday import Intraday, measure_intraday
 from bench.processes import SimulatorOptions
 from bench.steps import LoadRate, Overhead, measure_loads, measure_overhead
 from bench.workload import WorkloadResult, run_naive, run_ours, start_stack, stop_stack
@@ -82,6 +84,7 @@ class Repetition:
     naive: WorkloadResult | None
     overhead: Overhead | None
     loads: list[LoadRate] = field(default_factory=list)
+    intraday: Intraday | None = None
 
     @property
     def floor_ratio(self) -> float:
@@ -119,7 +122,11 @@ def run_repetition(
     overhead = measure_overhead(root / "overhead", days.last, overhead_options)
     say(f"  {overhead.requests} requests, step {overhead.step_seconds:.2f} s, serving {overhead.serving_seconds:.2f} s")
     loads = measure_loads(root, root / "ours" / "landing", days.first, days.last, overhead, args.load_repetitions)
-    return Repetition(ours, naive, overhead, loads)
+    say(f"repetition {index + 1}: today's refresh at {args.conversations_per_day:,} conversations a day")
+    intraday = measure_intraday(root / "intraday", options)
+    say(f"  {intraday.conversations} conversations so far ({intraday.zone}), run {intraday.run_seconds:.2f} s, "
+        f"peak {intraday.peak_rss_mb:.0f} MB, {intraday.messages_received} alert message(s) delivered")  # fmt: skip
+    return Repetition(ours, naive, overhead, loads, intraday)
 
 
 def median(values: Sequence[float | None]) -> float | None:
@@ -159,6 +166,12 @@ def figures(reps: list[Repetition]) -> list[tuple[str, str, str, str]]:
                      "n/a" if ok is None else ("yes" if ok else "NO")))  # fmt: skip
     memory = median([r.ours.memory.max_process_rss / MB for r in reps])
     add("peak memory of any step (MB RSS)", memory, "≤ 500 MB", memory is not None and memory <= 500, ".0f")
+    intraday_s = median([r.intraday.run_seconds if r.intraday else None for r in reps])
+    add("intraday refresh (s): request, load, KPIs, alerts, delivery", intraday_s, "≤ 60 s",
+        None if intraday_s is None else intraday_s <= 60)  # fmt: skip
+    intraday_mb = median([r.intraday.peak_rss_mb if r.intraday else None for r in reps])
+    add("intraday refresh peak memory (MB RSS)", intraday_mb, "≤ 500 MB",
+        None if intraday_mb is None else intraday_mb <= 500, ".0f")  # fmt: skip
     limit_429 = max(r.ours.responses_429 + (r.naive.responses_429 if r.naive else 0) for r in reps)
     add("429 responses", limit_429, "0", limit_429 == 0, ".0f")
     return rows
@@ -228,6 +241,16 @@ def machine() -> str:
     )
 
 
+def _intraday_text(reps: list[Repetition]) -> str:
+    first = reps[0].intraday if reps else None
+    if first is None:
+        return "not measured"
+    return (
+        f"{first.conversations:,} conversations in {first.requests} request(s), {first.serving_seconds:.2f} s of API "
+        f"serving, {first.alerts_open} alert(s) open, {first.messages_received} message(s) received; first repetition"
+    )
+
+
 def render(args: argparse.Namespace, command: str, days: DayRange, reps: list[Repetition], seconds: float) -> str:
     rows = figures(reps)
     table = ["| figure | value (median) | target | met |", "| --- | --- | --- | --- |"]
@@ -250,7 +273,9 @@ def render(args: argparse.Namespace, command: str, days: DayRange, reps: list[Re
         f"asset but raw/conversation_messages, through the webserver's `launchPartitionBackfill` (the UI's path), "
         f"run by {daemon} with the shipped dagster.yaml. {len(reps)} repetition(s), "
         f"{min(args.naive_repetitions, len(reps))} with the naive way ({naive_days} days, one run per partition). "
-        f"Client overhead: conversation details of {days.last} at {args.overhead_latency_ms:g} ms.",
+        f"Client overhead: conversation details of {days.last} at {args.overhead_latency_ms:g} ms. "
+        f"Intraday refresh: the `live_intraday` job's steps in a fresh process (bench/intraday.py), the day so far "
+        f"at 22:00 in the bot's zone ({_intraday_text(reps)}), alerts delivered to a local JSON webhook.",
         "",
         *table,
         "",

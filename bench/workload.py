@@ -29,6 +29,7 @@ from live_assets.launch.backfills import (
 )
 from live_assets.launch.days import DayRange, cadence_days, parse_partition_date
 from live_assets.launch.graphql import DagsterGraphQL
+from live_assets.launch.runs import LAUNCH_RUN, repository_of
 from live_assets.launch.stack import PROJECT_DAEMON, STOCK_DAEMON, LocalDagster, simulator_settings_env
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, Partitioning
 from live_assets.raw.fetching import plan_requests
@@ -37,22 +38,6 @@ from live_assets.settings import LiveSettings
 BOT = "default"
 EXCLUDED = ("raw/conversation_messages",)  # one request per conversation: measured on its own
 BENCH_TAG = "live/bench"
-
-REPOSITORIES_QUERY = """
-{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }
-"""
-
-LAUNCH_RUN = """
-mutation BenchLaunchRun($executionParams: ExecutionParams!) {
-  launchRun(executionParams: $executionParams) {
-    __typename
-    ... on LaunchRunSuccess { run { runId } }
-    ... on PythonError { message }
-    ... on InvalidSubsetError { message }
-    ... on RunConfigValidationInvalid { errors { message } }
-  }
-}
-"""
 
 RUNS_BY_TAG = """
 query BenchRuns($key: String!, $value: String!) {
@@ -276,11 +261,6 @@ def run_ours(stack: Stack, days: DayRange, say: Any, timeout: float) -> Workload
     )
 
 
-def _repository(client: DagsterGraphQL) -> tuple[str, str]:
-    nodes = client.execute(REPOSITORIES_QUERY)["repositoriesOrError"]["nodes"]
-    return nodes[0]["location"]["name"], nodes[0]["name"]
-
-
 def naive_runs(plan: BackfillPlan) -> list[tuple[str | None, list[AssetInfo]]]:
     """One run per partition: each partition key with every selected asset that has it, dimensions first.
 
@@ -305,7 +285,7 @@ def run_naive(stack: Stack, days: DayRange, say: Any, timeout: float) -> Workloa
     """The same assets and days as one run per partition, queued through the same run queue and pools."""
     with DagsterGraphQL(stack.dagster.url) as client:
         plan = benchmark_plan(client, days)
-        location, repository = _repository(client)
+        location, repository = repository_of(client)
         bench_id = f"naive-{time.time_ns()}"
         stack.sim.reset_counters()
         started_wall = time.time()

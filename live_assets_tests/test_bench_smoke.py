@@ -31,6 +31,8 @@ FIGURES = (
     "load rate: export_conversations",
     "load rate: conversation_messages",
     "peak memory of any step (MB RSS)",
+    "intraday refresh (s): request, load, KPIs, alerts, delivery",
+    "intraday refresh peak memory (MB RSS)",
     "429 responses",
 )
 

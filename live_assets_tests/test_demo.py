@@ -5,6 +5,10 @@ The demo runs as a user runs it, in a child process (``python -m live_assets.dem
 test's temporary folder. It starts its own simulator, webserver and daemon; the test only watches.
 Two days hold no whole week, so the weekly assets are left out and the tables come from the daily
 KPIs (the unit tests cover the weekly plan and tables).
+
+The bot's zone is one where it is early afternoon now (``LIVE_TIMEZONE``), so that today already holds
+the degraded stretch the demo asks of the simulator whatever the hour of the run; a targets file
+judges groups from 5 offered chats, so that the test's small volume is enough on a Sunday too.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from live_assets.launch.days import DayRange, last_complete_days
+from live_assets.launch.days import DayRange, last_complete_days, zone_at_local_hour
 from live_assets.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
@@ -36,9 +40,9 @@ DEMO_DEADLINE_SECONDS = 540.0  # under pytest-timeout's 600, so a stuck demo fai
 class Demo:
     """The demo as a child process, stopped (with everything it started) when the test ends."""
 
-    def __init__(self, root: Path, *args: str) -> None:
+    def __init__(self, root: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.root = root
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}, **(env or {})}
         self.log = root / "demo.out"
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
@@ -79,8 +83,13 @@ class Demo:
                 child.kill()
 
 
+ZONE = zone_at_local_hour(14, dt.datetime.now(dt.UTC))
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("defaults: {min_offered: 5}\n")
     runner = Demo(
         tmp_path,
         "--days", "2",
@@ -90,6 +99,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         "--timeout", str(DEMO_DEADLINE_SECONDS - 60),
         # A third of the default volume: the path through Dagster is the same, the runs shorter.
         "--conversations-per-day", "100",
+        env={"LIVE_TIMEZONE": ZONE, "LIVE_TARGETS_FILE": str(targets)},
     )  # fmt: skip
     try:
         yield runner
@@ -109,10 +119,10 @@ def test_the_demo_over_two_days_succeeds_and_writes_its_report(demo: Demo) -> No
     output = demo.output
     print(f"\ndemo --days 2: exit {code} after {elapsed:.1f} s")
     assert code == 0, output
-    window = re.search(r"the last 2 complete day\(s\) (\S+)\.\.(\S+) \(UTC\)", output)
+    window = re.search(rf"the last 2 complete day\(s\) (\S+)\.\.(\S+) \({re.escape(ZONE)}\)", output)
     assert window, output
     days = DayRange(dt.date.fromisoformat(window[1]), dt.date.fromisoformat(window[2]))
-    assert days == last_complete_days(2, dt.datetime.now(dt.UTC), "UTC") or dt.datetime.now(dt.UTC).hour == 0
+    assert days == last_complete_days(2, dt.datetime.now(dt.UTC), ZONE)
 
     # Progress while it ran, the backfill's end, the checks, and the way to the UI.
     assert re.search(r"submitted backfill (\w+)", output)
@@ -121,6 +131,7 @@ def test_the_demo_over_two_days_succeeds_and_writes_its_report(demo: Demo) -> No
     assert "backfill ended: COMPLETED_SUCCESS" in output
     assert "kpi/sla_weekly: skipped (no whole partition inside" in output
     assert "check raw/conversations:conversation_id_unique: passed" in output
+    assert "check kpi/sla_daily:targets_met: " in output  # passed, or a warning: the degraded group's days
     assert ": failed" not in output
     assert "All runs succeeded and all checks passed" in output
     assert "make dev" in output
@@ -140,6 +151,16 @@ def test_the_demo_over_two_days_succeeds_and_writes_its_report(demo: Demo) -> No
         ET.fromstring(chart)
     assert "conversation_id_unique" in page
 
+    # Today, refreshed as the intraday schedule does: the day so far per group, the degraded group's alert
+    # open in monitor.alerts, and the webhook the demo listened on got its message (Apprise's json://).
+    assert re.search(r"today's refresh: run \w+ SUCCESS", output), output
+    assert re.search(r"today so far \(\d\d:\d\d–\d\d:\d\d, as of", output), output
+    assert re.search(r"open alerts of the bot: [1-9]", output), output
+    received = re.search(r"the demo's webhook received (\d+) message\(s\)", output)
+    assert received and int(received[1]) >= 1, output
+    assert re.search(r"^ +\[\w+\] \[live-assets\] ALERT default · .+: SLA", output, re.MULTILINE), output
+    assert re.search(r"^ +Page: http://127\.0\.0\.1:\d+/assets/kpi/sla_intraday$", output, re.MULTILINE), output
+
     # The same numbers are in DuckDB, where make dev will find them.
     warehouse = Warehouse(demo.root / "data" / "live.duckdb")
     kpi_days = warehouse.query("SELECT DISTINCT day FROM kpi.sla_daily ORDER BY 1")
@@ -148,3 +169,7 @@ def test_the_demo_over_two_days_succeeds_and_writes_its_report(demo: Demo) -> No
     conversations = warehouse.query("SELECT count(*) FROM raw.conversations")[0][0]
     assert offered == conversations > 0
     assert (demo.root / "dagster_home" / "dagster.yaml").read_text() == (PROJECT / "dagster.yaml").read_text()
+    alerts = warehouse.query(
+        "SELECT group_id, metric, notified_at IS NOT NULL FROM monitor.alerts WHERE resolved_at IS NULL"
+    )
+    assert (1, "sla_pct", True) in alerts, alerts

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from live_assets.demo import today
 from live_assets.launch.backfills import (
     BackfillError,
     parse_assets,
@@ -16,7 +17,14 @@ from live_assets.launch.backfills import (
     select_assets,
 )
 from live_assets.launch.checks import CheckExecution, CheckSummary, parse_executions
-from live_assets.launch.days import DayRange, cadence_days, last_complete_day, last_complete_days, partitions_inside
+from live_assets.launch.days import (
+    DayRange,
+    cadence_days,
+    last_complete_day,
+    last_complete_days,
+    partitions_inside,
+    zone_at_local_hour,
+)
 
 UTC = dt.UTC
 SVG = "{http://www.w3.org/2000/svg}"
@@ -293,3 +301,31 @@ def test_a_check_is_judged_by_its_latest_execution_per_partition() -> None:
     )
     assert parsed[0].metadata == {"duplicates": "2", "blocking": "true", "sample": "table"}
     assert parsed[0].failed
+
+
+def test_a_failed_check_of_severity_warning_is_a_warning_not_a_failure() -> None:
+    warned = CheckExecution("kpi/sla_daily", "targets_met", "run", "FAILED", "d1", 1.0, "WARN", "off target")
+    assert CheckSummary("a", "targets_met", (warned,)).status == "warning"
+    assert CheckSummary("a", "c", (warned, execution("FAILED", "d2", 1.0))).status == "failed"
+
+
+@pytest.mark.parametrize(
+    ("now", "start", "end"),
+    [
+        ("2026-03-04T15:20:30", "11:20:30", "16:20:30"),  # four hours before now, to an hour after it
+        ("2026-03-04T02:10:00", "00:00:00", "03:10:00"),  # not before midnight
+        ("2026-03-04T23:30:00", "19:30:00", "23:59:59"),  # not past the day's end
+    ],
+)
+def test_the_demo_degrades_a_stretch_of_today_around_now(now: str, start: str, end: str) -> None:
+    stretch = today.degraded_stretch(dt.datetime.fromisoformat(now).replace(tzinfo=dt.UTC))
+    assert (stretch.group_id, stretch.start.isoformat(), stretch.end.isoformat()) == (1, start, end)
+
+
+@pytest.mark.parametrize("utc_hour", range(24))
+def test_a_zone_shows_the_asked_hour_whatever_the_hour_in_utc(utc_hour: int) -> None:
+    from zoneinfo import ZoneInfo
+
+    now = dt.datetime(2026, 3, 4, utc_hour, 30, tzinfo=dt.UTC)
+    for hour in (14, 22):
+        assert now.astimezone(ZoneInfo(zone_at_local_hour(hour, now))).hour == hour

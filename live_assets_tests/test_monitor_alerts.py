@@ -80,9 +80,9 @@ def receiver() -> Iterator[Receiver]:
         yield running
 
 
-def refresh_at(path: Path, at: str, urls: list[str]) -> dg.ExecuteInProcessResult:
-    """What the intraday refresh at ``at`` does after raw/conversations_today: kpi/sla_intraday, in Dagster."""
-    fill_today(Warehouse(path), DAY, dt.time.fromisoformat(at))
+def refresh_at(path: Path, at: str, urls: list[str], *, day: dt.date = DAY) -> dg.ExecuteInProcessResult:
+    """What the intraday refresh at ``at`` of ``day`` does after raw/conversations_today: kpi/sla_intraday."""
+    fill_today(Warehouse(path), day, dt.time.fromisoformat(at))
     settings = MonitorSettings(alert_urls=tuple(Secret(url) for url in urls), dagster_url=DAGSTER_URL)
     assets = build_intraday_assets(None, targets=TARGETS, settings=settings, default_bot="default")
     return dg.materialize(

@@ -1,9 +1,13 @@
-"""The demo, end to end: simulator, Dagster, a backfill of every asset, the checks, the KPI report.
+"""The demo, end to end: simulator, Dagster, a backfill of every asset, the checks, today so far, the report.
 
 It takes the path a user takes in the UI, not a shortcut: a Dagster webserver and daemon on a real
 instance (``.dagster_home``, with the project's ``dagster.yaml``), a partition backfill submitted to
 the webserver and run by the daemon through the run queue and pools. So ``make dev`` afterwards
 shows the very runs, partitions and check results the demo produced, on the same DuckDB file.
+
+After the backfill it refreshes today as the intraday schedule does (``live_assets/demo/today.py``), with
+one group of the simulated bot degraded for a stretch of today, and prints the day so far, the open
+alerts and what the webhook it listens on (``live_assets/demo/webhook.py``) received from Apprise.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
+from live_assets.demo import today
+from live_assets.demo.webhook import Receiver, running_receiver
 from live_assets.launch.backfills import (
     BackfillError,
     BackfillProgress,
@@ -37,6 +44,7 @@ from live_assets.launch.checks import CheckSummary, check_results
 from live_assets.launch.days import DayRange, last_complete_days
 from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
 from live_assets.launch.stack import LocalDagster, ProcessDiedError, restore_interrupts, simulator_settings_env
+from live_assets.monitor.settings import ALERT_URLS_ENV, DAGSTER_URL_ENV
 from live_assets.monitor.targets import load_targets, targets_file_path
 from live_assets.report.build import write_report
 from live_assets.report.cli import summary_text
@@ -83,6 +91,7 @@ class DemoOutcome:
     other_failed_runs: list[RunInfo] = field(default_factory=list)
     report: ReportData | None = None
     report_path: Path | None = None
+    today: today.TodayOutcome | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -110,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=7, help="simulator seed (make dev uses 7 too)")
     parser.add_argument("--select", action="append", help="assets to backfill (default: all), see live_assets.backfill")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up on the backfill after this many seconds")
+    parser.add_argument(
+        "--no-today", action="store_true", help="skip today's refresh (the intraday service level and its alerts)"
+    )
     return parser
 
 
@@ -170,22 +182,34 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> DemoOutcome:
     say.step(f"live-assets demo: the last {days.days} complete day(s) {days} ({settings.timezone})")
     say.detail(f"DuckDB {paths.duckdb_path} · Dagster instance {paths.dagster_home}")
 
+    degraded = today.degraded_stretch(dt.datetime.now(ZoneInfo(settings.timezone)))
     simulator = SimulatorConfig(
-        seed=args.seed, conversations_per_day=args.conversations_per_day, timezone=settings.timezone, port=0
+        seed=args.seed,
+        conversations_per_day=args.conversations_per_day,
+        timezone=settings.timezone,
+        port=0,
+        degraded=degraded,
     )
-    with SimulatorServer(simulator) as sim:
+    with SimulatorServer(simulator) as sim, running_receiver() as receiver:
         say.step(f"simulated Live API on {sim.base_url} ({args.conversations_per_day} conversations a weekday)")
+        say.detail(
+            f"group {degraded.group_id} served badly {degraded.start:%H:%M}–{degraded.end:%H:%M} every day "
+            f"(+{degraded.extra_wait_s} s before an agent can answer); alerts go to {receiver.url}"
+        )
         stack = LocalDagster(
             dagster_home=paths.dagster_home,
-            env=simulator_env(sim.base_url, paths, settings),
+            env={**simulator_env(sim.base_url, paths, settings), ALERT_URLS_ENV: receiver.url},
             log_dir=paths.log_dir,
             port=args.port,
         )
+        stack.env = {**stack.env, DAGSTER_URL_ENV: stack.url}  # the alerts link to the asset's page
         with stack:
             say.step(f"starting the Dagster webserver on {stack.url} (logs: {paths.log_dir})")
             stack.start_webserver()
             with DagsterGraphQL(stack.url) as client:
                 _backfill_and_check(client, stack, args, days, outcome, say)
+                if not args.no_today:
+                    _refresh_today(client, stack, Warehouse(paths.duckdb_path), receiver, args, outcome, say)
             say.step("stopping Dagster")
         counters = sim.counters()
         responses = counters.get("responses", {})
@@ -257,11 +281,33 @@ def _backfill_and_check(
     for summary in outcome.checks:
         evaluated = f"{len(summary.latest())} partition(s), {len(summary.executions)} execution(s)"
         say.detail(f"check {summary.asset}:{summary.check}: {summary.status} ({evaluated})")
+        label = "warned" if summary.status == "warning" else "failed"
         for failure in summary.failures[:3]:
             where = f" partition {failure.partition}" if failure.partition else ""
-            say.detail(f"  failed{where}: {failure.description or dict(failure.metadata)}")
+            say.detail(f"  {label}{where}: {failure.description or dict(failure.metadata)}")
     for summary in outcome.failed_checks:
         outcome.problems.append(f"check {summary.asset}:{summary.check} failed")
+
+
+def _refresh_today(
+    client: DagsterGraphQL,
+    stack: LocalDagster,
+    warehouse: Warehouse,
+    receiver: Receiver,
+    args: argparse.Namespace,
+    outcome: DemoOutcome,
+    say: Narrator,
+) -> None:
+    say.step(f"refreshing today as live_intraday_schedule does: job {today.INTRADAY_JOB}, {today.intraday_tags()}")
+    outcome.today = found = today.refresh_today(
+        client, warehouse, receiver, bot=DEMO_BOT, timeout=args.timeout, alive=stack.check_alive
+    )
+    say.step(f"today's refresh: run {found.run.describe()}")
+    if found.run.status != "SUCCESS":
+        run = found.run
+        outcome.problems.append(f"today's refresh {run.run_id} {run.status}: {stack.url}/runs/{run.run_id}")
+    for line in today.describe(found):
+        say.detail(line)
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:

@@ -371,7 +371,7 @@ class RunInfo:
         return text
 
 
-def _run_info(node: Mapping[str, Any]) -> RunInfo:
+def parse_run(node: Mapping[str, Any]) -> RunInfo:
     assets = tuple(sorted("/".join(key["path"]) for key in node.get("assetSelection") or []))
     return RunInfo(
         node["runId"], node["status"], float(node["creationTime"]), node.get("startTime"), node.get("endTime"), assets
@@ -463,7 +463,7 @@ def parse_progress(node: Mapping[str, Any]) -> BackfillProgress:
         failed += counts[2]
         in_progress += counts[3]
         per_asset[key] = counts[:3]
-    runs = tuple(_run_info(r) for r in node.get("runs") or [])
+    runs = tuple(parse_run(r) for r in node.get("runs") or [])
     return BackfillProgress(
         backfill_id=node["id"],
         status=node["status"],
@@ -577,4 +577,4 @@ def runs_since(client: DagsterGraphQL, timestamp: float) -> list[RunInfo]:
     outcome = client.execute(RUNS_QUERY, {"after": timestamp})["runsOrError"]
     if outcome["__typename"] != "Runs":
         raise DagsterGraphQLError(f"runs could not be listed: {outcome.get('message', outcome['__typename'])}")
-    return [_run_info(r) for r in outcome["results"]]
+    return [parse_run(r) for r in outcome["results"]]

@@ -21,6 +21,7 @@ from live_assets.launch.graphql import DagsterGraphQL
 PASSED = "SUCCEEDED"
 SKIPPED = "SKIPPED"
 FAILED_STATUSES = frozenset({"FAILED", "EXECUTION_FAILED"})
+WARN = "WARN"  # a check of severity warning (targets_met): its failure is a finding, not a broken run
 EXECUTIONS_LIMIT = 1000
 
 EXECUTIONS_QUERY = """
@@ -96,14 +97,16 @@ class CheckSummary:
 
     @property
     def status(self) -> str:
-        """``failed`` if a latest evaluation failed, ``passed`` if all passed, else ``pending``, ``skipped``
-        or ``not run``."""
+        """``failed`` if a latest evaluation failed, ``warning`` if only checks of severity warning did,
+        ``passed`` if all passed, else ``pending``, ``skipped`` or ``not run``."""
         latest = self.latest()
         evaluated = self.evaluated()
         if not latest:
             return "not run"
-        if any(e.failed for e in evaluated):
+        if any(e.failed and e.severity != WARN for e in evaluated):
             return "failed"
+        if any(e.failed for e in evaluated):
+            return "warning"
         if any(e.status not in (PASSED, SKIPPED) for e in evaluated):
             return "pending"
         return "passed" if evaluated else "skipped"

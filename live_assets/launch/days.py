@@ -122,3 +122,11 @@ def partitions_inside(keys: Sequence[str], days: DayRange, *, width_days: int | 
         if days.first <= start and end <= end_exclusive:
             selected.append(key)
     return selected
+
+
+def zone_at_local_hour(hour: int, now: dt.datetime) -> str:
+    """A fixed-offset zone whose wall clock shows ``hour`` at ``now`` (``Etc/GMT-5`` is UTC+5): the demo's
+    test and the benchmark run today's refresh at a chosen time of the bot's day, whatever the hour."""
+    offset = (hour - now.astimezone(dt.UTC).hour) % 24
+    offset -= 24 if offset > 14 else 0
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"

@@ -12,12 +12,15 @@ One notification when it opens, one when it is resolved. The text is stored with
 and sent after the warehouse transaction (no network call under the warehouse's lock); a message a URL
 did not accept stays pending and the same text is sent to that URL at the next evaluation. A delivery
 that succeeds but whose record is lost with a crash right after would be sent again: at least once,
-never none. Notifications more than ``STALE_AFTER`` old are no longer sent (a URL configured today
-does not receive last month's backlog); they stay in the table, unsent.
+never none. Every write goes through ``warehouse.atomically``: on a DuckLake, a commit that lost to
+another writer of the table (another bot's evaluation) runs again from its start, sending nothing
+twice (the sending is outside it). Notifications more than ``STALE_AFTER`` old are no longer sent (a
+URL configured today does not receive last month's backlog); they stay in the table, unsent.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,21 +41,22 @@ _UPDATE_OPEN = (
     "last_evaluated_at = $now WHERE alert_id = $alert_id"
 )
 _INSERT = (
-    f'INSERT INTO {ALERTS_TABLE} (bot, day, group_id, group_name, metric, value, target, "window", offered, lost, '
-    "opened_at, last_evaluated_at, open_message) VALUES ($bot, $day, $group_id, $group_name, $metric, $value, "
-    "$target, $window, $offered, $lost, $now, $now, $message)"
+    f"INSERT INTO {ALERTS_TABLE} (alert_id, bot, day, group_id, group_name, metric, value, target, "
+    '"window", offered, lost, opened_at, last_evaluated_at, open_message) VALUES ('
+    "CAST(hash($bot, $day, $group_id, $metric, $now) % 9223372036854775807 AS BIGINT), $bot, $day, $group_id, "
+    "$group_name, $metric, $value, $target, $window, $offered, $lost, $now, $now, $message)"
 )
 _RESOLVE = (
     f"UPDATE {ALERTS_TABLE} SET resolved_at = $now, resolve_message = $message, value = $value, offered = $offered, "
     'lost = $lost, "window" = $window, last_evaluated_at = $now WHERE alert_id = $alert_id'
 )
 _PENDING = (
-    f"SELECT alert_id, 'open' AS kind, open_message AS message, notified_to AS sent_to FROM {ALERTS_TABLE} "
+    f"SELECT alert_id, day, 'open' AS kind, open_message AS message, notified_to AS sent_to FROM {ALERTS_TABLE} "
     "WHERE bot = $bot AND notified_at IS NULL AND opened_at >= $since "
     "UNION ALL "
-    f"SELECT alert_id, 'resolve', resolve_message, resolved_notified_to FROM {ALERTS_TABLE} "
+    f"SELECT alert_id, day, 'resolve', resolve_message, resolved_notified_to FROM {ALERTS_TABLE} "
     "WHERE bot = $bot AND resolved_at IS NOT NULL AND resolved_notified_at IS NULL AND resolved_at >= $since "
-    "ORDER BY alert_id, kind"
+    "ORDER BY day, alert_id, kind"
 )
 _MARK = {
     "open": f"UPDATE {ALERTS_TABLE} SET notified_to = $sent_to, notified_at = $done_at WHERE alert_id = $alert_id",
@@ -73,6 +77,7 @@ class Evaluation:
     sent: int = 0
     failures: list[str] = field(default_factory=list)
     pending: int = 0  # notifications still unsent after this evaluation
+    days: set[dt.date] = field(default_factory=set)  # the days of the alerts it wrote (to publish them)
 
 
 def ensure_alerts_table(connection: Any) -> None:
@@ -116,10 +121,12 @@ def update_state(
     now: dt.datetime,
     page: str | None,
 ) -> Evaluation:
-    """Open, keep and resolve the bot's alerts from the judgements of ``day``, in one transaction."""
-    evaluation = Evaluation()
+    """Open, keep and resolve the bot's alerts from the judgements of ``day``, in one transaction (run
+    again from its start if a concurrent writer of ``monitor.alerts`` commits first, on a DuckLake)."""
     by_key = {(j.figures.group_id, j.metric.name): j for j in judgements}
-    with warehouse.transaction() as connection:
+
+    def apply(connection: Any) -> Evaluation:
+        evaluation = Evaluation(days={day})
         ensure_alerts_table(connection)
         cursor = connection.execute(_OPEN_ALERTS, {"bot": bot})
         columns = [column[0] for column in cursor.description]
@@ -128,38 +135,8 @@ def update_state(
             for row in (dict(zip(columns, r, strict=True)) for r in cursor.fetchall())
         }
         for key, alert in open_alerts.items():
-            judgement = by_key.get(key)
-            if alert["day"] < day:
-                last = _last_known(alert)
-                message = messages.resolve_message(last, alert["window"], page, day_ended=True)
-                values = {"value": alert["value"], "offered": alert["offered"], "lost": alert["lost"]}
-                _record(
-                    connection,
-                    _RESOLVE,
-                    {
-                        **values,
-                        "window": alert["window"],
-                        "alert_id": alert["alert_id"],
-                        "now": now,
-                        "message": message,
-                    },
-                )
-                evaluation.resolved.append(f"{last.figures.group_label} {alert['metric']} (day ended)")
-            elif judgement is not None and judgement.verdict is Verdict.MET:
-                window = _window(judgement.figures, day)
-                message = messages.resolve_message(judgement, window, page)
-                _record(
-                    connection,
-                    _RESOLVE,
-                    _values(judgement, window, now) | {"alert_id": alert["alert_id"], "message": message},
-                )
-                evaluation.resolved.append(_label(judgement))
-            elif judgement is not None and judgement.verdict is Verdict.OFF:
-                window = _window(judgement.figures, day)
-                _record(connection, _UPDATE_OPEN, _values(judgement, window, now) | {"alert_id": alert["alert_id"]})
-                evaluation.still_open.append(_label(judgement))
-            else:
-                evaluation.still_open.append(f"{alert['group_name']} (id {alert['group_id']}) {alert['metric']}")
+            evaluation.days.add(alert["day"])
+            _follow(connection, evaluation, alert, by_key.get(key), day, now, page)
         for key, judgement in by_key.items():
             current = open_alerts.get(key)
             if judgement.verdict is not Verdict.OFF or (current is not None and current["day"] == day):
@@ -176,7 +153,45 @@ def update_state(
             }
             _record(connection, _INSERT, parameters)
             evaluation.opened.append(_label(judgement))
-    return evaluation
+        return evaluation
+
+    return warehouse.atomically(apply, what=f"{ALERTS_TABLE} of {bot} {day}")
+
+
+def _follow(
+    connection: Any,
+    evaluation: Evaluation,
+    alert: dict[str, Any],
+    judgement: Judgement | None,
+    day: dt.date,
+    now: dt.datetime,
+    page: str | None,
+) -> None:
+    """One open alert after the evaluation of ``day``: resolved (back on target, or its day ended), kept
+    current (still off), or left as it is (too few offered, unknown value)."""
+    if alert["day"] < day:
+        last = _last_known(alert)
+        message = messages.resolve_message(last, alert["window"], page, day_ended=True)
+        values = {"value": alert["value"], "offered": alert["offered"], "lost": alert["lost"]}
+        _record(
+            connection,
+            _RESOLVE,
+            {**values, "window": alert["window"], "alert_id": alert["alert_id"], "now": now, "message": message},
+        )
+        evaluation.resolved.append(f"{last.figures.group_label} {alert['metric']} (day ended)")
+    elif judgement is not None and judgement.verdict is Verdict.MET:
+        window = _window(judgement.figures, day)
+        message = messages.resolve_message(judgement, window, page)
+        _record(
+            connection, _RESOLVE, _values(judgement, window, now) | {"alert_id": alert["alert_id"], "message": message}
+        )
+        evaluation.resolved.append(_label(judgement))
+    elif judgement is not None and judgement.verdict is Verdict.OFF:
+        window = _window(judgement.figures, day)
+        _record(connection, _UPDATE_OPEN, _values(judgement, window, now) | {"alert_id": alert["alert_id"]})
+        evaluation.still_open.append(_label(judgement))
+    else:
+        evaluation.still_open.append(f"{alert['group_name']} (id {alert['group_id']}) {alert['metric']}")
 
 
 def _values(judgement: Judgement, window: str, now: dt.datetime) -> dict[str, Any]:
@@ -184,29 +199,41 @@ def _values(judgement: Judgement, window: str, now: dt.datetime) -> dict[str, An
     return {"value": judgement.value, "offered": figures.offered, "lost": figures.lost, "window": window, "now": now}
 
 
-def send_pending(
-    warehouse: Warehouse, *, bot: str, urls: Sequence[Secret], now: dt.datetime
-) -> tuple[int, list[str], int]:
-    """Send the bot's unsent notifications; (messages completed, failures, still pending)."""
+@dataclass(frozen=True)
+class Sent:
+    """What one delivery round did: messages completed, failures, messages still pending, their alerts' days."""
+
+    sent: int = 0
+    failures: list[str] = field(default_factory=list)
+    pending: int = 0
+    days: set[dt.date] = field(default_factory=set)
+
+
+def send_pending(warehouse: Warehouse, *, bot: str, urls: Sequence[Secret], now: dt.datetime) -> Sent:
+    """Send the bot's unsent notifications, then record who accepted them (retried on a conflict; the
+    sending is not repeated)."""
     if not urls:
-        return 0, [], 0
+        return Sent()
     with warehouse.connect() as connection:
         ensure_alerts_table(connection)
         pending = connection.execute(_PENDING, {"bot": bot, "since": now - STALE_AFTER}).fetchall()
     sent, failures, outcomes = 0, [], []
-    for alert_id, kind, message, sent_to in pending:
+    for alert_id, _day, kind, message, sent_to in pending:
         result = delivery.deliver(message, urls, already=sent_to or ())
         failures += [f"alert {alert_id} ({kind}): {failure}" for failure in result.failures]
         sent += result.complete
         outcomes.append((alert_id, kind, result))
+
+    def mark(connection: Any) -> None:
+        for alert_id, kind, result in outcomes:
+            done_at = now if result.complete else None
+            connection.execute(
+                _MARK[kind], {"sent_to": list(result.accepted_by), "done_at": done_at, "alert_id": alert_id}
+            )
+
     if outcomes:
-        with warehouse.transaction() as connection:
-            for alert_id, kind, result in outcomes:
-                done_at = now if result.complete else None
-                connection.execute(
-                    _MARK[kind], {"sent_to": list(result.accepted_by), "done_at": done_at, "alert_id": alert_id}
-                )
-    return sent, failures, len(outcomes) - sent
+        warehouse.atomically(mark, what=f"{ALERTS_TABLE} notifications of {bot}")
+    return Sent(sent, failures, len(outcomes) - sent, {day for _, day, *_ in pending})
 
 
 def evaluate(
@@ -222,5 +249,7 @@ def evaluate(
     """Update the alerts from ``judgements``, then send every pending notification of the bot."""
     moment = now or dt.datetime.now(dt.UTC)
     evaluation = update_state(warehouse, bot=bot, day=day, judgements=judgements, now=moment, page=page)
-    sent, failures, pending = send_pending(warehouse, bot=bot, urls=urls, now=moment)
-    return Evaluation(evaluation.opened, evaluation.resolved, evaluation.still_open, sent, failures, pending)
+    done = send_pending(warehouse, bot=bot, urls=urls, now=moment)
+    return dataclasses.replace(
+        evaluation, sent=done.sent, failures=done.failures, pending=done.pending, days=evaluation.days | done.days
+    )

@@ -5,7 +5,8 @@ The alerts are evaluated inside the ``kpi/sla_intraday`` step, right after its t
 judge exactly the figures just committed, once per refresh (a check re-run from the UI does not
 evaluate them again), and without a second step to pick up every 15 minutes. A delivery failure is
 caught there, logged as a warning and shown by the ``alerts_delivered`` check (severity warning): the
-KPI materialization itself never fails for it.
+KPI materialization itself never fails for it. Then both tables are published as Parquet for BI tools
+(``live_assets/monitor/publishing.py``), as every KPI partition is.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
@@ -22,6 +23,7 @@ from live_assets.kpis.assets import KINDS, KPI_GROUP, OWNERS
 from live_assets.kpis.refresh import refresh_intraday
 from live_assets.kpis.tables import SLA_DAILY, SLA_INTRADAY, group_day_figures_script
 from live_assets.monitor import alerts, messages
+from live_assets.monitor.publishing import publish_monitoring
 from live_assets.monitor.settings import MonitorSettings
 from live_assets.monitor.targets import Targets
 from live_assets.monitor.verdicts import judge_rows, targets_metadata
@@ -127,6 +129,10 @@ def build_intraday_assets(
         )
         for failure in evaluation.failures:
             context.log.warning(f"alert not delivered, retried at the next refresh: {failure}")
+        # The lock-free copy BI tools read (docs/bi.md), once the rows and the alerts are committed.
+        published = publish_monitoring(
+            store, bot=bot, day=written.first_day, alert_days=evaluation.days, publish_dir=warehouse.publish_dir()
+        )
         as_of = max((row["as_of"] for row in rows if row["as_of"] is not None), default=None)
         yield dg.MaterializeResult(
             metadata={
@@ -139,6 +145,7 @@ def build_intraday_assets(
                 "alerts_open": len(evaluation.still_open) + len(evaluation.opened),
                 "notifications_sent": evaluation.sent,
                 "notifications_pending": evaluation.pending,
+                "parquet_files_published": len(published),
                 "day_so_far": dg.MetadataValue.md(_preview(day_so_far)),
             }
         )

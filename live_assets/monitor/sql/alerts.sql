@@ -4,12 +4,13 @@
 -- resolved when it is back on target or when its day ends. Each message is stored when its state
 -- changes, so a failed delivery sends the very same text at the next evaluation; *_notified_to lists
 -- the fingerprints of the alert URLs that accepted it, *_notified_at is set once every URL did.
+-- alert_id is given by the insert (a hash of bot, day, group, metric and opening time): DuckLake has
+-- neither sequences nor primary keys, and two bots' inserts at once do not conflict there, so a
+-- counter read from the table could be given twice. Tables made before this keep their sequence.
 CREATE SCHEMA IF NOT EXISTS monitor;
 
-CREATE SEQUENCE IF NOT EXISTS monitor.alert_ids;
-
 CREATE TABLE IF NOT EXISTS monitor.alerts (
-    alert_id BIGINT PRIMARY KEY DEFAULT nextval('monitor.alert_ids'),
+    alert_id BIGINT NOT NULL,
     bot VARCHAR NOT NULL,
     day DATE NOT NULL,
     group_id BIGINT,
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS monitor.alerts (
     open_message VARCHAR NOT NULL,
     resolve_message VARCHAR,
     notified_at TIMESTAMP WITH TIME ZONE,
-    notified_to VARCHAR[] NOT NULL DEFAULT [],
+    notified_to VARCHAR[],
     resolved_notified_at TIMESTAMP WITH TIME ZONE,
-    resolved_notified_to VARCHAR[] NOT NULL DEFAULT []
+    resolved_notified_to VARCHAR[]
 );
