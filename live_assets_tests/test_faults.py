@@ -60,8 +60,8 @@ def _of(partitions: dg.PartitionsDefinition | None) -> list[dg.AssetsDefinition]
 
 def backfill(env: PipelineEnv) -> list[dg.ExecuteInProcessResult]:
     """Every asset over the 30 days: the dimension lists, the daily assets, then the weekly ones (not today's
-    conversations, which change from one run to the next)."""
-    results = [env.materialize([asset for asset in _of(None) if asset.node_def.name != "live_raw_today"])]
+    figures, which change from one run to the next)."""
+    results = [env.materialize([asset for asset in _of(None) if asset.node_def.name == "live_raw_lists"])]
     for partitions, last in ((daily_partitions, LAST_DAY), (weekly_partitions, FIRST_DAY + dt.timedelta(weeks=3))):
         assets = _of(partitions)
         selection = dg.AssetSelection.assets(*assets) | dg.AssetSelection.checks_for_assets(*assets)
