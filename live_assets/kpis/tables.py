@@ -122,7 +122,8 @@ _AGENT_METRICS: Final = (
     "concurrency_max",
     "concurrency_avg",
 )
-_META: Final = ("_bot", "_computed_at")
+COMPUTED_AT_COLUMN: Final = "_computed_at"
+_META: Final = ("_bot", COMPUTED_AT_COLUMN)
 
 
 def joined(statements: list[str]) -> str:
@@ -197,7 +198,7 @@ class KpiTable:
         """Once the figures view exists, the statements that replace the rows and return them."""
         if self.grain is Grain.INTRADAY:
             return [queries.read_sql(KPI_PACKAGE, f"{self.name}.sql")]
-        figures = [name for name in self.column_names if name not in (self.period_column, "_bot", "_computed_at")]
+        figures = [name for name in self.column_names if name not in (self.period_column, *_META)]
         # What was written is read back by a SELECT: DuckLake has no INSERT ... RETURNING.
         return [
             f"DELETE FROM {self.qualified_table} "

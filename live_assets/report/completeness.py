@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import dagster as dg
 
 from live_assets.kpis import queries
+from live_assets.kpis.tables import COMPUTED_AT_COLUMN, KPI_TABLES, Grain
+from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE
+from live_assets.raw.statements import DAY_COLUMN, LOADED_AT_COLUMN
 from live_assets.report.period import Period
 
 REPORT_PACKAGE = "live_assets.report"
@@ -33,15 +36,15 @@ class TableSpec:
 
 # What the report reads, in the order of the pipeline. The names are constants: they are pasted into
 # ``sql/partitions.sql``, which is why nothing else may reach that template.
+# The raw tables the report reads; every KPI table. Day and load-time columns come from the registry and
+# the KPI tables' own definitions (one place each).
+REPORT_RAW_TABLES: Final = ("conversations", "sla_by_group", "histogram", "summary")
 TABLES: tuple[TableSpec, ...] = (
-    TableSpec("raw.conversations", "_partition_day", "_loaded_at"),
-    TableSpec("raw.sla_by_group", "_partition_day", "_loaded_at"),
-    TableSpec("raw.histogram", "_partition_day", "_loaded_at"),
-    TableSpec("raw.summary", "_partition_day", "_loaded_at"),
-    TableSpec("kpi.sla_daily", "day", "_computed_at"),
-    TableSpec("kpi.agent_daily", "day", "_computed_at"),
-    TableSpec("kpi.sla_weekly", "week_start", "_computed_at", weekly=True),
-    TableSpec("kpi.agent_weekly", "week_start", "_computed_at", weekly=True),
+    *(TableSpec(ENDPOINTS_BY_TABLE[name].qualified_table, DAY_COLUMN, LOADED_AT_COLUMN) for name in REPORT_RAW_TABLES),
+    *(
+        TableSpec(table.qualified_table, table.period_column, COMPUTED_AT_COLUMN, weekly=table.grain is Grain.WEEKLY)
+        for table in KPI_TABLES
+    ),
 )
 
 
