@@ -66,9 +66,21 @@ def test_the_benchmark_prints_every_figure_at_smoke_size(tmp_path: Path) -> None
     assert written.startswith("# Benchmarks\n\nNotes kept across runs.")
     assert "Command: `python -m bench --days 2" in written and "cores" in written and "GiB memory" in written
     assert "| wall time ÷ API floor |" in written
-    # Where the time went: every run, and each raw step next to its endpoint's API serving time.
-    steps = re.findall(r"^\|   raw__conversations \| [\d.]+ \| ([\d.]+) \| ([\d.]+) \|", written, re.MULTILINE)
-    assert len(steps) == 1 and float(steps[0][0]) >= float(steps[0][1]) >= 0, steps  # no latency: serving ~0
+    # Where the time went: every run, and each raw step with its requests (from its materialization
+    # metadata) next to their API serving time.
+    steps = dict(
+        (name, (float(seconds), int(requests), float(serving)))
+        for name, seconds, requests, serving in re.findall(
+            r"^\|   (live_raw_\w+) \| [\d.]+ \| ([\d.]+) \| (\d+) \| ([\d.]+) \|", written, re.MULTILINE
+        )
+    )
+    assert set(steps) == {"live_raw_daily", "live_raw_lists"}, steps  # 2 days: no whole week, no weekly step
+    daily_requests = (
+        sum(int(n) for n in re.findall(r"^\| `[^`]+` \| [^|]+ \| (\d+) \|", written, re.MULTILINE))
+        - steps["live_raw_lists"][1]
+    )
+    assert steps["live_raw_daily"][1] == daily_requests > 0, (steps, daily_requests)
+    assert all(seconds >= serving >= 0 for seconds, _, serving in steps.values()), steps  # no latency: serving ~0
     assert len(re.findall(r"^\| run [0-9a-f]{8} \(queued at", written, re.MULTILINE)) >= 2
 
 
