@@ -27,7 +27,6 @@ from pathlib import Path
 from bench.processes import SimulatorOptions, SimulatorProcess
 from live_assets.client import LANDING_SUFFIX, compressed_reader
 from live_assets.client.windows import Window
-from live_assets.launch.stack import simulator_settings_env
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec
 from live_assets.raw.fetching import plan_requests
 from live_assets.raw.loading import Landed, landing_path, load_landed
@@ -113,13 +112,7 @@ def overhead_in_process(root: Path, day: dt.date, options: SimulatorOptions) -> 
     root.mkdir(parents=True, exist_ok=True)
     with SimulatorProcess(options, root / "simulator.log") as sim:
         settings = LiveSettings(timezone=options.timezone, start_date=dt.date(2020, 1, 1))
-        env = simulator_settings_env(
-            sim.base_url,
-            duckdb_path=root / "live.duckdb",
-            landing_dir=root / "landing",
-            token_cache_dir=root / "token-cache",
-            settings=settings,
-        )
+        env = sim.settings_env(root, settings)
         env[BACKEND_VARIABLE] = Backend.DUCKDB.value  # the client's overhead, on the default warehouse
         resources = {
             "live_api": LiveApiResource(),

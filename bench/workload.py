@@ -36,7 +36,7 @@ from live_assets.launch.backfills import (
 )
 from live_assets.launch.days import DayRange, cadence_days, parse_partition_date
 from live_assets.launch.graphql import DagsterGraphQL
-from live_assets.launch.stack import PROJECT_DAEMON, STOCK_DAEMON, LocalDagster, simulator_settings_env
+from live_assets.launch.stack import PROJECT_DAEMON, STOCK_DAEMON, LocalDagster
 from live_assets.raw.endpoints import ENDPOINTS, ENDPOINTS_BY_TABLE, Partitioning
 from live_assets.raw.fetching import plan_requests
 from live_assets.settings import LiveSettings
@@ -103,13 +103,7 @@ def running_stack(
     root.mkdir(parents=True, exist_ok=True)
     with provisioned(variant, root, postgres) as extra, SimulatorProcess(options, root / "simulator.log") as sim:
         settings = LiveSettings(timezone=options.timezone, start_date=dt.date(2020, 1, 1), max_attempts=6)
-        env = simulator_settings_env(
-            sim.base_url,
-            duckdb_path=root / "live.duckdb",
-            landing_dir=root / "landing",
-            token_cache_dir=root / "token-cache",
-            settings=settings,
-        )
+        env = sim.settings_env(root, settings)
         env |= extra.env
         command = STOCK_DAEMON
         if not variant.stock_daemon:

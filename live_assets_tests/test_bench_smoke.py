@@ -92,3 +92,29 @@ def test_the_event_log_timing_prints_its_figure(tmp_path: Path) -> None:
     assert re.fullmatch(
         r"SQLite event log: \d+\.\d\d ms per event \(median of 1 x 20\); 2,500 events = \d+\.\d s\n", done.stdout
     )
+
+
+def test_the_production_variants_run_on_the_local_postgres(tmp_path: Path) -> None:
+    """``--instance postgres --warehouse ducklake`` (deploy/dagster.yaml, a DuckLake) at smoke size: their block
+    sits beside the default's in the side-by-side table, and their databases are dropped afterwards."""
+    report = tmp_path / "BENCHMARKS.md"
+    variant = ["--instance", "postgres", "--warehouse", "ducklake", "--naive-repetitions", "0"]
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", *SMOKE, *variant, "--output", str(report), "--work-dir", str(tmp_path / "w")],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr[-6000:]
+    written = report.read_text()
+    assert "PostgreSQL events)" in written and "into a DuckLake" in written
+    assert _value(written, "429 responses") == "0" and float(_value(written, "wall time ÷ API floor")) > 0
+    assert "| PostgreSQL instance, project daemon, DuckLake | " in written  # the side-by-side row
+    assert list((tmp_path / "w" / "rep0" / "ours" / "lake" / "raw" / "conversations").glob("*.parquet"))
+    databases = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "psql", "-qtA", "-c",
+         "SELECT datname FROM pg_database WHERE datname LIKE 'live_bench%'"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert databases.strip() == "", databases
