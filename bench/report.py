@@ -315,7 +315,7 @@ def render(args: argparse.Namespace, command: str, days: DayRange, reps: list[Re
         f"Workload: simulator in its own process, {args.conversations_per_day:,} conversations/day, latency "
         f"{args.latency_ms:g} ms + {args.latency_per_row_us:g} µs/row; backfill of {days} ({days.days} days) of every "
         f"asset but {left_out(args)}, through the webserver's `launchPartitionBackfill` (the UI's path), "
-        f"{variant_of(args).describe()}. {len(reps)} repetition(s), "
+        f"{variant_of(args).describe()}, schedules held (`LIVE_SCHEDULES_STOPPED`). {len(reps)} repetition(s), "
         f"{min(args.naive_repetitions, len(reps))} with the naive way ({naive_days} days, one run per partition). "
         f"Client overhead: conversation details of {days.last} at {args.overhead_latency_ms:g} ms.",
         "",
