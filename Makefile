@@ -50,8 +50,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check live_assets live_assets_tests bench
 
 # Issue 7's figures against the simulator (90 days, 3,000 conversations a day, 100 ms + 20 µs/row,
-# 3 repetitions and one naive run: about half an hour); writes BENCHMARKS.md. Options pass through,
-# e.g. make bench BENCH_ARGS="--days 14 --repetitions 1" (see python -m bench --help).
+# 3 repetitions and one naive run: 15-30 minutes); writes its block of BENCHMARKS.md. Options pass through,
+# e.g. make bench BENCH_ARGS="--days 14 --repetitions 1", or a variant: BENCH_ARGS="--instance postgres",
+# "--warehouse ducklake" (both on the local PostgreSQL of make postgres), "--stock-daemon".
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

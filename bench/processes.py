@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import psutil
 
-from live_assets.launch.stack import free_port
+from live_assets.launch.stack import free_port, simulator_settings_env
+from live_assets.settings import LiveSettings
 
 # Run workers and step processes: ``dagster api execute_run`` / ``execute_step``, or the multiprocessing child
 # a code server spawns for a run (how the default run launcher starts them), and their children.
@@ -76,6 +77,16 @@ class SimulatorProcess:
         response = self._http.get(f"{self.base_url}/_sim/counters")
         response.raise_for_status()
         return dict(response.json())
+
+    def settings_env(self, root: Path, settings: LiveSettings) -> dict[str, str]:
+        """The LIVE_* variables that point Dagster's processes at this simulator and at files under ``root``."""
+        return simulator_settings_env(
+            self.base_url,
+            duckdb_path=root / "live.duckdb",
+            landing_dir=root / "landing",
+            token_cache_dir=root / "token-cache",
+            settings=settings,
+        )
 
     def reset_counters(self) -> None:
         self._http.post(f"{self.base_url}/_sim/counters/reset").raise_for_status()

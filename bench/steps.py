@@ -4,8 +4,9 @@ The client overhead is the conversation-detail step (one request per conversatio
 materialized in this process against a simulator with a fixed latency: the step's own wall time
 (Dagster's STEP_START to STEP_SUCCESS) minus the simulator's serving time, per request.
 
-The load rate reads the files a backfill landed and loads them again into a fresh DuckDB file, timing
-``load_landed`` alone (no API): received bytes in, committed rows out.
+The load rate reads the files a backfill landed and loads them again into a fresh warehouse of the
+variant's backend (a DuckDB file, or a DuckLake), timing ``load_landed`` alone (no API): received bytes in,
+committed rows out. The client overhead is measured on a DuckDB file whatever the variant: it is the client's.
 """
 
 from __future__ import annotations
@@ -18,19 +19,20 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.processes import SimulatorOptions, SimulatorProcess
 from live_assets.client import LANDING_SUFFIX, compressed_reader
 from live_assets.client.windows import Window
-from live_assets.launch.stack import simulator_settings_env
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec
 from live_assets.raw.fetching import plan_requests
 from live_assets.raw.loading import Landed, landing_path, load_landed
 from live_assets.settings import LiveSettings
-from live_assets.warehouse import Warehouse
+from live_assets.warehouse import WarehouseBase
+from live_assets.warehouse.settings import BACKEND_VARIABLE, Backend
 
 BOT = "default"
 
@@ -110,13 +112,8 @@ def overhead_in_process(root: Path, day: dt.date, options: SimulatorOptions) -> 
     root.mkdir(parents=True, exist_ok=True)
     with SimulatorProcess(options, root / "simulator.log") as sim:
         settings = LiveSettings(timezone=options.timezone, start_date=dt.date(2020, 1, 1))
-        env = simulator_settings_env(
-            sim.base_url,
-            duckdb_path=root / "live.duckdb",
-            landing_dir=root / "landing",
-            token_cache_dir=root / "token-cache",
-            settings=settings,
-        )
+        env = sim.settings_env(root, settings)
+        env[BACKEND_VARIABLE] = Backend.DUCKDB.value  # the client's overhead, on the default warehouse
         resources = {
             "live_api": LiveApiResource(),
             "warehouse": WarehouseResource(duckdb_path=env["LIVE_DUCKDB_PATH"], landing_dir=env["LIVE_LANDING_DIR"]),
@@ -187,7 +184,7 @@ def landed_details(landing_dir: Path, day: dt.date) -> list[Landed]:
     return [Landed(spec, path, Window.for_days(day, day), landed_size(path), 1) for path in files]
 
 
-def _load_all(warehouse: Warehouse, items: list[Landed]) -> tuple[int, float]:
+def _load_all(warehouse: WarehouseBase, items: list[Landed]) -> tuple[int, float]:
     loaded_at = dt.datetime.now(dt.UTC)
     began = time.perf_counter()
     rows = sum(load_landed(warehouse, item, bot=BOT, loaded_at=loaded_at).rows for item in items)
@@ -195,25 +192,29 @@ def _load_all(warehouse: Warehouse, items: list[Landed]) -> tuple[int, float]:
 
 
 def measure_loads(
-    root: Path, backfill_landing: Path, first: dt.date, last: dt.date, details: Overhead | None, repetitions: int
+    root: Path,
+    backfill_landing: Path,
+    days: tuple[dt.date, dt.date],
+    details: Overhead | None,
+    repetitions: int,
+    new_warehouse: Callable[[Path], AbstractContextManager[WarehouseBase]],
 ) -> list[LoadRate]:
-    """Load conversations, the export and (if measured) one day of messages again; median of ``repetitions``."""
+    """Load conversations, the export and (if measured) one day of messages again, each repetition into an
+    empty warehouse from ``new_warehouse`` (the variant's backend); median of ``repetitions``."""
+    first, last = days
     conversations = landed_windows(ENDPOINTS_BY_TABLE["conversations"], backfill_landing, first, last)
     export = landed_windows(ENDPOINTS_BY_TABLE["export_conversations"], backfill_landing, first, last)
     messages = landed_details(details.landing_dir, details.day) if details else []
     timings: dict[str, list[float]] = {"conversations": [], "export_conversations": [], "conversation_messages": []}
     rows: dict[str, int] = {}
     for repetition in range(repetitions):
-        path = root / f"load-{repetition}.duckdb"
-        warehouse = Warehouse(path)
-        for table, items in (("conversations", conversations), ("export_conversations", export)):
-            rows[table], seconds = _load_all(warehouse, items)
-            timings[table].append(seconds)
-        if messages:
-            rows["conversation_messages"], seconds = _load_all(warehouse, messages)
-            timings["conversation_messages"].append(seconds)
-        for leftover in root.glob(f"load-{repetition}.duckdb*"):
-            leftover.unlink()
+        with new_warehouse(root / f"load-{repetition}") as warehouse:
+            for table, items in (("conversations", conversations), ("export_conversations", export)):
+                rows[table], seconds = _load_all(warehouse, items)
+                timings[table].append(seconds)
+            if messages:
+                rows["conversation_messages"], seconds = _load_all(warehouse, messages)
+                timings["conversation_messages"].append(seconds)
     sources = {"conversations": conversations, "export_conversations": export, "conversation_messages": messages}
     return [
         LoadRate(

@@ -1,22 +1,29 @@
 """The benchmark's workloads through Dagster: our backfill (the UI's path) and the naive one-run-per-partition.
 
-Both run on a fresh instance (a temporary ``DAGSTER_HOME`` holding the project's ``dagster.yaml``), a
-fresh DuckDB file and a fresh simulator process, with ``dagster-webserver`` and ``dagster-daemon run``
-started as a deployment runs them. The daemon is started and healthy *before* anything is submitted:
+Both run on a fresh instance (a temporary ``DAGSTER_HOME`` holding the variant's ``dagster.yaml``, see
+``bench/variants.py``), a fresh warehouse and a fresh simulator process, with ``dagster-webserver`` and the
+daemon started as a deployment runs them. The daemon is started and healthy *before* anything is submitted:
 a user clicking "Launch backfill" finds a daemon mid-way through its interval, not one waiting for them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.postgres import LocalPostgres
 from bench.processes import MemoryPeaks, SimulatorOptions, SimulatorProcess, sampling
+from bench.steps import environment
+from bench.timeline import TimelineEntry, read_timeline
+from bench.variants import Provisioned, Variant, provisioned
 from live_assets.instance.daemon import INTERVAL_ENV
+from live_assets.kpis.tables import SLA_INTRADAY
 from live_assets.launch.backfills import (
     AssetInfo,
     BackfillPlan,
@@ -30,13 +37,21 @@ from live_assets.launch.backfills import (
 from live_assets.launch.days import DayRange, cadence_days, parse_partition_date
 from live_assets.launch.graphql import DagsterGraphQL
 from live_assets.launch.runs import LAUNCH_RUN, repository_of
-from live_assets.launch.stack import PROJECT_DAEMON, STOCK_DAEMON, LocalDagster, simulator_settings_env
-from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, Partitioning
+from live_assets.launch.stack import PROJECT_DAEMON, STOCK_DAEMON, LocalDagster
+from live_assets.raw.endpoints import ENDPOINTS, ENDPOINTS_BY_TABLE, Partitioning
 from live_assets.raw.fetching import plan_requests
 from live_assets.settings import LiveSettings
 
 BOT = "default"
-EXCLUDED = ("raw/conversation_messages",)  # one request per conversation: measured on its own
+SCHEDULES_STOPPED = "LIVE_SCHEDULES_STOPPED"
+TODAY = "today's refresh, not history"
+# Left out of the measured backfill, and why (shown in the report's workload line).
+EXCLUDED: dict[str, str] = {
+    "raw/conversation_messages": "one request per conversation, measured on its own",
+    **{f"raw/{spec.table}": TODAY for spec in ENDPOINTS if spec.partitioning is Partitioning.TODAY},
+    "/".join(SLA_INTRADAY.asset_key_path): TODAY,
+}
+REPORTS_PREFIX = "report/"  # files for managers, after the KPIs: measured with --with-reports only
 BENCH_TAG = "live/bench"
 
 RUNS_BY_TAG = """
@@ -50,69 +65,60 @@ query BenchRuns($key: String!, $value: String!) {
 
 @dataclass
 class Stack:
-    """Where one measured workload lives: its simulator, Dagster and files."""
+    """Where one measured workload lives: its simulator, Dagster, files and the variant's databases."""
 
     root: Path
     sim: SimulatorProcess
     dagster: LocalDagster
-
-    @property
-    def duckdb_path(self) -> Path:
-        return self.root / "live.duckdb"
-
-    @property
-    def landing_dir(self) -> Path:
-        return self.root / "landing"
+    provisioned: Provisioned
 
     def process_roots(self) -> list[int]:
         return [managed.process.pid for managed in self.dagster.processes]
 
 
-def start_stack(root: Path, options: SimulatorOptions, daemon_interval: float | None = None) -> Stack:
-    """A simulator, then a webserver and a daemon on a fresh instance; returns once all are ready.
+@contextlib.contextmanager
+def running_stack(
+    root: Path, options: SimulatorOptions, variant: Variant, postgres: LocalPostgres | None
+) -> Iterator[Stack]:
+    """A simulator, then a webserver and a daemon on a fresh instance of ``variant``, ready; stopped on exit.
 
-    The daemon is the project's (``live_assets.instance.daemon``, as ``make dev`` and a deployment run it) with
-    the backfill loop's sleep capped at ``daemon_interval`` seconds; ``None`` starts Dagster's stock
-    ``dagster-daemon`` (30 s between backfill iterations), to measure what that interval costs.
+    The daemon is the project's (``live_assets.instance.daemon``, as ``make dev`` and a deployment run it)
+    with the backfill loop's sleep capped at the variant's interval, or Dagster's stock ``dagster-daemon``
+    (30 s between backfill iterations), to measure what that interval costs.
     """
     root.mkdir(parents=True, exist_ok=True)
-    sim = SimulatorProcess(options, root / "simulator.log")
-    sim.start()
-    settings = LiveSettings(timezone=options.timezone, start_date=dt.date(2020, 1, 1), max_attempts=6)
-    env = simulator_settings_env(
-        sim.base_url,
-        duckdb_path=root / "live.duckdb",
-        landing_dir=root / "landing",
-        token_cache_dir=root / "token-cache",
-        settings=settings,
-    )
-    command = STOCK_DAEMON
-    if daemon_interval is not None:
-        env[INTERVAL_ENV] = str(daemon_interval)
-        command = PROJECT_DAEMON
-    dagster = LocalDagster(
-        dagster_home=root / "dagster_home", env=env, log_dir=root / "logs", daemon_command=list(command)
-    )
-    stack = Stack(root, sim, dagster)
-    try:
-        dagster.start_webserver()
-        dagster.start_daemon()
-        with DagsterGraphQL(dagster.url) as client:
-            client.wait_for_daemons(timeout=180, alive=dagster.check_alive)
-    except BaseException:
-        stop_stack(stack)
-        raise
-    return stack
+    with provisioned(variant, root, postgres) as extra, SimulatorProcess(options, root / "simulator.log") as sim:
+        settings = LiveSettings(timezone=options.timezone, start_date=dt.date(2020, 1, 1), max_attempts=6)
+        env = sim.settings_env(root, settings)
+        # No schedule ticks: the intraday refresh (every few minutes) would add its runs and requests to the
+        # backfill's. The automation sensor stays on: it is what starts the freshness checks.
+        env |= {SCHEDULES_STOPPED: "true", **extra.env}
+        command = STOCK_DAEMON
+        if not variant.stock_daemon:
+            env[INTERVAL_ENV] = str(variant.daemon_interval)
+            command = PROJECT_DAEMON
+        dagster = LocalDagster(
+            dagster_home=root / "dagster_home", env=env, log_dir=root / "logs", daemon_command=list(command)
+        )
+        if extra.instance_yaml is not None:
+            (dagster.dagster_home / "dagster.yaml").write_text(extra.instance_yaml)
+        try:
+            dagster.start_webserver()
+            dagster.start_daemon()
+            with DagsterGraphQL(dagster.url) as client:
+                client.wait_for_daemons(timeout=180, alive=dagster.check_alive)
+            yield Stack(root, sim, dagster, extra)
+        finally:
+            dagster.stop()
 
 
-def stop_stack(stack: Stack) -> None:
-    stack.dagster.stop()
-    stack.sim.stop()
+def measured(path: str, *, with_reports: bool) -> bool:
+    return path not in EXCLUDED and (with_reports or not path.startswith(REPORTS_PREFIX))
 
 
-def benchmark_plan(client: DagsterGraphQL, days: DayRange) -> BackfillPlan:
+def benchmark_plan(client: DagsterGraphQL, days: DayRange, *, with_reports: bool = False) -> BackfillPlan:
     """Every materializable asset but the excluded ones, with the partitions of ``days`` each has."""
-    assets = [a for a in fetch_assets(client) if a.materializable and a.path not in EXCLUDED]
+    assets = [a for a in fetch_assets(client) if a.materializable and measured(a.path, with_reports=with_reports)]
     return plan_backfill(assets, days)
 
 
@@ -149,58 +155,6 @@ def path_tables(plan: BackfillPlan) -> dict[str, list[str]]:
     return dict(tables)
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    """A run or one of its steps, in seconds from the backfill's submission; ``serving`` is the API's share."""
-
-    label: str
-    start: float
-    seconds: float
-    serving: float | None = None
-
-
-def asset_path(step_key: str) -> str | None:
-    """``raw__conversations`` -> the endpoint path of ``raw/conversations`` (None for KPIs and checks)."""
-    if not step_key.startswith("raw__"):
-        return None
-    spec = ENDPOINTS_BY_TABLE.get(step_key.removeprefix("raw__"))
-    return spec.path if spec is not None else None
-
-
-def read_timeline(dagster_home: Path, submitted_at: float, serving_by_path: dict[str, float]) -> list[TimelineEntry]:
-    """Every run of the instance and its steps, from the run and step records the daemon and runs wrote.
-
-    An API step's ``serving`` is the simulator's serving time for its endpoint: what the step would take
-    if fetching cost nothing beyond the API and loading overlapped it entirely.
-    """
-    from dagster import DagsterInstance
-
-    entries: list[TimelineEntry] = []
-    with DagsterInstance.from_config(str(dagster_home)) as instance:
-        records = [r for r in instance.get_run_records() if r.start_time and r.end_time]
-        for record in sorted(records, key=lambda r: r.start_time or 0.0):
-            run = record.dagster_run
-            created = record.create_timestamp.timestamp() - submitted_at
-            assert record.start_time is not None and record.end_time is not None
-            # Every event is a write to the run's SQLite event log (~5 ms each on this machine): one
-            # "materialization planned" and one materialization per asset partition, one per check partition.
-            events = len(instance.all_logs(run.run_id))
-            label = f"run {run.run_id[:8]} (queued at {created:.1f} s, {events:,} events)"
-            entries.append(TimelineEntry(label, record.start_time - submitted_at, record.end_time - record.start_time))
-            steps = instance.get_run_step_stats(run.run_id)
-            for step in sorted(steps, key=lambda st: st.start_time or 0.0):
-                if step.start_time is None or step.end_time is None:
-                    continue
-                path = asset_path(step.step_key)
-                serving = serving_by_path.get(path) if path else None
-                entries.append(
-                    TimelineEntry(
-                        f"  {step.step_key}", step.start_time - submitted_at, step.end_time - step.start_time, serving
-                    )
-                )
-    return entries
-
-
 @dataclass
 class WorkloadResult:
     """One measured workload: wall time, the simulator's counters over it, memory, runs."""
@@ -226,10 +180,10 @@ class WorkloadResult:
         return int(self.counters.get("responses", {}).get("429", 0))
 
 
-def run_ours(stack: Stack, days: DayRange, say: Any, timeout: float) -> WorkloadResult:
+def run_ours(stack: Stack, days: DayRange, say: Any, timeout: float, *, with_reports: bool = False) -> WorkloadResult:
     """The backfill as the UI launches it: one ``launchPartitionBackfill``; the daemon does the rest."""
     with DagsterGraphQL(stack.dagster.url) as client:
-        plan = benchmark_plan(client, days)
+        plan = benchmark_plan(client, days, with_reports=with_reports)
         stack.sim.reset_counters()
         started, submitted_at = time.monotonic(), time.time()
         with sampling(stack.process_roots) as memory:
@@ -245,7 +199,10 @@ def run_ours(stack: Stack, days: DayRange, say: Any, timeout: float) -> Workload
         observed = time.monotonic() - started
         counters = stack.sim.counters()
     timings = final.timings()
-    timeline = read_timeline(stack.dagster.dagster_home, submitted_at, counters.get("serving_seconds_by_path", {}))
+    with environment(stack.provisioned.env, stack.root):  # a PostgreSQL instance reads DAGSTER_PG_*
+        timeline = read_timeline(
+            stack.dagster.dagster_home, submitted_at, counters, event_log=stack.provisioned.event_log
+        )
     return WorkloadResult(
         name="ours",
         timeline=timeline,
@@ -281,10 +238,10 @@ def naive_runs(plan: BackfillPlan) -> list[tuple[str | None, list[AssetInfo]]]:
     return runs
 
 
-def run_naive(stack: Stack, days: DayRange, say: Any, timeout: float) -> WorkloadResult:
+def run_naive(stack: Stack, days: DayRange, say: Any, timeout: float, *, with_reports: bool = False) -> WorkloadResult:
     """The same assets and days as one run per partition, queued through the same run queue and pools."""
     with DagsterGraphQL(stack.dagster.url) as client:
-        plan = benchmark_plan(client, days)
+        plan = benchmark_plan(client, days, with_reports=with_reports)
         location, repository = repository_of(client)
         bench_id = f"naive-{time.time_ns()}"
         stack.sim.reset_counters()

@@ -68,9 +68,21 @@ def test_the_benchmark_prints_every_figure_at_smoke_size(tmp_path: Path) -> None
     assert written.startswith("# Benchmarks\n\nNotes kept across runs.")
     assert "Command: `python -m bench --days 2" in written and "cores" in written and "GiB memory" in written
     assert "| wall time ÷ API floor |" in written
-    # Where the time went: every run, and each raw step next to its endpoint's API serving time.
-    steps = re.findall(r"^\|   raw__conversations \| [\d.]+ \| ([\d.]+) \| ([\d.]+) \|", written, re.MULTILINE)
-    assert len(steps) == 1 and float(steps[0][0]) >= float(steps[0][1]) >= 0, steps  # no latency: serving ~0
+    # Where the time went: every run, and each raw step with its requests (from its materialization
+    # metadata) next to their API serving time.
+    steps = dict(
+        (name, (float(seconds), int(requests), float(serving)))
+        for name, seconds, requests, serving in re.findall(
+            r"^\|   (live_raw_\w+) \| [\d.]+ \| ([\d.]+) \| (\d+) \| ([\d.]+) \|", written, re.MULTILINE
+        )
+    )
+    assert set(steps) == {"live_raw_daily", "live_raw_lists"}, steps  # 2 days: no whole week, no weekly step
+    daily_requests = (
+        sum(int(n) for n in re.findall(r"^\| `[^`]+` \| [^|]+ \| (\d+) \|", written, re.MULTILINE))
+        - steps["live_raw_lists"][1]
+    )
+    assert steps["live_raw_daily"][1] == daily_requests > 0, (steps, daily_requests)
+    assert all(seconds >= serving >= 0 for seconds, _, serving in steps.values()), steps  # no latency: serving ~0
     assert len(re.findall(r"^\| run [0-9a-f]{8} \(queued at", written, re.MULTILINE)) >= 2
 
 
@@ -82,3 +94,29 @@ def test_the_event_log_timing_prints_its_figure(tmp_path: Path) -> None:
     assert re.fullmatch(
         r"SQLite event log: \d+\.\d\d ms per event \(median of 1 x 20\); 2,500 events = \d+\.\d s\n", done.stdout
     )
+
+
+def test_the_production_variants_run_on_the_local_postgres(tmp_path: Path) -> None:
+    """``--instance postgres --warehouse ducklake`` (deploy/dagster.yaml, a DuckLake) at smoke size: their block
+    sits beside the default's in the side-by-side table, and their databases are dropped afterwards."""
+    report = tmp_path / "BENCHMARKS.md"
+    variant = ["--instance", "postgres", "--warehouse", "ducklake", "--naive-repetitions", "0"]
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", *SMOKE, *variant, "--output", str(report), "--work-dir", str(tmp_path / "w")],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr[-6000:]
+    written = report.read_text()
+    assert "PostgreSQL events)" in written and "into a DuckLake" in written
+    assert _value(written, "429 responses") == "0" and float(_value(written, "wall time ÷ API floor")) > 0
+    assert "| PostgreSQL instance, project daemon, DuckLake | " in written  # the side-by-side row
+    assert list((tmp_path / "w" / "rep0" / "ours" / "lake" / "raw" / "conversations").glob("*.parquet"))
+    databases = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "psql", "-qtA", "-c",
+         "SELECT datname FROM pg_database WHERE datname LIKE 'live_bench%'"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert databases.strip() == "", databases
