@@ -43,11 +43,17 @@ def node(path: list[str], dates: list[dt.date] | None, cadence: str = "Daily") -
     }
 
 
+def by_bot_node(path: list[str]) -> dict[str, Any]:
+    """An asset partitioned by the bot alone (the lists with a bots file)."""
+    static = {"type": "STATIC", "description": ", ".join(BOTS), "dimensionTypes": [{"name": "default"}]}
+    return {**node(path, None), "isPartitioned": True, "partitionDefinition": static, "partitionKeys": list(BOTS)}
+
+
 ASSETS = parse_assets(
     [
         node(["raw", "conversations"], DAYS),
         node(["raw", "summary_weekly"], MONDAYS, "Weekly"),
-        node(["raw", "agents"], None),
+        by_bot_node(["raw", "agents"]),
     ]
 )
 RANGE = DayRange(dt.date(2026, 3, 9), dt.date(2026, 3, 15))  # Monday to Sunday
@@ -60,8 +66,8 @@ def test_every_bot_by_default_each_with_the_days_and_whole_weeks_of_the_range() 
     daily = by_path["raw/conversations"].partition_keys
     assert daily == tuple(f"{bot}|2026-03-{day:02d}" for bot in BOTS for day in range(9, 16))
     assert by_path["raw/summary_weekly"].partition_keys == tuple(f"{bot}|2026-03-09" for bot in BOTS)
-    assert by_path["raw/agents"].partition_keys is None
-    assert "raw/agents: unpartitioned, every bot" in plan.describe()
+    assert by_path["raw/agents"].partition_keys == BOTS  # the lists: one partition per bot
+    assert "raw/agents: 3 partition(s) alpha..charlie" in plan.describe()
     # A bot's days are consecutive keys (Dagster orders them bot by bot): one range per bot.
     assert by_path["raw/conversations"].graphql_input()["partitions"]["ranges"] == [
         {"start": "alpha|2026-03-09", "end": "alpha|2026-03-15"},

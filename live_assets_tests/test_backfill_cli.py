@@ -219,7 +219,7 @@ def test_with_a_bots_file_the_command_line_backfills_the_chosen_bots(bots_stack:
     assert one.finish(deadline) == 0, one.output
     assert "  bots: bravo" in one.lines
     assert "  raw/conversations: 2 partition(s) bravo|2026-03-04..bravo|2026-03-05" in one.lines
-    assert "  raw/agents: unpartitioned, every bot" in one.lines
+    assert "  raw/agents: 1 partition(s) bravo..bravo" in one.lines  # the lists: by bot
     unknown = cli("--url", url, *days, "--bot", "alpha", "--bot", "zulu", "--dry-run")
     assert unknown.finish(deadline) == 2
     assert "bot(s) 'zulu' not in the bots file (alpha, bravo)" in unknown.output
