@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -35,9 +36,9 @@ READY_SECONDS = 240.0
 class DevRunner(ChildProcess):
     """`make dev`'s runner as a child process, on free ports, with its data under the test's folder."""
 
-    def __init__(self, home: Path, data: Path) -> None:
+    def __init__(self, home: Path, data: Path, api: dict[str, str] | None = None) -> None:
         self.home, self.port, self.sim_port = home, free_port(), free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LIVE_")} | (api or {})
         env |= {
             "LIVE_DUCKDB_PATH": str(data / "live.duckdb"),
             "LIVE_LANDING_DIR": str(data / "landing"),
@@ -96,3 +97,23 @@ def test_make_dev_serves_the_ui_and_the_simulator_and_stops_them_together(dev: D
     _, alive = psutil.wait_procs(started, timeout=30)
     assert alive == [], [p.cmdline() for p in alive]
     assert not listening(dev.port) and not listening(dev.sim_port)
+
+
+def test_make_dev_talks_to_the_api_of_live_api_base_url_and_says_so(tmp_path: Path, sim: Any) -> None:
+    """With LIVE_API_BASE_URL set no simulator starts; the processes get the user's settings (here a
+    simulator of the test stands in for the vendor's API), and the banner says it is the real API."""
+    api = {
+        "LIVE_API_BASE_URL": sim.base_url,
+        "LIVE_API_EMAIL": DEMO_EMAIL,
+        "LIVE_API_PASSWORD": DEMO_PASSWORD,
+        "LIVE_API_X_TOKEN": sim.config.x_token,
+    }
+    runner = DevRunner(tmp_path / "dagster_home", tmp_path / "data", api)
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        assert sim.base_url in runner.wait_for_text("REAL Live API", deadline)
+        assert f"REAL BOT at {sim.base_url}" in runner.wait_for_text("Live API:", deadline)
+        assert not listening(runner.sim_port), "a simulator started although LIVE_API_BASE_URL is set"
+        assert not (runner.home / "process-logs" / "simulator.log").exists()
+    finally:
+        runner.kill_everything()

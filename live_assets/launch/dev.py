@@ -1,6 +1,10 @@
-"""``make dev`` (``python -m live_assets.launch.dev``): the simulator, the Dagster UI and daemon, on persistent state.
+"""``make dev`` (``python -m live_assets.launch.dev``): the Dagster UI and daemon on persistent state, against
+the simulator, or against a real bot when ``LIVE_API_BASE_URL`` is set (in the environment or ``.env``).
 
-The simulator runs on port 8765; ``dagster-webserver`` and the project's daemon
+With no ``LIVE_API_BASE_URL`` the simulator runs on port 8765 with its demo account, whatever else the
+environment holds, so a ``.env`` with real credentials is never used by accident; with it, no simulator
+starts and the processes get your ``LIVE_*`` settings (and bots file) as they are, and the banner says
+loudly that every request is the real API's. Either way ``dagster-webserver`` and the project's daemon
 (``live_assets/instance/daemon.py``: ``dagster-daemon`` with backfill iterations every second instead of every 30 s)
 run on the project's ``workspace.yaml`` with ``DAGSTER_HOME=.dagster_home``, whose ``dagster.yaml`` is
 refreshed from the project's at every start. That is what ``dagster dev`` runs, but ``dagster dev``
@@ -37,6 +41,7 @@ from live_assets.launch.stack import (
 from live_assets.settings import LiveSettings, SettingsError, load_settings
 
 SIMULATOR_READY_SECONDS = 60.0
+API_BASE_URL_ENV = "LIVE_API_BASE_URL"
 DAGSTER_READY_SECONDS = 300.0
 
 
@@ -87,6 +92,20 @@ def start_simulator(args: argparse.Namespace, settings: LiveSettings, log_dir: P
                 time.sleep(0.1)
 
 
+def real_api_requested() -> bool:
+    """Whether the user pointed the project at an API (``LIVE_API_BASE_URL``, once ``.env`` is loaded)."""
+    return bool(os.environ.get(API_BASE_URL_ENV, "").strip())
+
+
+def real_api_env(settings: LiveSettings, token_cache: Path) -> dict[str, str]:
+    """The user's own settings, with the paths made absolute (Dagster's processes run in DAGSTER_HOME)."""
+    return {
+        "LIVE_DUCKDB_PATH": str(settings.duckdb_path.resolve()),
+        "LIVE_LANDING_DIR": str(settings.landing_dir.resolve()),
+        "LIVE_TOKEN_CACHE_DIR": str(token_cache.resolve()),
+    }
+
+
 class _Terminated(Exception):
     """SIGTERM reached the runner (a process manager stopping ``make dev``)."""
 
@@ -120,23 +139,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     home = prepare_dagster_home(args.dagster_home)
     # Not ``logs``: Dagster keeps its telemetry queue there and moves that folder's contents away.
     log_dir = home / "process-logs"
-    try:
-        simulator, base_url = start_simulator(args, settings, log_dir)
-    except ProcessDiedError as error:
-        print(f"make dev: {error}", file=sys.stderr)
-        return 1
     token_cache = settings.token_cache_dir or settings.duckdb_path.parent / "token-cache"
-    env = {
-        **dict(os.environ),
-        **simulator_settings_env(
+    simulator: ManagedProcess | None = None
+    if real_api_requested():
+        api_env = real_api_env(settings, token_cache)
+        api_line = f"REAL BOT at {settings.base_url} (LIVE_API_BASE_URL)"
+        print(
+            f"make dev: talking to the REAL Live API at {settings.base_url}: requests count against your bot",
+            flush=True,
+        )
+    else:
+        try:
+            simulator, base_url = start_simulator(args, settings, log_dir)
+        except ProcessDiedError as error:
+            print(f"make dev: {error}", file=sys.stderr)
+            return 1
+        api_env = simulator_settings_env(
             base_url,
             duckdb_path=settings.duckdb_path,
             landing_dir=settings.landing_dir,
             token_cache_dir=token_cache,
             settings=settings,
-        ),
-        "DAGSTER_HOME": str(home),
-    }
+        )
+        api_line = f"simulator on {base_url} (demo account; set LIVE_API_BASE_URL for a real bot)"
+    env = {**dict(os.environ), **api_env, "DAGSTER_HOME": str(home)}
     dagster = LocalDagster(
         dagster_home=home, env=env, log_dir=log_dir, project_dir=PROJECT_DIR, host=args.host, port=args.port
     )
@@ -147,10 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             client.wait_for_daemons(timeout=DAGSTER_READY_SECONDS, alive=dagster.check_alive)
         lines = [
             f"Dagster UI:        {dagster.url}",
-            f"Live API:          simulator on {base_url} (demo account)",
+            f"Live API:          {api_line}",
             f"DAGSTER_HOME:      {home}",
             f"DuckDB:            {env['LIVE_DUCKDB_PATH']}",
-            f"Logs:              {log_dir}/webserver.log, daemon.log, simulator.log",
+            f"Logs:              {log_dir}/webserver.log, daemon.log" + (", simulator.log" if simulator else ""),
             f"Backfill by CLI:   python -m live_assets.backfill --url {dagster.url} --days 14 --wait",
             "Stop:              Ctrl-C",
         ]
@@ -163,8 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         dagster.stop()  # the daemon first (no new runs), then the webserver
-        simulator.stop()
-        print("make dev: simulator stopped", flush=True)
+        if simulator is not None:
+            simulator.stop()
+            print("make dev: simulator stopped", flush=True)
+        else:
+            print("make dev: stopped", flush=True)
 
 
 if __name__ == "__main__":
