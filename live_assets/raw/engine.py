@@ -2,7 +2,7 @@
 
 The API serves one request at a time per token, so the fastest a step can go is the sum of the API's
 own service times. One thread sends the step's requests in order (never two at once) and hands each
-landed file over a queue of one; the step's own thread loads it while the next request is in flight.
+landed file over a bounded queue; the step's own thread loads them while the next requests are in flight.
 Endpoints go in registry order (the KPIs' inputs first), bot after bot. An endpoint whose request or
 load fails stops there (its later windows are not fetched, and so does every endpoint of the step that
 reads it); the others go on, and the step fails at the end naming each failure.
@@ -65,6 +65,10 @@ class _Fetched:
 
 
 _END = object()
+# How many landed files may wait for their load. They wait on disk (the queue holds their paths), so this
+# bounds disk, not memory: enough for the fetching thread to keep the API busy while the step writes an
+# endpoint's materialization events (one per partition, ~0.7 s for 90 days on SQLite) or loads a slow file.
+FETCHED_AHEAD = 32
 
 
 def missing_children(warehouse: Warehouse, spec: EndpointSpec, bot: str, day: dt.date) -> list[int]:
@@ -222,7 +226,7 @@ def run_tasks(
         progress.setdefault(task.spec.table, Progress(task.spec)).tasks += 1
     failed: set[str] = set()
     failed_lock = threading.Lock()
-    handed: queue.Queue[_Fetched | object] = queue.Queue(maxsize=1)
+    handed: queue.Queue[_Fetched | object] = queue.Queue(maxsize=FETCHED_AHEAD)
     stop = threading.Event()
 
     def fetch_all() -> None:
