@@ -17,13 +17,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import resource
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.processes import SimulatorOptions, SimulatorProcess
+from bench.processes import SimulatorOptions, SimulatorProcess, peak_rss_mb
 from bench.steps import environment
 from live_assets.launch.days import zone_at_local_hour
 from live_assets.launch.stack import simulator_settings_env
@@ -113,7 +112,7 @@ def intraday_in_process(root: Path, options: SimulatorOptions) -> Intraday:
         requests=int(sum(counters["requests"].values())),
         run_seconds=seconds,
         serving_seconds=float(counters["serving_seconds"]),
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # kB on Linux
+        peak_rss_mb=peak_rss_mb(),
         alerts_open=int(open_alerts),
         messages_received=len(received),
     )

@@ -23,8 +23,21 @@ import psutil
 from live_assets.launch.stack import free_port, simulator_settings_env
 from live_assets.settings import LiveSettings
 
+
 # Run workers and step processes: ``dagster api execute_run`` / ``execute_step``, or the multiprocessing child
 # a code server spawns for a run (how the default run launcher starts them), and their children.
+def peak_rss_mb() -> float:
+    """This process's peak resident size so far, in MiB: the kernel's ``VmHWM``.
+
+    Not ``getrusage().ru_maxrss``: Linux keeps that across ``execve``, so a probe started from a big
+    process (the benchmark, pytest) would report its parent's size.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status (the probe needs Linux)")
+
+
 RUN_PROCESS_MARKERS = ("execute_run", "execute_step", "resume_run", "multiprocessing.spawn import spawn_main")
 
 

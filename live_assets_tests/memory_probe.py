@@ -12,17 +12,12 @@ import json
 import sys
 from pathlib import Path
 
+from bench.processes import peak_rss_mb
+
 
 def peak_mb() -> float:
-    """The process's peak resident size so far, in MiB: the kernel's ``VmHWM`` of this program.
-
-    Not ``getrusage().ru_maxrss``: Linux keeps that across ``execve``, so a probe started from a big
-    pytest process would report pytest's size as its own baseline and hide any growth below it.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024  # kB
-    raise RuntimeError("no VmHWM in /proc/self/status (the probe needs Linux)")
+    """The probe's peak resident size so far, in MiB (``VmHWM``, see ``bench.processes.peak_rss_mb``)."""
+    return peak_rss_mb()
 
 
 def main(argv: list[str]) -> int:
