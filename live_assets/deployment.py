@@ -53,6 +53,3 @@ class Deployment:
     @property
     def bot_names(self) -> list[str]:
         return [DEFAULT_BOT] if self.bots is None else [bot.name for bot in self.bots]
-
-    def bot(self, name: str) -> BotSpec | None:
-        return next((bot for bot in self.bots or () if bot.name == name), None)

@@ -34,7 +34,6 @@ class Task:
 
     spec: EndpointSpec
     bot: str
-    window: Window | None
     fetch: Callable[[], Landed]
 
 
@@ -145,7 +144,6 @@ def plan_tasks(
                     Task(
                         spec,
                         bot,
-                        Window.for_days(day, day),
                         lambda spec=spec, bot=bot, day=day, masker=masker: fetch_children(  # type: ignore[misc]
                             clients(bot),
                             spec,
@@ -172,7 +170,6 @@ def plan_tasks(
                 Task(
                     spec,
                     bot,
-                    window,
                     lambda spec=spec, bot=bot, window=window, lang=settings.export_lang, masker=masker: reuse_or_fetch(  # type: ignore[misc]
                         clients,
                         spec,
