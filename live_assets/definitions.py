@@ -16,7 +16,7 @@ from live_assets.automation import build_automation
 from live_assets.bots import BotSpec, bots_file_path, load_bots_file
 from live_assets.checks import build_checks
 from live_assets.deployment import Deployment
-from live_assets.kpis.assets import build_kpi_assets
+from live_assets.kpis.assets import build_kpi_assets, raw_partition_mapping
 from live_assets.kpis.conditions import automation_sensor
 from live_assets.monitor.assets import build_daily_targets_check, build_intraday_assets
 from live_assets.monitor.settings import MonitorSettings
@@ -61,6 +61,7 @@ def build_definitions(
         bot_timezones={bot.name: bot.timezone for bot in bots} if bots else None,
         check_keys=[key for check in checks for key in check.check_keys],
         default_bot=DEFAULT_BOT,
+        raw_mapping=raw_partition_mapping(deployment),
     )
     maintenance = build_maintenance_defs(timezone=settings.timezone if bots is None else bots[0].timezone)
     core = dg.Definitions(

@@ -13,9 +13,11 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from live_assets.launch.stack import PROJECT_DIR
 from live_assets.report.assets import build_report_assets, report_scopes
 from live_assets.report.build import write_report
 from live_assets.report.cli import main as report_main
+from live_assets.report.completeness import REPORT_RAW_TABLES
 from live_assets.report.i18n import Words
 from live_assets.report.period import Period
 from live_assets.report.settings import ReportSettings
@@ -181,7 +183,10 @@ def test_the_report_assets_write_one_file_per_period_with_the_headline_in_metada
     weekly, daily = build_report_assets(
         daily_partitions_for(settings), weekly_partitions_for(settings), settings=report_settings, targets=targets()
     )
-    assert {dep.asset_key.path[-1] for dep in weekly.specs_by_key[weekly.key].deps} == {"sla_weekly", "agent_weekly"}
+    # Its own KPIs, and the raw tables its sections read (lineage, and the automation waits while they reload).
+    deps = {"/".join(dep.asset_key.path): dep for dep in weekly.specs_by_key[weekly.key].deps}
+    assert set(deps) == {"kpi/sla_weekly", "kpi/agent_weekly"} | {f"raw/{table}" for table in REPORT_RAW_TABLES}
+    assert isinstance(deps["raw/histogram"].partition_mapping, dg.TimeWindowPartitionMapping)
     assert daily.specs_by_key[daily.key].automation_condition is not None
     resources = {"warehouse": WarehouseResource(duckdb_path=str(world), landing_dir=str(tmp_path / "landing"))}
     result = dg.materialize([weekly], partition_key="2025-03-10", resources=resources)
@@ -195,6 +200,13 @@ def test_the_report_assets_write_one_file_per_period_with_the_headline_in_metada
     assert materialization.metadata["offered"].value == offered
     result = dg.materialize([daily], partition_key=DAY.isoformat(), resources=resources)
     assert (tmp_path / "reports" / "default" / "daily" / "2025-03-14_fri.html").is_file()
+
+
+def test_the_report_reads_no_raw_table_it_does_not_declare() -> None:
+    folder = PROJECT_DIR / "live_assets" / "report" / "sql"
+    sql = " ".join(path.read_text() for path in folder.glob("*.sql"))
+    read = set(re.findall(r"\braw\.([a-z_]+)", sql))
+    assert read and read <= set(REPORT_RAW_TABLES), read - set(REPORT_RAW_TABLES)
 
 
 def test_a_partition_key_with_a_bots_file_names_the_bot_and_its_days() -> None:

@@ -18,7 +18,7 @@ from live_assets.client.windows import days_of_time_window
 from live_assets.kpis.conditions import kpi_automation_condition
 from live_assets.monitor.targets import Targets
 from live_assets.report.build import WrittenReport, write_report
-from live_assets.report.completeness import read_check_outcomes
+from live_assets.report.completeness import REPORT_RAW_TABLES, read_check_outcomes
 from live_assets.report.period import Period, report_path
 from live_assets.report.settings import ReportSettings
 from live_assets.resources import DEFAULT_BOT, WarehouseResource
@@ -104,6 +104,7 @@ def _report_asset(
     bot_timezones: Mapping[str, str],
     check_keys: Sequence[dg.AssetCheckKey],
     default_bot: str,
+    raw_mapping: dg.PartitionMapping,
 ) -> dg.AssetsDefinition:
     @dg.asset(
         key=["report", name],
@@ -113,7 +114,13 @@ def _report_asset(
             f"({settings.report_dir}), in {settings.lang}; read from the warehouse alone."
         ),
         partitions_def=partitions_def,
-        deps=[dg.AssetDep(key) for key in kpi_keys],  # same partitions: each period reads its own KPIs
+        # Its own period's KPIs (same partitions), and the raw days of the period it reads as well: while
+        # those are being reloaded (a backfill in progress) the automation waits rather than write a
+        # report it would write again.
+        deps=[
+            *(dg.AssetDep(key) for key in kpi_keys),
+            *(dg.AssetDep(dg.AssetKey(["raw", table]), partition_mapping=raw_mapping) for table in REPORT_RAW_TABLES),
+        ],
         backfill_policy=dg.BackfillPolicy.single_run(),
         automation_condition=kpi_automation_condition(),
         kinds={"html"},
@@ -152,16 +159,19 @@ def build_report_assets(
     bot_timezones: Mapping[str, str] | None = None,
     check_keys: Sequence[dg.AssetCheckKey] = (),
     default_bot: str = DEFAULT_BOT,
+    raw_mapping: dg.PartitionMapping | None = None,
 ) -> list[dg.AssetsDefinition]:
     """``report/weekly`` (after ``kpi/sla_weekly`` and ``kpi/agent_weekly``) and ``report/daily`` (after
     ``kpi/sla_daily`` and ``kpi/agent_daily``). ``bot_timezones``: each bot's zone for the times shown
-    (default: the partitions' zone); ``check_keys``: the checks whose results the report lists."""
+    (default: the partitions' zone); ``check_keys``: the checks whose results the report lists;
+    ``raw_mapping``: how a report's period maps to the raw days it reads (the KPIs' mapping)."""
     shared = {
         "settings": settings,
         "targets": targets,
         "bot_timezones": bot_timezones or {},
         "check_keys": check_keys,
         "default_bot": default_bot,
+        "raw_mapping": raw_mapping or dg.TimeWindowPartitionMapping(),
     }
     kpi = {name: dg.AssetKey(["kpi", name]) for name in ("sla_weekly", "agent_weekly", "sla_daily", "agent_daily")}
     return [
