@@ -5,32 +5,26 @@
 -- the final ones). as_of is when the day so far was read from the API (the raw rows' load).
 DELETE FROM kpi.sla_intraday WHERE _bot = $bot;
 
+-- One row shape for both spans: a half hour is its own bucket; the day so far runs from its first half
+-- hour to the end of its last. The macro reads kpi_sla_figures as the grain view stands when it is called
+-- (a macro takes no statement parameters: the bot and the time come as its arguments).
+CREATE OR REPLACE TEMP MACRO kpi_intraday_rows(span, bot, computed_at) AS TABLE
+SELECT
+    CAST(period AS DATE) AS day,
+    span AS span,
+    CASE WHEN span = 'half_hour' THEN period ELSE first_half_hour END AS bucket_start,
+    CASE WHEN span = 'half_hour' THEN period ELSE last_half_hour END + INTERVAL 30 MINUTE AS bucket_end,
+    * EXCLUDE (period, protocol_id, protocol, sla_threshold_s, first_half_hour, last_half_hour),
+    (SELECT max(_loaded_at) FROM kpi_conversations WHERE _bot = bot) AS as_of,
+    bot AS _bot,
+    CAST(computed_at AS TIMESTAMP WITH TIME ZONE) AS _computed_at
+FROM kpi_sla_figures;
+
 CREATE OR REPLACE TEMP VIEW kpi_grain AS SELECT *, half_hour AS period, NULL AS channel_id FROM kpi_facts;
+INSERT INTO kpi.sla_intraday BY NAME SELECT * FROM kpi_intraday_rows('half_hour', $bot, $computed_at);
 
-INSERT INTO kpi.sla_intraday BY NAME
-SELECT
-    CAST(period AS DATE) AS day,
-    'half_hour' AS span,
-    period AS bucket_start,
-    period + INTERVAL 30 MINUTE AS bucket_end,
-    * EXCLUDE (period, protocol_id, protocol, sla_threshold_s, first_half_hour, last_half_hour),
-    (SELECT max(_loaded_at) FROM kpi_conversations WHERE _bot = $bot) AS as_of,
-    $bot AS _bot,
-    CAST($computed_at AS TIMESTAMP WITH TIME ZONE) AS _computed_at
-FROM kpi_sla_figures;
-
+-- A separate statement, not one grouping: the day's period (midnight) is also the 00:00 half hour's.
 CREATE OR REPLACE TEMP VIEW kpi_grain AS SELECT *, CAST(day AS TIMESTAMP) AS period, NULL AS channel_id FROM kpi_facts;
-
-INSERT INTO kpi.sla_intraday BY NAME
-SELECT
-    CAST(period AS DATE) AS day,
-    'day_so_far' AS span,
-    first_half_hour AS bucket_start,
-    last_half_hour + INTERVAL 30 MINUTE AS bucket_end,
-    * EXCLUDE (period, protocol_id, protocol, sla_threshold_s, first_half_hour, last_half_hour),
-    (SELECT max(_loaded_at) FROM kpi_conversations WHERE _bot = $bot) AS as_of,
-    $bot AS _bot,
-    CAST($computed_at AS TIMESTAMP WITH TIME ZONE) AS _computed_at
-FROM kpi_sla_figures;
+INSERT INTO kpi.sla_intraday BY NAME SELECT * FROM kpi_intraday_rows('day_so_far', $bot, $computed_at);
 
 SELECT * FROM kpi.sla_intraday WHERE _bot = $bot ORDER BY span, bucket_start, group_id;
