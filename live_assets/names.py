@@ -21,3 +21,13 @@ RANGE_END_TAG: Final = "dagster/asset_partition_range_end"
 PRIORITY_TAG: Final = "dagster/priority"
 # The first segment of every asset key that calls the API (the raw assets).
 API_ASSET_PREFIX: Final = "raw"
+# The Dagster pool every API step is in, and the op names of those steps (``live_raw_<cadence>``).
+API_POOL: Final = "live_api"
+API_STEP_PREFIX: Final = "live_raw_"
+# A bot's lane in the run queue (live_assets/instance/coordinator.py): the tag ``live-lane/<bot>`` of a run
+# that calls the API for the bot, ``held`` while the run may still send requests, ``released`` once its
+# only API step (named by ``live-lane-holder``) has sent its last one.
+LANE_TAG_PREFIX: Final = "live-lane/"
+LANE_HELD: Final = "api"
+LANE_RELEASED: Final = "released"
+LANE_HOLDER_TAG: Final = "live-lane-holder"

@@ -20,7 +20,7 @@ from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobO
 
 from live_assets.instance.coordinator import BotLaneRunCoordinator, lane_tag, lane_tags, queue_priority
 from live_assets.launch.stack import PROJECT_DIR
-from live_assets.names import DEFAULT_BOT, PRIORITY_TAG
+from live_assets.names import DEFAULT_BOT, LANE_HOLDER_TAG, PRIORITY_TAG
 
 RAW = dg.AssetKey(["raw", "conversations"])
 KPI = dg.AssetKey(["kpi", "sla_daily"])
@@ -61,10 +61,10 @@ def test_lane_tags(tags: Mapping[str, str], assets: set[dg.AssetKey], bots: list
 PRIORITY_CASES: list[tuple[str, Mapping[str, str], list[str], str | None]] = [
     # (case, tags, the run's ops, expected priority)
     ("the lists", {}, ["live_raw_lists"], "2"),
-    ("a weekly range", {START: "2026-03-02", END: "2026-03-30"}, ["live_raw_weekly"], "1"),
-    ("a daily range", {START: "2026-03-02", END: "2026-03-06"}, ["live_raw_daily"], None),
+    ("a daily range", {START: "2026-03-02", END: "2026-03-06"}, ["live_raw_daily"], "1"),
+    ("a weekly range", {START: "2026-03-02", END: "2026-03-30"}, ["live_raw_weekly"], None),
     ("daily and details", {}, ["live_raw_daily", "live_raw_details"], None),
-    ("raw and KPI in one run", ONE, ["live_raw_daily", "kpi__sla_daily"], None),
+    ("raw and KPI in one run", ONE, ["live_raw_daily", "kpi__sla_daily"], "1"),
     ("a priority set at launch is kept", {PRIORITY_TAG: "10"}, ["live_raw_today"], None),
     ("no API call", {}, ["kpi__sla_daily"], None),
 ]
@@ -166,9 +166,9 @@ def test_both_instance_files_load_the_coordinator_with_a_lane_per_bot(
         assert queue is not None
         return list(queue.tag_concurrency_limits)
 
-    assert limits() == [{"key": lane_tag(DEFAULT_BOT), "limit": 1}]
+    assert limits() == [{"key": lane_tag(DEFAULT_BOT), "value": "api", "limit": 1}]
     monkeypatch.setenv("LIVE_BOTS_FILE", str(bots_file(tmp_path)))
-    assert limits() == [{"key": lane_tag(bot), "limit": 1} for bot in THREE]
+    assert limits() == [{"key": lane_tag(bot), "value": "api", "limit": 1} for bot in THREE]
 
 
 def submit(
@@ -203,7 +203,9 @@ def test_runs_are_queued_in_the_lanes_of_their_bots(
     # The lists go ahead of the daily ranges queued in their lane, which keep the default priority.
     lists = submit(instance, "lists_job", {"dagster/partition": "bravo"}, None)
     assert lanes(lists) == ["bravo"] and lists.tags[PRIORITY_TAG] == "2"
-    assert all(PRIORITY_TAG not in run.tags for run in (one_bot, several))
+    assert all(run.tags[PRIORITY_TAG] == "1" for run in (one_bot, several))
+    # Each run's only API step may release its lanes once its requests are sent; a KPI run holds none.
+    assert {run.tags[LANE_HOLDER_TAG] for run in (one_bot, several, lists)} == {"live_raw_daily", "live_raw_lists"}
 
     # No bots file: every API run is the one bot's, whatever its tags.
     monkeypatch.delenv("LIVE_BOTS_FILE")

@@ -17,8 +17,17 @@ run that calls the API, stores one tag per bot the run covers (``live-lane/<bot>
 and whose run-queue configuration holds a limit of one run per such tag, for every bot of the bots
 file (:meth:`get_run_queue_config`). The queue daemon applies them like any other tag limit: a run over
 ``alpha`` and ``bravo`` waits for, and holds back, every run of either. Runs that call no API (KPIs,
-checks) get no lane. Among one bot's queued runs, the ones with the least API work go first
-(:func:`queue_priority`). The configuration keys are the stock coordinator's.
+checks) get no lane. The configuration keys are the stock coordinator's.
+
+A run whose API work is one step (every run a backfill or a schedule makes) names it in
+``live-lane-holder``; that step releases the run's lanes (``live-lane/<bot>: released``, no longer
+counted by the limit) as soon as it has sent its last request, so the bot's next API run starts while
+this one still loads, writes its events and runs its checks (``live_assets/raw/lanes.py``). A run with
+several API steps holds its lanes until it ends.
+
+Among one bot's queued runs, the lists go first (every KPI waits for them), then the daily endpoints
+(the long part, whose KPIs follow them while the rest of the step fetches), then the weekly ones and the
+conversation details, which no KPI of a backfill waits for (:func:`queue_priority`).
 """
 
 from __future__ import annotations
@@ -32,8 +41,12 @@ from dagster import AssetKey, DagsterRun, DagsterRunStatus, QueuedRunCoordinator
 from live_assets.bots import bots_file_path, load_bots_file
 from live_assets.names import (
     API_ASSET_PREFIX,
+    API_STEP_PREFIX,
     BOT_DIMENSION,
     DEFAULT_BOT,
+    LANE_HELD,
+    LANE_HOLDER_TAG,
+    LANE_TAG_PREFIX,
     MULTI_KEY_SEPARATOR,
     PRIORITY_TAG,
     RANGE_END_TAG,
@@ -41,13 +54,11 @@ from live_assets.names import (
 )
 from live_assets.settings import SettingsError
 
-LANE_TAG_PREFIX = "live-lane/"
-LANE_TAG_VALUE = "api"
 # Dagster's tag on a run of one partition key of a multi-partitioned asset: the key's value in ``bot``.
 PARTITION_BOT_TAG = f"dagster/partition/{BOT_DIMENSION}"
 PARTITION_TAG = "dagster/partition"
-# Run-queue priorities in a bot's lane by the run's API step (default 0: the daily endpoints).
-LANE_PRIORITY: Mapping[str, int] = {"live_raw_lists": 2, "live_raw_weekly": 1}
+# Run-queue priorities in a bot's lane by the run's API step (default 0: the weekly endpoints, the details).
+LANE_PRIORITY: Mapping[str, int] = {f"{API_STEP_PREFIX}lists": 2, f"{API_STEP_PREFIX}daily": 1}
 
 _log = logging.getLogger(__name__)
 
@@ -90,19 +101,19 @@ def lane_tags(tags: Mapping[str, str], asset_keys: Iterable[AssetKey], bots: Seq
     """One ``live-lane/<bot>`` tag per bot the run covers; none for a run that calls no API."""
     if not calls_api(asset_keys):
         return {}
-    return {lane_tag(bot): LANE_TAG_VALUE for bot in bots_of_run(tags, bots)}
+    return {lane_tag(bot): LANE_HELD for bot in bots_of_run(tags, bots)}
 
 
 def queue_priority(tags: Mapping[str, str], step_names: Iterable[str]) -> str | None:
     """The ``dagster/priority`` an API run gets in the queue, or None to leave it as it is.
 
-    In a bot's lane the runs with the least API work go first: the lists (a couple of requests, which
-    every KPI run waits for), then weekly runs (a few long windows), then the daily ones. A priority set
-    at launch (the launch dialog, a schedule: today's refresh) is kept.
+    The lists go first (a couple of requests, which every KPI run waits for), then the daily endpoints
+    (their KPIs follow them), then the rest (weekly windows, conversation details), which no KPI of the
+    backfill waits for. A priority set at launch (the launch dialog, a schedule: today's refresh) is kept.
     """
     if PRIORITY_TAG in tags:
         return None
-    priorities = [LANE_PRIORITY.get(name, 0) for name in step_names if name.startswith("live_raw_")]
+    priorities = [LANE_PRIORITY.get(name, 0) for name in step_names if name.startswith(API_STEP_PREFIX)]
     if not priorities:
         return None
     priority = min(priorities)
@@ -131,7 +142,7 @@ class BotLaneRunCoordinator(QueuedRunCoordinator):
         ``dagster.yaml`` replace the coordinator's (Dagster's precedence), lanes included: keep extra
         tag limits in this coordinator's ``tag_concurrency_limits`` instead."""
         config = super().get_run_queue_config()
-        lanes = [{"key": lane_tag(bot), "limit": 1} for bot in deployment_bots()]
+        lanes = [{"key": lane_tag(bot), "value": LANE_HELD, "limit": 1} for bot in deployment_bots()]
         return config._replace(tag_concurrency_limits=[*config.tag_concurrency_limits, *lanes])
 
     def _plan(self, run: DagsterRun) -> tuple[frozenset[AssetKey], list[str]]:
@@ -153,6 +164,9 @@ class BotLaneRunCoordinator(QueuedRunCoordinator):
             priority = queue_priority(run.tags, step_names) if added else None
             if priority is not None:
                 added[PRIORITY_TAG] = priority
+            api_steps = [name for name in step_names if name.startswith(API_STEP_PREFIX)]
+            if added and len(api_steps) == 1:
+                added[LANE_HOLDER_TAG] = api_steps[0]
             if added:
                 # Stored before the run is queued: the queue daemon reads the tags from storage.
                 self._instance.add_run_tags(run.run_id, added)

@@ -22,10 +22,12 @@ import dagster as dg
 from live_assets import contract
 from live_assets.client.errors import LiveApiError, LiveResponseError
 from live_assets.deployment import Deployment
+from live_assets.names import API_POOL, API_STEP_PREFIX
 from live_assets.privacy.masking import Masking
 from live_assets.privacy.settings import load_privacy
 from live_assets.raw.endpoints import ENDPOINTS, EndpointSpec, Partitioning
 from live_assets.raw.engine import Progress, StepClients, plan_tasks, run_tasks
+from live_assets.raw.lanes import may_release, release_lanes
 from live_assets.raw.loading import RawLoadError, sweep_partials
 from live_assets.raw.metadata import column_schema, result_metadata
 from live_assets.resources import LiveApiResource, WarehouseResource
@@ -34,7 +36,6 @@ from live_assets.settings import SettingsError
 from live_assets.warehouse import Warehouse
 
 RAW_GROUP = "live_raw"
-API_POOL = "live_api"
 OWNERS = ["team:data-engineering"]
 KINDS = {"duckdb", "live_api"}
 
@@ -153,7 +154,7 @@ def build_raw_step(step: RawStep, specs: Sequence[EndpointSpec], deployment: Dep
     by_key = {dg.AssetKey(spec.asset_key_path): spec for spec in specs}
 
     @dg.multi_asset(
-        name=f"live_raw_{step.value}",
+        name=f"{API_STEP_PREFIX}{step.value}",
         specs=[asset_spec(spec, partitions_def) for spec in specs],
         can_subset=True,
         partitions_def=partitions_def,
@@ -212,8 +213,18 @@ def _materialize(
             reuse_since=_run_started_at(context) if context.retry_number else None,
             masking=masking,
         )
+        released: list[str] = []
+        unreleased: list[Exception] = []
+
+        def requests_done() -> None:  # on the fetching thread: no Dagster event from here
+            try:
+                released.extend(release_lanes(context.instance, context.run, context.op_def.name))
+            except Exception as error:  # the lanes then stay held until the run ends: slower, never unsafe
+                unreleased.append(error)
+
         reported: set[str] = set()
-        for progress in run_tasks(tasks, clients, store, loaded_at, context.log.info):
+        lanes_given_back = requests_done if may_release(selected) else None
+        for progress in run_tasks(tasks, clients, store, loaded_at, context.log.info, lanes_given_back):
             reported.add(progress.spec.table)
             if progress.error is not None:
                 context.log.error(f"{progress.spec.table}: {progress.error}")
@@ -223,6 +234,10 @@ def _materialize(
                 asset_key=progress.spec.asset_key_path,
                 metadata=result_metadata(store, progress, scopes, single_partition=single_partition),
             )
+        if released:
+            context.log.info(f"every request sent: released the run-queue lanes {', '.join(released)}")
+        for error in unreleased:
+            context.log.warning(f"the run-queue lanes stay held until the run ends: {error}")
         for spec in selected:  # an endpoint with nothing to ask for in this range
             if spec.table not in reported:
                 empty = Progress(spec)

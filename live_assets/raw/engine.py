@@ -64,10 +64,11 @@ class _Fetched:
 
 
 _END = object()
-# How many landed files may wait for their load. They wait on disk (the queue holds their paths), so this
-# bounds disk, not memory: enough for the fetching thread to keep the API busy while the step writes an
-# endpoint's materialization events (one per partition, ~0.7 s for 90 days on SQLite) or loads a slow file.
-FETCHED_AHEAD = 32
+# How many landed files may wait for their load. Every landed file stays in the landing zone anyway and
+# the queue holds only paths, so the bound is set past any step's request count (a 90-day daily step sends
+# ~340): the fetching thread never waits for the loads, also not while another process holds the DuckDB
+# file for tens of seconds (a KPI or report run, a BI reader), so the API stays busy and the loads catch up.
+FETCHED_AHEAD = 4096
 
 
 def missing_children(warehouse: Warehouse, spec: EndpointSpec, bot: str, day: dt.date) -> list[int]:
@@ -215,9 +216,13 @@ def run_tasks(
     store: Warehouse,
     loaded_at: dt.datetime,
     log: Callable[[str], None],
+    requests_done: Callable[[], None] | None = None,
 ) -> Iterator[Progress]:
     """Fetch on one thread and load here, one request in flight; yield each endpoint's progress once it
-    is done or has failed, in the order the endpoints' last tasks come."""
+    is done or has failed, in the order the endpoints' last tasks come.
+
+    ``requests_done`` is called on the fetching thread once every task has been fetched without an error
+    (the step will send no more requests), before the last loads are done."""
     progress: dict[str, Progress] = {}
     for task in tasks:
         progress.setdefault(task.spec.table, Progress(task.spec)).tasks += 1
@@ -227,12 +232,14 @@ def run_tasks(
     stop = threading.Event()
 
     def fetch_all() -> None:
+        every_task_fetched = True
         try:
             for task in tasks:
                 if stop.is_set():
                     return
                 with failed_lock:
                     if _blocked_by(task.spec, failed):
+                        every_task_fetched = False
                         continue
                 before = clients.stats()
                 landed: Landed | None = None
@@ -241,7 +248,10 @@ def run_tasks(
                     landed = task.fetch()
                 except BaseException as raised:  # handed to the loading thread, which owns the endpoint
                     error = raised
+                    every_task_fetched = False
                 handed.put(_Fetched(task, landed, error, clients.stats() - before))
+            if every_task_fetched and requests_done is not None:
+                requests_done()
         finally:
             handed.put(_END)
 
