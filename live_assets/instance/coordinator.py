@@ -2,7 +2,7 @@
 
 The vendor serves one request at a time per bot token (docs/api-contract.md §1). Every API step of a
 run sends its requests one at a time and a run's steps go one after the other, so "one request in
-flight per token" holds as soon as at most one API run per bot is in progress. Dagster's run queue
+flight per token" holds as soon as at most one API run per bot may still send requests. Dagster's run queue
 can say that with tag limits, but two things are missing, so a coordinator of ours remains:
 
 - Dagster tags a run of one multi-partition key with its bot (``dagster/partition/bot``) but a run of
@@ -14,10 +14,10 @@ can say that with tag limits, but two things are missing, so a coordinator of ou
 
 So :class:`BotLaneRunCoordinator` is Dagster's :class:`QueuedRunCoordinator` that, before queueing a
 run that calls the API, stores one tag per bot the run covers (``live-lane/<bot>``, :func:`lane_tags`),
-and whose run-queue configuration holds a limit of one run per such tag, for every bot of the bots
-file (:meth:`get_run_queue_config`). The queue daemon applies them like any other tag limit: a run over
-``alpha`` and ``bravo`` waits for, and holds back, every run of either. Runs that call no API (KPIs,
-checks) get no lane. The configuration keys are the stock coordinator's.
+and whose run-queue configuration holds a limit of one run per such tag while its value is ``api``, for
+every bot of the bots file (:meth:`get_run_queue_config`). The queue daemon applies them like any other
+tag limit: a run over ``alpha`` and ``bravo`` waits for, and holds back, every run of either. Runs that
+call no API (KPIs, checks) get no lane. The configuration keys are the stock coordinator's.
 
 A run whose API work is one step (every run a backfill or a schedule makes) names it in
 ``live-lane-holder``; that step releases the run's lanes (``live-lane/<bot>: released``, no longer
