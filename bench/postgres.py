@@ -14,6 +14,9 @@ import subprocess
 
 from live_assets.secret import Secret
 
+# docs/deploy.md §3: Dagster writes a range step's materialization events (one per partition) to
+# PostgreSQL in batches of this many instead of one round trip each.
+EVENT_BATCH_SIZE = "1000"
 HOST, PORT = "127.0.0.1", 5432
 ROLE = "live_assets_bench"
 NOT_RUNNING = "PostgreSQL is not running on 127.0.0.1:5432: run `make postgres` first (it installs and starts it)"
@@ -62,13 +65,15 @@ class LocalPostgres:
         _superuser(f"DROP DATABASE IF EXISTS {database} WITH (FORCE);\n")
 
     def dagster_env(self, database: str) -> dict[str, str]:
-        """The variables ``deploy/dagster.yaml`` reads for its storage."""
+        """The variables ``deploy/dagster.yaml`` reads for its storage, and the event batching that
+        ``docs/deploy.md`` sets for it."""
         return {
             "DAGSTER_PG_HOST": HOST,
             "DAGSTER_PG_PORT": str(PORT),
             "DAGSTER_PG_DB": database,
             "DAGSTER_PG_USER": ROLE,
             "DAGSTER_PG_PASSWORD": self.password.reveal(),
+            "DAGSTER_EVENT_BATCH_SIZE": EVENT_BATCH_SIZE,
         }
 
     def catalog(self, database: str) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bench.postgres import EVENT_BATCH_SIZE
 from live_assets.launch.backfills import LAUNCH_MUTATION, BackfillTimeoutError, wait_for_backfill
 from live_assets.launch.graphql import DagsterGraphQL
 from live_assets.launch.stack import PROJECT_DIR, LocalDagster
@@ -102,7 +103,8 @@ def _psql(sql: str) -> str:
 
 
 def postgres_env() -> dict[str, str]:
-    """A fresh database and a random password for this session; the variables deploy/dagster.yaml reads."""
+    """A fresh database and a random password for this session; the variables deploy/dagster.yaml reads,
+    and Dagster's event batching that docs/deploy.md sets with it."""
     if shutil.which("pg_isready") is None or shutil.which("runuser") is None:
         pytest.fail(PG_MISSING, pytrace=False)
     if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False, timeout=30).returncode != 0:
@@ -118,6 +120,7 @@ def postgres_env() -> dict[str, str]:
         "DAGSTER_PG_DB": PG_DB,
         "DAGSTER_PG_USER": PG_ROLE,
         "DAGSTER_PG_PASSWORD": password,
+        "DAGSTER_EVENT_BATCH_SIZE": EVENT_BATCH_SIZE,  # as docs/deploy.md sets it for this instance
     }
 
 
