@@ -101,7 +101,14 @@ def config_file_path(env: Mapping[str, str], variable: str, file_name: str) -> P
 
 
 def _parse_url(name: str, value: str) -> str:
+    """An http(s) URL without credentials: URLs are shown in logs, errors, the ``make dev`` banner and
+    alert links, so a ``user:password@`` in one is refused without echoing it."""
     parsed = urlparse(value)
+    if "@" in (parsed.netloc if parsed.scheme in ("http", "https") else value):
+        raise SettingsError(
+            f"{name} must not hold credentials (user:password@host); the value is not shown. The API's "
+            "credentials go in LIVE_API_EMAIL/LIVE_API_PASSWORD, LIVE_API_TOKEN and LIVE_API_X_TOKEN"
+        )
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise SettingsError(f"{name} must be an http(s) URL such as {contract.VENDOR_BASE_URL}, got {value!r}")
     return value.rstrip("/")

@@ -370,6 +370,17 @@ def test_backoff_base_comes_from_its_setting(tmp_path: Path) -> None:
             load_settings({**env, "LIVE_API_BACKOFF_BASE": bad}, dotenv=False)
 
 
+def test_a_url_with_credentials_is_refused_without_echoing_them(tmp_path: Path) -> None:
+    env = {"LIVE_API_X_TOKEN": X_TOKEN, "LIVE_API_TOKEN": "t", "LIVE_TOKEN_CACHE_DIR": str(tmp_path)}
+    for url in ("https://ops:hunter2-secret@api.example.com", "ops:hunter2-secret@api.example.com"):
+        with pytest.raises(SettingsError, match="LIVE_API_BASE_URL must not hold credentials") as raised:
+            load_settings({**env, "LIVE_API_BASE_URL": url}, dotenv=False)
+        assert "hunter2-secret" not in str(raised.value)
+    assert load_settings({**env, "LIVE_API_BASE_URL": "https://api.example.com/"}, dotenv=False).base_url == (
+        "https://api.example.com"
+    )
+
+
 # --- HTTP corner cases the simulator cannot produce -------------------------------------------------------
 
 
