@@ -32,14 +32,14 @@ postgres:
 	.ci/postgres
 
 # The whole pipeline through Dagster on the simulator, then the KPI tables and reports/live-report.html.
-# Options pass through, e.g. make demo DEMO_ARGS="--days 7" (see python -m live_assets.demo --help).
+# Options pass through, e.g. make demo DEMO_ARGS="--days 7" (see python -m live_assets.devtools.demo --help).
 demo: $(STAMP)
-	$(BIN)/python -m live_assets.demo $(DEMO_ARGS)
+	$(BIN)/python -m live_assets.devtools.demo $(DEMO_ARGS)
 
 # The simulator on :8765 and `dagster dev` on :3000 with DAGSTER_HOME=.dagster_home (dagster.yaml
 # refreshed from the project's at each start); run history and the demo's DuckDB file persist.
 dev: $(STAMP)
-	$(BIN)/python -m live_assets.launch.dev $(DEV_ARGS)
+	$(BIN)/python -m live_assets.devtools.dev $(DEV_ARGS)
 
 test: $(STAMP) $(CHROMIUM) postgres
 	$(BIN)/ruff check live_assets live_assets_tests bench

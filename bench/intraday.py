@@ -4,7 +4,7 @@ evaluation and the delivery to a webhook, at the benchmark's volume and latency 
 An alert is only as late as the refresh that finds it, so this is the figure that bounds how soon a
 breach reaches the on-call. The refresh is the ``live_intraday`` job's two steps materialized in a fresh
 interpreter (its peak RSS is the run's, imports included) against a simulator process, delivering to a
-local JSON webhook (``live_assets/demo/webhook.py``) through Apprise; one group is served badly for four
+local JSON webhook (``live_assets/devtools/demo/webhook.py``) through Apprise; one group is served badly for four
 hours of the day (the simulator's ``--degrade``), so that alerts open and are sent. The bot's zone is one where it is
 22:00 or later now, so that the day so far holds nearly the whole day's conversations whatever the
 hour of the run (``Etc/GMT-5`` is UTC+5)::
@@ -24,8 +24,8 @@ from pathlib import Path
 
 from bench.processes import SimulatorOptions, SimulatorProcess, peak_rss_mb
 from bench.steps import environment
-from live_assets.launch.days import zone_at_local_hour
-from live_assets.launch.stack import simulator_settings_env
+from live_assets.backfill.days import zone_at_local_hour
+from live_assets.devtools.stack import simulator_settings_env
 from live_assets.settings import LiveSettings
 
 LATE_HOUR = 22
@@ -74,7 +74,7 @@ def intraday_in_process(root: Path, options: SimulatorOptions) -> Intraday:
     import dagster as dg
 
     from live_assets.definitions import build_definitions
-    from live_assets.demo.webhook import running_receiver
+    from live_assets.devtools.demo.webhook import running_receiver
     from live_assets.monitor.settings import MonitorSettings
     from live_assets.resources import LiveApiResource, WarehouseResource
     from live_assets.secret import Secret

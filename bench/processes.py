@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import psutil
 
-from live_assets.launch.stack import free_port, simulator_settings_env
+from live_assets.devtools.stack import free_port, simulator_settings_env
 from live_assets.settings import LiveSettings
 
 

@@ -39,8 +39,8 @@ from bench.processes import SimulatorOptions
 from bench.steps import LoadRate, Overhead, measure_loads, measure_overhead
 from bench.variants import Instance, Variant, empty_warehouse
 from bench.workload import EXCLUDED, REPORTS_PREFIX, WorkloadResult, run_naive, run_ours, running_stack
-from live_assets.instance.daemon import DEFAULT_INTERVAL_SECONDS
-from live_assets.launch.days import DayRange, last_complete_days
+from live_assets.backfill.days import DayRange, last_complete_days
+from live_assets.devtools.daemon import DEFAULT_INTERVAL_SECONDS
 from live_assets.warehouse.settings import Backend
 
 MB = 1e6
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--daemon-interval",
         type=float,
         default=DEFAULT_INTERVAL_SECONDS,
-        help="the project's daemon (live_assets.instance.daemon, what make dev and docs/deploy.md run): its cap on "
+        help="the project's daemon (live_assets.devtools.daemon, what make dev and docs/deploy.md run): its cap on "
         "the backfill loop's sleep (default: %(default)s s)",
     )
     daemon.add_argument(

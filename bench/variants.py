@@ -1,7 +1,7 @@
 """What a benchmark run measures besides the workload: the Dagster instance, the daemon, the warehouse.
 
 The default is the shipped configuration (``make dev``, the demo, the tests): the SQLite instance of the
-project's ``dagster.yaml``, the project's daemon (``live_assets/instance/daemon.py``) and the DuckDB file.
+project's ``dagster.yaml``, the project's daemon (``live_assets/devtools/daemon.py``) and the DuckDB file.
 Each option swaps one part for another configuration the project documents: ``--instance postgres`` is the
 production instance of ``deploy/dagster.yaml``, ``--stock-daemon`` is Dagster's own ``dagster-daemon run``
 (30 s between backfill iterations), ``--warehouse ducklake`` the DuckLake backend (``docs/deploy.md``). The
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.postgres import LocalPostgres
-from live_assets.instance.daemon import DEFAULT_INTERVAL_SECONDS
-from live_assets.launch.stack import PROJECT_DIR
+from live_assets.devtools.daemon import DEFAULT_INTERVAL_SECONDS
+from live_assets.devtools.stack import PROJECT_DIR
 from live_assets.warehouse import Warehouse, WarehouseBase
 from live_assets.warehouse.lake import LakeWarehouse
 from live_assets.warehouse.settings import (
@@ -69,7 +69,7 @@ class Variant:
         daemon = (
             "Dagster's stock `dagster-daemon run` (30 s backfill interval)"
             if self.stock_daemon
-            else "the project's daemon, `python -m live_assets.instance.daemon run` (backfill loop every "
+            else "the project's daemon, `python -m live_assets.devtools.daemon run` (backfill loop every "
             f"{self.daemon_interval:g} s at most)"
         )
         instance = (

@@ -22,9 +22,10 @@ from bench.processes import MemoryPeaks, SimulatorOptions, SimulatorProcess, sam
 from bench.steps import environment
 from bench.timeline import TimelineEntry, read_timeline
 from bench.variants import Provisioned, Variant, provisioned
-from live_assets.instance.daemon import INTERVAL_ENV
-from live_assets.kpis.tables import SLA_INTRADAY
-from live_assets.launch.backfills import (
+from live_assets.backfill.days import DayRange, cadence_days, parse_partition_date
+from live_assets.backfill.graphql import DagsterGraphQL
+from live_assets.backfill.runs import LAUNCH_RUN, repository_of
+from live_assets.backfill.submit import (
     AssetInfo,
     BackfillPlan,
     BackfillProgress,
@@ -34,10 +35,9 @@ from live_assets.launch.backfills import (
     plan_backfill,
     wait_for_backfill,
 )
-from live_assets.launch.days import DayRange, cadence_days, parse_partition_date
-from live_assets.launch.graphql import DagsterGraphQL
-from live_assets.launch.runs import LAUNCH_RUN, repository_of
-from live_assets.launch.stack import PROJECT_DAEMON, STOCK_DAEMON, LocalDagster
+from live_assets.devtools.daemon import INTERVAL_ENV
+from live_assets.devtools.stack import PROJECT_DAEMON, STOCK_DAEMON, LocalDagster
+from live_assets.kpis.tables import SLA_INTRADAY
 from live_assets.raw.endpoints import ENDPOINTS, ENDPOINTS_BY_TABLE, Partitioning
 from live_assets.raw.fetching import plan_requests
 from live_assets.settings import LiveSettings
@@ -82,7 +82,7 @@ def running_stack(
 ) -> Iterator[Stack]:
     """A simulator, then a webserver and a daemon on a fresh instance of ``variant``, ready; stopped on exit.
 
-    The daemon is the project's (``live_assets.instance.daemon``, as ``make dev`` and a deployment run it)
+    The daemon is the project's (``live_assets.devtools.daemon``, as ``make dev`` and a deployment run it)
     with the backfill loop's sleep capped at the variant's interval, or Dagster's stock ``dagster-daemon``
     (30 s between backfill iterations), to measure what that interval costs.
     """

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from live_assets.asset_checks import build_checks
 from live_assets.automation import build_automation
 from live_assets.bots import BotSpec, bots_file_path, load_bots_file
-from live_assets.checks import build_checks
 from live_assets.deployment import Deployment
 from live_assets.kpis.assets import build_kpi_assets, raw_partition_mapping
 from live_assets.kpis.conditions import automation_sensor

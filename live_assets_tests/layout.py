@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from live_assets.checks.freshness import FRESHNESS_CHECK_NAME
+from live_assets.asset_checks.freshness import FRESHNESS_CHECK_NAME
 from live_assets.definitions import build_definitions
 from live_assets.settings import LiveSettings
 

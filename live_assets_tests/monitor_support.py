@@ -11,7 +11,7 @@ import datetime as dt
 
 import dagster as dg
 
-from live_assets.demo.webhook import Receiver, running_receiver
+from live_assets.devtools.demo.webhook import Receiver, running_receiver
 from live_assets.warehouse import Warehouse
 
 __all__ = ["Receiver", "conversations_today_stand_in", "fill_today", "running_receiver"]

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from live_assets.launch.backfills import BackfillError, bots_of, launcher_tags, parse_assets, plan_backfill
-from live_assets.launch.days import DayRange
+from live_assets.backfill.days import DayRange
+from live_assets.backfill.submit import BackfillError, bots_of, launcher_tags, parse_assets, plan_backfill
 
 BOTS = ("alpha", "bravo", "charlie")
 DAYS = [dt.date(2026, 3, 1) + dt.timedelta(days=n) for n in range(21)]

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from live_assets.launch.backfills import (
+from live_assets.backfill.days import DayRange
+from live_assets.backfill.graphql import DagsterGraphQL
+from live_assets.backfill.submit import (
     BackfillError,
     backfill_progress,
     default_tags,
@@ -34,9 +36,7 @@ from live_assets.launch.backfills import (
     select_assets,
     wait_for_backfill,
 )
-from live_assets.launch.days import DayRange
-from live_assets.launch.graphql import DagsterGraphQL
-from live_assets.launch.stack import LocalDagster
+from live_assets.devtools.stack import LocalDagster
 from live_assets.simulator import SimulatorConfig, SimulatorServer
 from live_assets.warehouse import Warehouse
 from live_assets_tests.child import ChildProcess
@@ -167,7 +167,7 @@ def test_a_command_line_backfill_is_run_by_the_daemon(stack: Stack, cli: type[Cl
     assert ended.startswith(f"Backfill {backfill_id} ended: COMPLETED_SUCCESS"), command.output
     assert "5/5 partitions materialized" in ended  # 2 days x 2 daily assets + the agent list
     print(f"\ncommand-line backfill: {elapsed:.1f} s wall; {ended}")
-    # The project's daemon ran it (backfill iterations every second, live_assets/instance/daemon.py), not the stock one.
+    # The project's daemon ran it (backfill iterations every second, live_assets/devtools/daemon.py), not the stock one.
     daemon_log = stack.dagster.processes[-1].log_path.read_text()
     assert "live-assets daemon: backfill iterations at most 1 s apart" in daemon_log
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from live_assets.launch.stack import PROJECT_DIR
+from live_assets.devtools.stack import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
 

@@ -4,8 +4,8 @@
 import dagster as dg
 import pytest
 
-from live_assets.checks import by_partition
-from live_assets.checks.by_partition import latest_materializations
+from live_assets.asset_checks import by_partition
+from live_assets.asset_checks.by_partition import latest_materializations
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_offset=0)
 

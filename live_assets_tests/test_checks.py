@@ -14,8 +14,8 @@ import pytest
 # Not exported by dagster: the filter of the instance's check-history query.
 from dagster._core.storage.event_log.base import PartitionKeyFilter
 
-from live_assets.checks.by_partition import PartitionSpan
-from live_assets.checks.kpi_checks import ranges_verdict
+from live_assets.asset_checks.by_partition import PartitionSpan
+from live_assets.asset_checks.kpi_checks import ranges_verdict
 from live_assets.kpis.tables import AGENT_DAILY, SLA_DAILY
 from live_assets.warehouse import Warehouse
 from live_assets_tests.layout import FRESHNESS_CHECKS, KPI_ASSETS, KPI_CHECKS, RAW_CHECKS

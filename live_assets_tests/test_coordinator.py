@@ -18,8 +18,8 @@ import pytest
 import yaml
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
+from live_assets.devtools.stack import PROJECT_DIR
 from live_assets.instance.coordinator import BotLaneRunCoordinator, lane_tag, lane_tags, queue_priority
-from live_assets.launch.stack import PROJECT_DIR
 from live_assets.names import DEFAULT_BOT, LANE_HOLDER_TAG, PRIORITY_TAG
 
 RAW = dg.AssetKey(["raw", "conversations"])

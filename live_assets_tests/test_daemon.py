@@ -1,4 +1,4 @@
-"""The project's daemon (``live_assets/instance/daemon.py``): Dagster's own backfill loop, sleeping at most the cap.
+"""The project's daemon (``live_assets/devtools/daemon.py``): Dagster's own backfill loop, sleeping at most the cap.
 
 The loop under test is Dagster's real ``execute_backfill_iteration_loop`` on a real (ephemeral) instance
 with no backfills: each iteration queries the instance and then sleeps by waiting on the event it was
@@ -15,8 +15,8 @@ import pytest
 from dagster import DagsterInstance
 from dagster._daemon import daemon as dagster_daemon
 
-from live_assets.instance import daemon
-from live_assets.instance.daemon import CappedWaitEvent, DaemonPatchError, backfill_interval, check_loop, install
+from live_assets.devtools import daemon
+from live_assets.devtools.daemon import CappedWaitEvent, DaemonPatchError, backfill_interval, check_loop, install
 
 
 class RecordingEvent(threading.Event):

@@ -1,6 +1,6 @@
 """``make demo`` in the suite, with a two-day window: its exit code, its terminal output and its report.
 
-The demo runs as a user runs it, in a child process (``python -m live_assets.demo``, which is what
+The demo runs as a user runs it, in a child process (``python -m live_assets.devtools.demo``, which is what
 ``make demo`` calls), with everything it writes (DuckDB, the Dagster instance, the report) under the
 test's temporary folder. It starts its own simulator, webserver and daemon; the test only watches.
 Two days hold no whole week, so the weekly assets are left out and the tables come from the daily
@@ -28,7 +28,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from live_assets.launch.days import DayRange, last_complete_days, zone_at_local_hour
+from live_assets.backfill.days import DayRange, last_complete_days, zone_at_local_hour
 from live_assets.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ class Demo:
         self.log = root / "demo.out"
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "live_assets.demo", *args],
+                [sys.executable, "-m", "live_assets.devtools.demo", *args],
                 cwd=PROJECT,
                 env=env,
                 stdout=out,
@@ -109,7 +109,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 
 def test_make_demo_runs_the_demo_module() -> None:
     dry = subprocess.run(["make", "-n", "demo"], cwd=PROJECT, capture_output=True, text=True, check=True)
-    assert "python -m live_assets.demo" in dry.stdout
+    assert "python -m live_assets.devtools.demo" in dry.stdout
 
 
 def test_the_demo_over_two_days_succeeds_and_writes_its_report(demo: Demo) -> None:

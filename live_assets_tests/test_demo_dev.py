@@ -1,6 +1,6 @@
 """``make dev``: the simulator, the UI and the project's daemon come up on a persistent home, and go down together.
 
-The runner (``python -m live_assets.launch.dev``, what ``make dev`` calls) is started as a user starts it,
+The runner (``python -m live_assets.devtools.dev``, what ``make dev`` calls) is started as a user starts it,
 on free ports and a temporary home; the test waits for its banner, looks at what it serves, then stops
 it the way a process manager does (SIGTERM) and checks that nothing it started is left running.
 """
@@ -21,9 +21,9 @@ import psutil
 import pytest
 
 from live_assets import contract
-from live_assets.launch.backfills import fetch_assets
-from live_assets.launch.graphql import DagsterGraphQL
-from live_assets.launch.stack import free_port
+from live_assets.backfill.graphql import DagsterGraphQL
+from live_assets.backfill.submit import fetch_assets
+from live_assets.devtools.stack import free_port
 from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD
 from live_assets_tests.child import ChildProcess
 
@@ -44,7 +44,7 @@ class DevRunner(ChildProcess):
             "LIVE_LANDING_DIR": str(data / "landing"),
             "LIVE_TOKEN_CACHE_DIR": str(data / "token-cache"),
         }
-        command = [sys.executable, "-m", "live_assets.launch.dev", "--port", str(self.port), "--sim-port",
+        command = [sys.executable, "-m", "live_assets.devtools.dev", "--port", str(self.port), "--sim-port",
                    str(self.sim_port), "--dagster-home", str(home)]  # fmt: skip
         super().__init__(command, env=env, cwd=PROJECT)
 

@@ -7,17 +7,8 @@ import datetime as dt
 
 import pytest
 
-from live_assets.demo import today
-from live_assets.launch.backfills import (
-    BackfillError,
-    parse_assets,
-    parse_progress,
-    parse_selection,
-    plan_backfill,
-    select_assets,
-)
-from live_assets.launch.checks import CheckExecution, CheckSummary, parse_executions
-from live_assets.launch.days import (
+from live_assets.backfill.check_outcomes import CheckExecution, CheckSummary, parse_executions
+from live_assets.backfill.days import (
     DayRange,
     cadence_days,
     last_complete_day,
@@ -25,6 +16,15 @@ from live_assets.launch.days import (
     partitions_inside,
     zone_at_local_hour,
 )
+from live_assets.backfill.submit import (
+    BackfillError,
+    parse_assets,
+    parse_progress,
+    parse_selection,
+    plan_backfill,
+    select_assets,
+)
+from live_assets.devtools.demo import today
 
 UTC = dt.UTC
 SVG = "{http://www.w3.org/2000/svg}"

@@ -17,13 +17,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from live_assets.bots import BotSpec
-from live_assets.checks.freshness import (
+from live_assets.asset_checks.freshness import (
     FRESH_UNTIL_METADATA_KEY,
     build_bot_freshness_checks,
     expected_partitions,
     next_deadline,
 )
+from live_assets.bots import BotSpec
 from live_assets.definitions import build_definitions
 from live_assets.kpis.tables import Grain
 from live_assets.partitions import by_bot, daily_partitions_for, date_dimension_settings, weekly_partitions_for

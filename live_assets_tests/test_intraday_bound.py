@@ -24,8 +24,10 @@ import dagster as dg
 import pytest
 
 from live_assets.automation import build_automation
-from live_assets.deployment import Deployment
-from live_assets.launch.backfills import (
+from live_assets.backfill.days import last_complete_days
+from live_assets.backfill.graphql import DagsterGraphQL
+from live_assets.backfill.runs import launch_job, wait_for_run
+from live_assets.backfill.submit import (
     BackfillProgress,
     RunInfo,
     backfill_progress,
@@ -36,10 +38,8 @@ from live_assets.launch.backfills import (
     select_assets,
     wait_for_backfill,
 )
-from live_assets.launch.days import last_complete_days
-from live_assets.launch.graphql import DagsterGraphQL
-from live_assets.launch.runs import launch_job, wait_for_run
-from live_assets.launch.stack import LocalDagster
+from live_assets.deployment import Deployment
+from live_assets.devtools.stack import LocalDagster
 from live_assets.settings import LiveSettings
 from live_assets.simulator import SimulatorConfig, SimulatorServer
 from live_assets_tests.pipeline import simulator_env

@@ -270,7 +270,7 @@ def test_the_registry_marks_exactly_the_kpis_raw_inputs() -> None:
     assert {spec.table for spec in ENDPOINTS if spec.feeds_kpis} == read_by_kpis
 
 
-SQL_DIRS = [Path(__file__).resolve().parents[1] / "live_assets" / folder / "sql" for folder in ("kpis", "checks")]
+SQL_DIRS = [Path(__file__).resolve().parents[1] / "live_assets" / folder / "sql" for folder in ("kpis", "asset_checks")]
 ALLOWED_PARAMETERS = {"bot", "first_day", "last_day", "computed_at", "table"}
 
 

@@ -28,9 +28,9 @@ import pytest
 import yaml
 
 from bench.postgres import EVENT_BATCH_SIZE
-from live_assets.launch.backfills import LAUNCH_MUTATION, BackfillTimeoutError, wait_for_backfill
-from live_assets.launch.graphql import DagsterGraphQL
-from live_assets.launch.stack import PROJECT_DIR, LocalDagster
+from live_assets.backfill.graphql import DagsterGraphQL
+from live_assets.backfill.submit import LAUNCH_MUTATION, BackfillTimeoutError, wait_for_backfill
+from live_assets.devtools.stack import PROJECT_DIR, LocalDagster
 from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD, DEMO_X_TOKEN, SimulatorConfig, SimulatorServer
 from live_assets.warehouse import Warehouse
 from live_assets_tests.pipeline import simulator_env

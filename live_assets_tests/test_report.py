@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from live_assets.launch.stack import PROJECT_DIR
+from live_assets.devtools.stack import PROJECT_DIR
 from live_assets.report.assets import build_report_assets, report_scopes
 from live_assets.report.build import write_report
 from live_assets.report.cli import main as report_main

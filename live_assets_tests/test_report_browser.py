@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from live_assets.launch.stack import PROJECT_DIR
+from live_assets.devtools.stack import PROJECT_DIR
 from live_assets.report.build import write_report
 from live_assets.report.period import Period
 from live_assets.warehouse import Warehouse

@@ -3,7 +3,7 @@
 A user of this project works in the Dagster UI: they look at the lineage, launch partition backfills
 and watch the schedules. This test does the same, with Playwright driving Debian's Chromium, against
 what ``make dev`` runs (``dagster-webserver`` and the project's daemon on the project's
-``workspace.yaml`` and ``dagster.yaml``, started by ``live_assets.launch.stack`` as ``make dev`` does)
+``workspace.yaml`` and ``dagster.yaml``, started by ``live_assets.devtools.stack`` as ``make dev`` does)
 and a simulator of the Live API, both started here with a throw-away ``DAGSTER_HOME``, DuckDB file
 and landing folder:
 
@@ -38,11 +38,11 @@ import pytest
 from playwright.sync_api import Locator, Page, ViewportSize, expect, sync_playwright
 
 from live_assets import contract
+from live_assets.backfill.check_outcomes import check_results
+from live_assets.backfill.graphql import DagsterGraphQL
+from live_assets.backfill.submit import AssetInfo, BackfillProgress, BackfillTimeoutError, wait_for_backfill
+from live_assets.devtools.stack import PROJECT_DIR, LocalDagster, local_dagster
 from live_assets.kpis.tables import KPI_TABLES
-from live_assets.launch.backfills import AssetInfo, BackfillProgress, BackfillTimeoutError, wait_for_backfill
-from live_assets.launch.checks import check_results
-from live_assets.launch.graphql import DagsterGraphQL
-from live_assets.launch.stack import PROJECT_DIR, LocalDagster, local_dagster
 from live_assets.raw.endpoints import ENDPOINTS, BodyShape, EndpointSpec, Partitioning
 from live_assets.raw.fetching import plan_requests
 from live_assets.simulator import SimulatorConfig, SimulatorServer

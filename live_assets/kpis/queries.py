@@ -1,4 +1,4 @@
-"""Reading and running the ``.sql`` files that sit beside this module (KPIs) and in ``checks/sql``.
+"""Reading and running the ``.sql`` files that sit beside this module (KPIs) and in ``asset_checks/sql``.
 
 SQL lives in files so that it can be read, diffed and run by hand in the DuckDB shell. A file may hold
 several statements separated by ``;`` at the end of a line; they run in order on one connection (so in
@@ -22,7 +22,7 @@ _COMMENT = re.compile(r"--[^\n]*")
 
 
 def read_sql(package: str, name: str) -> str:
-    """The text of ``name`` in the ``sql`` folder of ``package`` (``live_assets.kpis``, ``live_assets.checks``)."""
+    """The text of ``name`` in the ``sql`` folder of ``package`` (``live_assets.kpis``, ``.asset_checks``)."""
     return resources.files(package).joinpath("sql").joinpath(name).read_text(encoding="utf-8")
 
 

@@ -15,10 +15,10 @@ from typing import Any, Final
 
 import dagster as dg
 
-from live_assets.checks.by_partition import PartitionSpan
-from live_assets.checks.by_partition import Verdict as CheckVerdict
-from live_assets.checks.factory import RowsQuery, build_partition_check
-from live_assets.checks.reading import Reading
+from live_assets.asset_checks.by_partition import PartitionSpan
+from live_assets.asset_checks.by_partition import Verdict as CheckVerdict
+from live_assets.asset_checks.factory import RowsQuery, build_partition_check
+from live_assets.asset_checks.reading import Reading
 from live_assets.kpis.assets import KINDS, KPI_GROUP, OWNERS
 from live_assets.kpis.refresh import refresh_intraday
 from live_assets.kpis.tables import SLA_DAILY, SLA_INTRADAY, group_day_figures_script

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from live_assets.checks.freshness import build_freshness
-from live_assets.checks.kpi_checks import build_kpi_checks
-from live_assets.checks.raw_conversations import build_conversation_checks
-from live_assets.checks.reconciliation import build_endpoints_reconcile
+from live_assets.asset_checks.freshness import build_freshness
+from live_assets.asset_checks.kpi_checks import build_kpi_checks
+from live_assets.asset_checks.raw_conversations import build_conversation_checks
+from live_assets.asset_checks.reconciliation import build_endpoints_reconcile
 from live_assets.deployment import Deployment
 from live_assets.kpis.tables import Grain
 

@@ -1,11 +1,11 @@
-"""``make dev`` (``python -m live_assets.launch.dev``): the Dagster UI and daemon on persistent state, against
+"""``make dev`` (``python -m live_assets.devtools.dev``): the Dagster UI and daemon on persistent state, against
 the simulator, or against a real bot when ``LIVE_API_BASE_URL`` is set (in the environment or ``.env``).
 
 With no ``LIVE_API_BASE_URL`` the simulator runs on port 8765 with its demo account, whatever else the
 environment holds, so a ``.env`` with real credentials is never used by accident; with it, no simulator
 starts and the processes get your ``LIVE_*`` settings (and bots file) as they are, and the banner says
 loudly that every request is the real API's. Either way ``dagster-webserver`` and the project's daemon
-(``live_assets/instance/daemon.py``: ``dagster-daemon`` with backfill iterations every second instead of every 30 s)
+(``live_assets/devtools/daemon.py``: ``dagster-daemon`` with backfill iterations every second instead of every 30 s)
 run on the project's ``workspace.yaml`` with ``DAGSTER_HOME=.dagster_home``, whose ``dagster.yaml`` is
 refreshed from the project's at every start. That is what ``dagster dev`` runs, but ``dagster dev``
 always starts Dagster's stock daemon. Run history, partition status and backfills live in
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import httpx
 
-from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
-from live_assets.launch.stack import (
+from live_assets.backfill.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
+from live_assets.devtools.stack import (
     PROJECT_DIR,
     LocalDagster,
     ManagedProcess,
@@ -46,7 +46,7 @@ DAGSTER_READY_SECONDS = 300.0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m live_assets.launch.dev", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m live_assets.devtools.dev", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000, help="Dagster webserver port (default: %(default)s)")
     parser.add_argument("--sim-port", type=int, default=8765, help="simulator port (default: %(default)s)")

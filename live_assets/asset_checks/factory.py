@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from live_assets.checks.by_partition import evaluations
-from live_assets.checks.reading import Decide, verdicts_by_bot
+from live_assets.asset_checks.by_partition import evaluations
+from live_assets.asset_checks.reading import Decide, verdicts_by_bot
 from live_assets.resources import LiveApiResource, WarehouseResource
 
 
 @dataclass(frozen=True)
 class RowsQuery:
-    """What a check reads for each bot of its run: ``checks/sql/<file>``, or a statement, over ``tables``."""
+    """What a check reads for each bot of its run: ``asset_checks/sql/<file>``, or a statement, over ``tables``."""
 
     tables: Sequence[str]
     sql_file: str | None = None

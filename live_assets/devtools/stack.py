@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from live_assets.launch.graphql import DagsterGraphQL
+from live_assets.backfill.graphql import DagsterGraphQL
 from live_assets.settings import LiveSettings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_SECONDS = 30.0
-# The project's daemon (backfill iterations every second, live_assets/instance/daemon.py) and Dagster's own.
-PROJECT_DAEMON: tuple[str, ...] = (sys.executable, "-m", "live_assets.instance.daemon")
+# The project's daemon (backfill iterations every second, live_assets/devtools/daemon.py) and Dagster's own.
+PROJECT_DAEMON: tuple[str, ...] = (sys.executable, "-m", "live_assets.devtools.daemon")
 STOCK_DAEMON: tuple[str, ...] = (str(Path(sys.executable).parent / "dagster-daemon"),)
 LOG_TAIL_CHARS = 4000
 
@@ -165,7 +165,7 @@ class LocalDagster:
     """A webserver and a daemon on one ``DAGSTER_HOME`` and the project's ``workspace.yaml``.
 
     They are started separately (``dagster-webserver``, then the project's daemon) rather than as
-    ``dagster dev``, whose daemon is Dagster's stock one: the project's (``live_assets/instance/daemon.py``)
+    ``dagster dev``, whose daemon is Dagster's stock one: the project's (``live_assets/devtools/daemon.py``)
     iterates over backfills every second instead of every 30 s. Everything else (the instance, the run
     queue, the pools, the run workers) is what ``dagster dev`` runs.
     """

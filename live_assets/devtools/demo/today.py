@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from live_assets.automation import INTRADAY_PRIORITY
-from live_assets.demo.webhook import Receiver
+from live_assets.backfill.graphql import DagsterGraphQL
+from live_assets.backfill.runs import launch_job, wait_for_run
+from live_assets.backfill.submit import LAUNCHED_BY_TAG, RunInfo
+from live_assets.devtools.demo.webhook import Receiver
 from live_assets.kpis import queries
-from live_assets.launch.backfills import LAUNCHED_BY_TAG, RunInfo
-from live_assets.launch.graphql import DagsterGraphQL
-from live_assets.launch.runs import launch_job, wait_for_run
 from live_assets.names import PRIORITY_TAG
 from live_assets.simulator.config import Degradation
 from live_assets.warehouse import Warehouse
@@ -28,7 +28,7 @@ INTRADAY_JOB = "live_intraday"
 DEGRADED_GROUP = 1  # the busiest group of the simulator's bots (38 % of the chats)
 DEGRADED_HOURS = 4  # the stretch: up to this many hours before now, to an hour after it
 EXTRA_WAIT_S = 900
-DEMO_PACKAGE = "live_assets.demo"
+DEMO_PACKAGE = "live_assets.devtools.demo"
 
 
 def degraded_stretch(now: dt.datetime) -> Degradation:

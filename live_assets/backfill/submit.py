@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from live_assets.launch.days import DayRange, cadence_days, partitions_inside
-from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError
+from live_assets.backfill.days import DayRange, cadence_days, partitions_inside
+from live_assets.backfill.graphql import DagsterGraphQL, DagsterGraphQLError
 from live_assets.names import BOT_DIMENSION, DATE_DIMENSION, MULTI_KEY_SEPARATOR
 
 TERMINAL_STATUSES = frozenset({"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"})

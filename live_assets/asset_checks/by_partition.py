@@ -29,7 +29,8 @@ try:
     )
 except ImportError as error:  # pragma: no cover - only after a Dagster upgrade
     raise ImportError(
-        "live_assets/checks/by_partition.py: this Dagster no longer has AssetCheckEvaluationTargetMaterializationData "
+        "live_assets/asset_checks/by_partition.py: this Dagster no longer has "
+        "AssetCheckEvaluationTargetMaterializationData "
         "(dagster-io/dagster#17005); update the per-partition check results for it"
     ) from error
 

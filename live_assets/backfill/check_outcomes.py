@@ -15,8 +15,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from live_assets.launch.backfills import AssetInfo
-from live_assets.launch.graphql import DagsterGraphQL
+from live_assets.backfill.graphql import DagsterGraphQL
+from live_assets.backfill.submit import AssetInfo
 
 PASSED = "SUCCEEDED"
 SKIPPED = "SKIPPED"

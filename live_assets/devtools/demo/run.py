@@ -5,9 +5,9 @@ instance (``.dagster_home``, with the project's ``dagster.yaml``), a partition b
 the webserver and run by the daemon through the run queue and pools. So ``make dev`` afterwards
 shows the very runs, partitions and check results the demo produced, on the same DuckDB file.
 
-After the backfill it refreshes today as the intraday schedule does (``live_assets/demo/today.py``), with
+After the backfill it refreshes today as the intraday schedule does (``live_assets/devtools/demo/today.py``), with
 one group of the simulated bot degraded for a stretch of today, and prints the day so far, the open
-alerts and what the webhook it listens on (``live_assets/demo/webhook.py``) received from Apprise.
+alerts and what the webhook it listens on (``live_assets/devtools/demo/webhook.py``) received from Apprise.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from live_assets.demo import today
-from live_assets.demo.webhook import Receiver, running_receiver
-from live_assets.launch.backfills import (
+from live_assets.backfill.check_outcomes import CheckSummary, check_results
+from live_assets.backfill.days import DayRange, last_complete_days
+from live_assets.backfill.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
+from live_assets.backfill.submit import (
     BackfillError,
     BackfillProgress,
     BackfillTimeoutError,
@@ -40,10 +41,9 @@ from live_assets.launch.backfills import (
     select_assets,
     wait_for_backfill,
 )
-from live_assets.launch.checks import CheckSummary, check_results
-from live_assets.launch.days import DayRange, last_complete_days
-from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
-from live_assets.launch.stack import LocalDagster, ProcessDiedError, restore_interrupts, simulator_settings_env
+from live_assets.devtools.demo import today
+from live_assets.devtools.demo.webhook import Receiver, running_receiver
+from live_assets.devtools.stack import LocalDagster, ProcessDiedError, restore_interrupts, simulator_settings_env
 from live_assets.monitor.settings import ALERT_URLS_ENV, DAGSTER_URL_ENV
 from live_assets.monitor.targets import load_targets, targets_file_path
 from live_assets.report.build import write_report
@@ -105,7 +105,7 @@ class DemoOutcome:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m live_assets.demo",
+        prog="python -m live_assets.devtools.demo",
         description="Materialize the last complete days of every asset through Dagster, check them, report the KPIs.",
     )
     parser.add_argument("--days", type=int, default=14, help="how many complete days to backfill (default: 14)")
@@ -253,7 +253,7 @@ def _backfill_and_check(
     say.step(f"submitted backfill {backfill_id}: {stack.url}/runs/b/{backfill_id}")
     # Started after the submission, the daemon's first iteration picks the backfill up at once.
     stack.start_daemon()
-    say.step("started the Dagster daemon (live_assets.instance.daemon: it advances backfills every second)")
+    say.step("started the Dagster daemon (live_assets.devtools.daemon: it advances backfills every second)")
     outcome.progress = progress = wait_for_backfill(
         client, backfill_id, timeout=args.timeout, on_progress=say.progress, alive=stack.check_alive
     )

@@ -11,9 +11,9 @@ from typing import Any
 
 import dagster as dg
 
-from live_assets.checks.by_partition import PartitionSpan, Verdict
-from live_assets.checks.factory import RowsQuery, build_partition_check
-from live_assets.checks.reading import Reading
+from live_assets.asset_checks.by_partition import PartitionSpan, Verdict
+from live_assets.asset_checks.factory import RowsQuery, build_partition_check
+from live_assets.asset_checks.reading import Reading
 from live_assets.raw.metadata import markdown_preview
 
 CONVERSATIONS = dg.AssetKey(["raw", "conversations"])

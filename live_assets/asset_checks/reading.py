@@ -14,13 +14,13 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from live_assets.checks.by_partition import PartitionSpan, Verdict
+from live_assets.asset_checks.by_partition import PartitionSpan, Verdict
 from live_assets.kpis import queries
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.scope import run_scope
 from live_assets.warehouse import Warehouse
 
-CHECKS_PACKAGE = "live_assets.checks"
+CHECKS_PACKAGE = "live_assets.asset_checks"
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def read_range(
     last_day: dt.date,
     sql: str | None = None,
 ) -> Reading:
-    """Run ``checks/sql/<sql_file>`` (or the statement ``sql``, e.g. a KPI table's ``rows_statement``) for
+    """Run ``asset_checks/sql/<sql_file>`` (or the statement ``sql``, e.g. a KPI table's ``rows_statement``) for
     ``bot`` and ``first_day..last_day`` if every one of ``tables`` exists."""
     parameters = {"bot": bot, "first_day": first_day, "last_day": last_day}
     with warehouse.connect() as connection:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
-from live_assets.launch.backfills import FINISHED_RUN_STATUSES, RunInfo, parse_run
-from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError
+from live_assets.backfill.graphql import DagsterGraphQL, DagsterGraphQLError
+from live_assets.backfill.submit import FINISHED_RUN_STATUSES, RunInfo, parse_run
 
 REPOSITORIES_QUERY = """
 { repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }

@@ -40,8 +40,8 @@ from typing import Any, Final
 
 import dagster as dg
 
-from live_assets.checks.by_partition import PartitionSpan, Verdict, evaluations, latest_materializations
-from live_assets.checks.reading import CHECKS_PACKAGE, present_tables
+from live_assets.asset_checks.by_partition import PartitionSpan, Verdict, evaluations, latest_materializations
+from live_assets.asset_checks.reading import CHECKS_PACKAGE, present_tables
 from live_assets.kpis import queries
 from live_assets.raw.metadata import markdown_preview
 from live_assets.resources import LiveApiResource, WarehouseResource
@@ -50,7 +50,7 @@ from live_assets.warehouse import Warehouse
 
 SLA_BY_GROUP: Final = dg.AssetKey(["raw", "sla_by_group"])
 STATS: Final = "stats"  # the one source that answers exactly one row per day, even an empty one
-# source -> (raw table, the checks/sql file that counts it per day)
+# source -> (raw table, the asset_checks/sql file that counts it per day)
 SOURCES: Final[dict[str, tuple[str, str]]] = {
     "list": ("conversations", "reconcile_conversations.sql"),
     "export": ("export_conversations", "reconcile_conversations.sql"),

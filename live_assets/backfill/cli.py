@@ -27,7 +27,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from live_assets.launch.backfills import (
+from live_assets.backfill.days import DayRange, last_complete_days
+from live_assets.backfill.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
+from live_assets.backfill.submit import (
     BackfillError,
     BackfillProgress,
     BackfillTimeoutError,
@@ -39,8 +41,6 @@ from live_assets.launch.backfills import (
     select_assets,
     wait_for_backfill,
 )
-from live_assets.launch.days import DayRange, last_complete_days
-from live_assets.launch.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 

@@ -1,4 +1,4 @@
-"""``python -m live_assets.instance.daemon run -w workspace.yaml``: the project's Dagster daemon.
+"""``python -m live_assets.devtools.daemon run -w workspace.yaml``: the project's Dagster daemon.
 
 It is ``dagster-daemon run`` (same CLI, same daemons, instance, run queue and pools) with one change:
 the backfill daemon's sleep between iterations is capped at ``LIVE_BACKFILL_DAEMON_INTERVAL`` seconds
@@ -92,7 +92,7 @@ def check_loop(loop: object) -> None:
     if names != LOOP_PARAMETERS:
         raise DaemonPatchError(
             f"dagster {__version__}: dagster._daemon.daemon.{LOOP_NAME} takes {names}, expected {LOOP_PARAMETERS}; "
-            "live_assets/instance/daemon.py needs updating for this Dagster (or run the stock `dagster-daemon run`)"
+            "live_assets/devtools/daemon.py needs updating for this Dagster (or run the stock `dagster-daemon run`)"
         )
 
 

@@ -1,0 +1,1 @@
+"""``python -m live_assets.devtools.demo`` (``make demo``): the whole pipeline through Dagster, on a simulator."""
