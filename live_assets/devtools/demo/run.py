@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--conversations-per-day", type=int, default=300, help="simulated volume (weekday average)")
     parser.add_argument("--seed", type=int, default=7, help="simulator seed (make dev uses 7 too)")
     parser.add_argument("--select", action="append", help="assets to backfill (default: all), see live_assets.backfill")
+    parser.add_argument("--exclude", action="append", help="assets to leave out of the selection, same forms")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up on the backfill after this many seconds")
     parser.add_argument(
         "--no-today", action="store_true", help="skip today's refresh (the intraday service level and its alerts)"
@@ -245,7 +246,7 @@ def _backfill_and_check(
 ) -> None:
     submitted_after = time.time()
     assets = fetch_assets(client)
-    plan = plan_backfill(select_assets(assets, args.select), days)
+    plan = plan_backfill(select_assets(assets, args.select, args.exclude), days)
     say.step(f"backfill plan: {len(plan.targets)} assets, {plan.num_partitions} asset partitions")
     for line in plan.describe():
         say.detail(line)
