@@ -62,7 +62,13 @@ def settings_problems(env: Mapping[str, str], bot: str | None) -> tuple[list[str
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m live_assets.check", description=__doc__)
+    import live_assets.check
+
+    parser = argparse.ArgumentParser(
+        prog="python -m live_assets.check",
+        description=live_assets.check.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--bot", help="the bot of the bots file to check (default: the only one)")
     parser.add_argument("--days", type=int, default=30, help="days of the backfill to estimate (default 30)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON to FILE")

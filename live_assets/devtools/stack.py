@@ -179,11 +179,16 @@ class LocalDagster:
     # The command that starts the daemon; ``run -w <workspace>`` is appended (see ``start_daemon``).
     daemon_command: Sequence[str] = field(default_factory=lambda: list(PROJECT_DAEMON))
     processes: list[ManagedProcess] = field(default_factory=list)
+    # False: keep the home's own dagster.yaml (a user's DAGSTER_HOME) instead of the project's.
+    refresh_config: bool = True
 
     def __post_init__(self) -> None:
         if self.port == 0:
             self.port = free_port(self.host)
-        self.dagster_home = prepare_dagster_home(self.dagster_home, self.project_dir)
+        if self.refresh_config:
+            self.dagster_home = prepare_dagster_home(self.dagster_home, self.project_dir)
+        else:
+            self.dagster_home = self.dagster_home.resolve()
 
     @property
     def url(self) -> str:

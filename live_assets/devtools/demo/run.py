@@ -13,6 +13,7 @@ alerts and what the webhook it listens on (``live_assets/devtools/demo/webhook.p
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -53,7 +54,7 @@ from live_assets.report.data import ReportData
 from live_assets.report.i18n import Words
 from live_assets.report.period import Period
 from live_assets.report.settings import ReportSettings
-from live_assets.settings import LiveSettings, SettingsError, load_settings
+from live_assets.settings import LiveSettings, SettingsError, keep_start_date, load_settings, read_environment
 from live_assets.warehouse import Warehouse
 
 EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
@@ -113,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir", type=Path, help="put the DuckDB file and landing folder here (default: LIVE_DUCKDB_PATH, ...)"
     )
-    parser.add_argument("--dagster-home", type=Path, default=Path(".dagster_home"), help="the Dagster instance")
+    parser.add_argument(
+        "--dagster-home", type=Path, help="the Dagster instance (default: $DAGSTER_HOME, else .dagster_home)"
+    )
     parser.add_argument("--port", type=int, default=0, help="webserver port (default: a free one)")
     parser.add_argument("--conversations-per-day", type=int, default=300, help="simulated volume (weekday average)")
     parser.add_argument("--seed", type=int, default=7, help="simulator seed (make dev uses 7 too)")
@@ -137,7 +140,9 @@ def resolve_paths(args: argparse.Namespace, settings: LiveSettings) -> DemoPaths
         duckdb_path=duckdb_path.resolve(),
         landing_dir=landing_dir.resolve(),
         token_cache_dir=token_cache.resolve(),
-        dagster_home=args.dagster_home.resolve(),
+        dagster_home=(
+            args.dagster_home or Path(os.environ.get("DAGSTER_HOME", "").strip() or ".dagster_home")
+        ).resolve(),
         output_dir=args.output.resolve(),
     )
 
@@ -176,9 +181,12 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> DemoOutcome:
     from live_assets.simulator import SimulatorConfig, SimulatorServer
 
     say = Narrator(out)
-    settings = load_settings()
+    # Not the first day an earlier demo kept in the instance: a longer demo must reach before it.
+    settings = load_settings({k: v for k, v in read_environment().items() if k != "DAGSTER_HOME"})
     paths = resolve_paths(args, settings)
     days = last_complete_days(args.days, dt.datetime.now(dt.UTC), settings.timezone, start_date=settings.start_date)
+    # Kept with the instance: ``make dev`` on it starts the partitions there (without LIVE_START_DATE).
+    settings = dataclasses.replace(settings, start_date=keep_start_date(paths.dagster_home, days.first))
     outcome = DemoOutcome(days=days)
     say.step(f"live-assets demo: the last {days.days} complete day(s) {days} ({settings.timezone})")
     say.detail(f"DuckDB {paths.duckdb_path} · Dagster instance {paths.dagster_home}")
@@ -202,6 +210,10 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> DemoOutcome:
             env={**simulator_env(sim.base_url, paths, settings), ALERT_URLS_ENV: receiver.url},
             log_dir=paths.log_dir,
             port=args.port,
+            # A DAGSTER_HOME of the user's with a dagster.yaml of its own keeps it, as with ``make dev``.
+            refresh_config=args.dagster_home is not None
+            or not os.environ.get("DAGSTER_HOME", "").strip()
+            or not (paths.dagster_home / "dagster.yaml").is_file(),
         )
         stack.env = {**stack.env, DAGSTER_URL_ENV: stack.url}  # the alerts link to the asset's page
         with stack:
