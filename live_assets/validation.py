@@ -6,7 +6,7 @@ targets file, a first day in the future or a hashing treatment without its key i
 both places, and all of them at once, before any run is spent on them.
 
 Each validator reads the environment (and the files it names) and raises :class:`SettingsError`; a new
-setting adds one line to :data:`VALIDATORS`.
+setting adds one line to :func:`validators`.
 """
 
 from __future__ import annotations
@@ -79,22 +79,24 @@ def _first_days_have_ended(env: Mapping[str, str], now: dt.datetime | None = Non
         raise SettingsErrors(problems)
 
 
-VALIDATORS: tuple[Validator, ...] = (
-    lambda env: load_settings(env, dotenv=False),  # every LIVE_* variable of live_assets.settings
-    load_bots,  # LIVE_BOTS_FILE or $DAGSTER_HOME/bots.yaml
-    _first_days_have_ended,  # LIVE_START_DATE, the bots' start_date
-    lambda env: load_targets(targets_file_path(env), known_bots=_known_bots(env)),  # LIVE_TARGETS_FILE
-    PrivacySettings.from_env,  # LIVE_PII, LIVE_PII_AGENTS, LIVE_PII_KEY
-    WarehouseSettings.from_env,  # LIVE_WAREHOUSE, LIVE_DUCKLAKE_*, LIVE_WAREHOUSE_LOCK_TIMEOUT, LIVE_PUBLISH_DIR
-    MonitorSettings.from_env,  # LIVE_ALERT_URLS, LIVE_DAGSTER_URL
-    ReportSettings.from_env,  # LIVE_REPORT_DIR, LIVE_REPORT_LANG
-)
+def validators(now: dt.datetime | None = None) -> tuple[Validator, ...]:
+    """Every setting's validator, in the order their lines are printed; ``now`` is the first day's clock."""
+    return (
+        lambda env: load_settings(env, dotenv=False),  # every LIVE_* variable of live_assets.settings
+        load_bots,  # LIVE_BOTS_FILE or $DAGSTER_HOME/bots.yaml
+        lambda env: _first_days_have_ended(env, now),  # LIVE_START_DATE (or the one kept), the bots' start_date
+        lambda env: load_targets(targets_file_path(env), known_bots=_known_bots(env)),  # LIVE_TARGETS_FILE
+        PrivacySettings.from_env,  # LIVE_PII, LIVE_PII_AGENTS, LIVE_PII_KEY
+        WarehouseSettings.from_env,  # LIVE_WAREHOUSE, LIVE_DUCKLAKE_*, LIVE_WAREHOUSE_LOCK_TIMEOUT, LIVE_PUBLISH_DIR
+        MonitorSettings.from_env,  # LIVE_ALERT_URLS, LIVE_DAGSTER_URL
+        ReportSettings.from_env,  # LIVE_REPORT_DIR, LIVE_REPORT_LANG
+    )
 
 
-def setting_problems(env: Mapping[str, str], validators: tuple[Validator, ...] = VALIDATORS) -> list[str]:
+def setting_problems(env: Mapping[str, str], *, now: dt.datetime | None = None) -> list[str]:
     """Every problem of every validator, in order, without duplicates (two validators may read one variable)."""
     problems: list[str] = []
-    for validate in validators:
+    for validate in validators(now):
         try:
             validate(env)
         except SettingsError as error:
@@ -102,8 +104,8 @@ def setting_problems(env: Mapping[str, str], validators: tuple[Validator, ...] =
     return problems
 
 
-def validate_settings(env: Mapping[str, str], validators: tuple[Validator, ...] = VALIDATORS) -> None:
+def validate_settings(env: Mapping[str, str], *, now: dt.datetime | None = None) -> None:
     """Raise :class:`SettingsErrors` with one line per problem when any setting is wrong."""
-    problems = setting_problems(env, validators)
+    problems = setting_problems(env, now=now)
     if problems:
         raise SettingsErrors(problems)
