@@ -53,6 +53,7 @@ def problems_of(error: SettingsError) -> list[str]:
 # starts its partitions there when LIVE_START_DATE is unset, so the UI shows the demo's days, not 2025's.
 KEPT_START_DATE_FILE = "live_start_date"
 START_DATE_ENV = "LIVE_START_DATE"
+TIMEZONE_ENV = "LIVE_TIMEZONE"
 
 
 def kept_start_date(home: Path) -> dt.date | None:
@@ -236,8 +237,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         env = read_environment() if dotenv else os.environ
     optional = {
         "LIVE_API_BASE_URL": ("base_url", _parse_url),
-        "LIVE_TIMEZONE": ("timezone", _parse_zone),
-        "LIVE_START_DATE": ("start_date", _parse_date),
+        TIMEZONE_ENV: ("timezone", _parse_zone),
+        START_DATE_ENV: ("start_date", _parse_date),
         "LIVE_DUCKDB_PATH": ("duckdb_path", lambda _n, v: Path(v)),
         "LIVE_LANDING_DIR": ("landing_dir", lambda _n, v: Path(v)),
         "LIVE_EXPORT_LANG": ("export_lang", _parse_lang),

@@ -13,30 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from live_assets import contract
 from live_assets.bots import load_bots
 from live_assets.monitor.settings import MonitorSettings
 from live_assets.monitor.targets import load_targets, targets_file_path
 from live_assets.privacy.settings import PrivacySettings
 from live_assets.report.settings import ReportSettings
 from live_assets.settings import (
-    DEFAULT_START_DATE,
     START_DATE_ENV,
+    TIMEZONE_ENV,
     SettingsError,
     SettingsErrors,
-    _parse_date,
-    _parse_zone,
-    _text,
-    kept_start_date,
     load_settings,
     problems_of,
 )
 from live_assets.warehouse.settings import WarehouseSettings
 
-TIMEZONE_ENV = "LIVE_TIMEZONE"
 Validator = Callable[[Mapping[str, str]], object]
 
 
@@ -55,15 +48,12 @@ def _first_days_have_ended(env: Mapping[str, str], now: dt.datetime | None = Non
     "0 partitions" and gives no reason. Checked for ``LIVE_START_DATE`` and each bot of the bots file."""
     try:
         bots = load_bots(env)
-        zone = _parse_zone(TIMEZONE_ENV, _text(env, TIMEZONE_ENV) or contract.DEFAULT_TIMEZONE)
-        start = _text(env, START_DATE_ENV)
-        home = _text(env, "DAGSTER_HOME")
-        kept = kept_start_date(Path(home)) if home and start is None else None
-        first = _parse_date(START_DATE_ENV, start) if start else kept or DEFAULT_START_DATE
+        # Only the variables of the first day, so that another malformed one does not hide this problem.
+        dates = load_settings({k: env[k] for k in (START_DATE_ENV, TIMEZONE_ENV, "DAGSTER_HOME") if k in env})
     except SettingsError:
         return  # malformed: said by the validators of the settings and of the bots file
     firsts = (
-        [(START_DATE_ENV, first, zone, TIMEZONE_ENV)]
+        [(START_DATE_ENV, dates.start_date, dates.timezone, TIMEZONE_ENV)]
         if bots is None
         else [(f"bots file: bot {bot.name!r}: start_date", bot.start_date, bot.timezone, "its zone") for bot in bots]
     )

@@ -186,10 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_terminated)
     read_environment()  # ./.env, as every command; DAGSTER_HOME may come from it too
     home_arg, home_from = dagster_home_of(args)
-    if home_from == "DAGSTER_HOME" and (home_arg / "dagster.yaml").is_file():
-        home = home_arg.resolve()  # the user's own instance: its dagster.yaml is theirs
-    else:
-        home = prepare_dagster_home(home_arg)
+    # A DAGSTER_HOME of the user's that has a dagster.yaml keeps it; any other gets the project's.
+    keep_config = home_from == "DAGSTER_HOME" and (home_arg / "dagster.yaml").is_file()
+    home = home_arg.resolve() if keep_config else prepare_dagster_home(home_arg)
     try:
         # DAGSTER_HOME first: without LIVE_START_DATE, the first day kept there by ``make demo`` applies.
         settings = load_settings({**os.environ, "DAGSTER_HOME": str(home)})
@@ -238,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         project_dir=PROJECT_DIR,
         host=args.host,
         port=args.port,
-        refresh_config=home_from != "DAGSTER_HOME" or not (home / "dagster.yaml").is_file(),
+        refresh_config=not keep_config,
     )
     try:
         dagster.start_webserver(timeout=DAGSTER_READY_SECONDS)
