@@ -221,3 +221,28 @@ def test_the_line_that_fails_is_the_one_at_fault(
     for secret in settings.values():
         assert secret not in result.stdout + result.stderr
     assert sim.counters()["logins"] == 1
+
+
+def test_a_token_refused_right_after_its_login_is_the_renewals_line(
+    make_simulator: Callable[..., SimulatorServer], tmp_path: Path
+) -> None:
+    """The login works, the API refuses the token it issued (here: dead at once), and a second login's too."""
+    server = make_simulator(token_ttl=0.001)
+    result = check_command(server, tmp_path, LIVE_START_DATE="2026-01-01")
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = lines_of(result.stdout)
+    assert lines["login"].startswith("OK") and list(lines) == ["login", "token renewal"], result.stdout
+    assert lines["token renewal"].startswith("MISMATCH") and "its token is refused" in lines["token renewal"]
+    assert "the API refused the token its own login had just issued" in result.stdout
+    assert server.counters()["logins"] == 2  # the first, and one renewal: no more
+
+
+def test_a_refused_static_token_is_the_logins_line(sim: SimulatorServer, tmp_path: Path) -> None:
+    token = sim.issue_token(sim.config.email, ttl=0.001)  # issued by "the vendor", already dead
+    result = check_command(
+        sim, tmp_path, LIVE_START_DATE="2026-01-01", LIVE_API_EMAIL="", LIVE_API_PASSWORD="", LIVE_API_TOKEN=token
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = lines_of(result.stdout)
+    assert list(lines) == ["login"] and lines["login"].startswith("MISMATCH"), result.stdout
+    assert "the token from LIVE_API_TOKEN was refused" in result.stdout and token not in result.stdout
