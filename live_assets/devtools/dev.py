@@ -38,10 +38,12 @@ from live_assets.backfill.graphql import (
     DagsterUnreachableError,
 )
 from live_assets.devtools.stack import (
+    DEFAULT_DAGSTER_HOME,
     PROJECT_DIR,
     LocalDagster,
     ManagedProcess,
     ProcessDiedError,
+    choose_dagster_home,
     prepare_dagster_home,
     restore_interrupts,
     simulator_settings_env,
@@ -60,18 +62,7 @@ from live_assets.settings import (
 SIMULATOR_READY_SECONDS = 60.0
 API_BASE_URL_ENV = "LIVE_API_BASE_URL"
 DAGSTER_READY_SECONDS = 300.0
-DEFAULT_DAGSTER_HOME = Path(".dagster_home")
 CAUSE_LINES = 12  # of a failed code location's error: a settings error is one line per problem
-
-
-def dagster_home_of(args: argparse.Namespace) -> tuple[Path, str]:
-    """The instance's folder and where it came from: ``--dagster-home``, ``DAGSTER_HOME``, or the default."""
-    if args.dagster_home is not None:
-        return args.dagster_home, "--dagster-home"
-    from_env = os.environ.get("DAGSTER_HOME", "").strip()
-    if from_env:
-        return Path(from_env), "DAGSTER_HOME"
-    return DEFAULT_DAGSTER_HOME, "default"
 
 
 def load_failure(error: CodeLocationLoadError, log_dir: Path) -> str:
@@ -185,10 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     restore_interrupts()
     signal.signal(signal.SIGTERM, _raise_terminated)
     read_environment()  # ./.env, as every command; DAGSTER_HOME may come from it too
-    home_arg, home_from = dagster_home_of(args)
-    # A DAGSTER_HOME of the user's that has a dagster.yaml keeps it; any other gets the project's.
-    keep_config = home_from == "DAGSTER_HOME" and (home_arg / "dagster.yaml").is_file()
-    home = home_arg.resolve() if keep_config else prepare_dagster_home(home_arg)
+    chosen = choose_dagster_home(args.dagster_home)
+    keep_config, home_from = chosen.keeps_config, chosen.source
+    home = chosen.path.resolve() if keep_config else prepare_dagster_home(chosen.path)
     try:
         # DAGSTER_HOME first: without LIVE_START_DATE, the first day kept there by ``make demo`` applies.
         settings = load_settings({**os.environ, "DAGSTER_HOME": str(home)})

@@ -50,6 +50,30 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+DEFAULT_DAGSTER_HOME = Path(".dagster_home")
+
+
+@dataclass(frozen=True)
+class ChosenHome:
+    """The instance's folder of ``make dev`` and ``make demo``, and where the choice came from."""
+
+    path: Path
+    source: str  # "--dagster-home", "DAGSTER_HOME" or "default"
+
+    @property
+    def keeps_config(self) -> bool:
+        """A DAGSTER_HOME of the user's that has a dagster.yaml keeps it; any other gets the project's."""
+        return self.source == "DAGSTER_HOME" and (self.path / "dagster.yaml").is_file()
+
+
+def choose_dagster_home(explicit: Path | None) -> ChosenHome:
+    """``--dagster-home`` if given, else ``$DAGSTER_HOME`` (after ``.env``), else ``.dagster_home``."""
+    if explicit is not None:
+        return ChosenHome(explicit, "--dagster-home")
+    from_env = os.environ.get("DAGSTER_HOME", "").strip()
+    return ChosenHome(Path(from_env), "DAGSTER_HOME") if from_env else ChosenHome(DEFAULT_DAGSTER_HOME, "default")
+
+
 def prepare_dagster_home(dagster_home: Path, project_dir: Path = PROJECT_DIR) -> Path:
     """Create ``dagster_home`` and refresh its ``dagster.yaml`` from the project's, which is the source of truth.
 

@@ -44,7 +44,13 @@ from live_assets.backfill.submit import (
 )
 from live_assets.devtools.demo import today
 from live_assets.devtools.demo.webhook import Receiver, running_receiver
-from live_assets.devtools.stack import LocalDagster, ProcessDiedError, restore_interrupts, simulator_settings_env
+from live_assets.devtools.stack import (
+    LocalDagster,
+    ProcessDiedError,
+    choose_dagster_home,
+    restore_interrupts,
+    simulator_settings_env,
+)
 from live_assets.monitor.settings import ALERT_URLS_ENV, DAGSTER_URL_ENV
 from live_assets.monitor.targets import load_targets, targets_file_path
 from live_assets.report.build import write_report
@@ -140,9 +146,7 @@ def resolve_paths(args: argparse.Namespace, settings: LiveSettings) -> DemoPaths
         duckdb_path=duckdb_path.resolve(),
         landing_dir=landing_dir.resolve(),
         token_cache_dir=token_cache.resolve(),
-        dagster_home=(
-            args.dagster_home or Path(os.environ.get("DAGSTER_HOME", "").strip() or ".dagster_home")
-        ).resolve(),
+        dagster_home=choose_dagster_home(args.dagster_home).path.resolve(),
         output_dir=args.output.resolve(),
     )
 
@@ -210,10 +214,7 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> DemoOutcome:
             env={**simulator_env(sim.base_url, paths, settings), ALERT_URLS_ENV: receiver.url},
             log_dir=paths.log_dir,
             port=args.port,
-            # A DAGSTER_HOME of the user's with a dagster.yaml of its own keeps it, as with ``make dev``.
-            refresh_config=args.dagster_home is not None
-            or not os.environ.get("DAGSTER_HOME", "").strip()
-            or not (paths.dagster_home / "dagster.yaml").is_file(),
+            refresh_config=not choose_dagster_home(args.dagster_home).keeps_config,  # as make dev
         )
         stack.env = {**stack.env, DAGSTER_URL_ENV: stack.url}  # the alerts link to the asset's page
         with stack:
