@@ -36,8 +36,8 @@ postgres:
 demo: $(STAMP)
 	$(BIN)/python -m live_assets.devtools.demo $(DEMO_ARGS)
 
-# The simulator on :8765 and `dagster dev` on :3000 with DAGSTER_HOME=.dagster_home (dagster.yaml
-# refreshed from the project's at each start); run history and the demo's DuckDB file persist.
+# The simulator on :8765 (or LIVE_API_BASE_URL's API), the Dagster UI on :3000 and the project's daemon,
+# on $DAGSTER_HOME or .dagster_home (see `python -m live_assets.devtools.dev --help`); state persists.
 dev: $(STAMP)
 	$(BIN)/python -m live_assets.devtools.dev $(DEV_ARGS)
 

@@ -26,8 +26,10 @@ from live_assets.raw.assets import build_raw_assets
 from live_assets.report.assets import build_report_assets
 from live_assets.report.settings import ReportSettings
 from live_assets.resources import LiveApiResource, WarehouseResource
-from live_assets.settings import LiveSettings, load_settings
+from live_assets.settings import LiveSettings, load_settings, read_environment
+from live_assets.validation import validate_settings
 from live_assets.warehouse.maintenance import build_maintenance_defs
+from live_assets.warehouse.settings import Backend, WarehouseSettings
 
 # A run's steps go one after the other in the run's own process: an API run (one bot, or a few bots of
 # one day, one after the other) never has two requests in flight on a token, and no Python process is
@@ -43,10 +45,12 @@ def build_definitions(
     monitor: MonitorSettings | None = None,
     targets: Targets | None = None,
     reports: ReportSettings | None = None,
+    warehouse: WarehouseSettings | None = None,
 ) -> dg.Definitions:
     """Every asset, check, job, schedule, sensor and resource for ``settings`` and ``bots`` (None: one bot),
-    with the alerting settings, the service-level targets and the reports' settings (None: no alert URL,
-    the built-in targets, reports in ``data/reports`` in the export's language)."""
+    with the alerting settings, the service-level targets, the reports' and the warehouse's settings (None:
+    no alert URL, the built-in targets, reports in ``data/reports`` in the export's language, the DuckDB
+    file). The DuckLake's maintenance job and schedule exist only on a DuckLake."""
     deployment = Deployment.build(settings, bots, bots_file)
     monitor, targets, reports = monitor or MonitorSettings(), targets or Targets(), reports or ReportSettings()
     checks, check_sensors = build_checks(deployment)
@@ -63,7 +67,9 @@ def build_definitions(
         default_bot=DEFAULT_BOT,
         raw_mapping=raw_partition_mapping(deployment),
     )
-    maintenance = build_maintenance_defs(timezone=settings.timezone if bots is None else bots[0].timezone)
+    lake = (warehouse or WarehouseSettings()).backend is Backend.DUCKLAKE
+    zone = settings.timezone if bots is None else bots[0].timezone
+    maintenance = build_maintenance_defs(timezone=zone) if lake else dg.Definitions()
     core = dg.Definitions(
         assets=[*build_raw_assets(deployment), *build_kpi_assets(deployment), *intraday, *report_assets],
         asset_checks=checks,
@@ -84,9 +90,12 @@ def build_definitions(
 @dg.definitions
 def defs() -> dg.Definitions:
     """The code location Dagster loads: the ``LIVE_*`` settings, the bots file and the targets file
-    (``LIVE_BOTS_FILE``, ``LIVE_TARGETS_FILE``, or beside ``dagster.yaml``); a malformed file fails the load
-    naming its line."""
-    settings = load_settings()
+    (``LIVE_BOTS_FILE``, ``LIVE_TARGETS_FILE``, or beside ``dagster.yaml``). Every setting is validated first
+    (``live_assets.validation``, as the connection check does): a wrong one fails the load with one line per
+    problem, naming the setting (and a file's line and key)."""
+    env = read_environment()
+    validate_settings(env)
+    settings = load_settings(env)
     path = bots_file_path()
     bots = load_bots_file(path) if path else None
     targets = load_targets(targets_file_path(), known_bots=[bot.name for bot in bots] if bots else None)
@@ -97,4 +106,5 @@ def defs() -> dg.Definitions:
         monitor=MonitorSettings.from_env(os.environ),
         targets=targets,
         reports=ReportSettings.from_env(os.environ),
+        warehouse=WarehouseSettings.from_env(os.environ),
     )

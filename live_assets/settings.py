@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -34,6 +34,46 @@ DEFAULT_LOOKBACK_DAYS = 2
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the environment variable."""
+
+
+class SettingsErrors(SettingsError):
+    """Several settings are wrong at once: one line per problem, each naming its setting."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = tuple(problems)
+
+
+def problems_of(error: SettingsError) -> list[str]:
+    """The lines of ``error``: each of a :class:`SettingsErrors`, or its one message."""
+    return list(error.problems) if isinstance(error, SettingsErrors) else [str(error)]
+
+
+# Where ``make demo`` keeps the first day it loaded, in its DAGSTER_HOME: the code location on that instance
+# starts its partitions there when LIVE_START_DATE is unset, so the UI shows the demo's days, not 2025's.
+KEPT_START_DATE_FILE = "live_start_date"
+START_DATE_ENV = "LIVE_START_DATE"
+TIMEZONE_ENV = "LIVE_TIMEZONE"
+
+
+def kept_start_date(home: Path) -> dt.date | None:
+    """The first day kept in ``home`` (a Dagster instance's folder) by ``keep_start_date``, if any."""
+    path = home / KEPT_START_DATE_FILE
+    if not path.is_file():
+        return None
+    return _parse_date(
+        f"{path} (the first day kept with the instance; delete it or set {START_DATE_ENV})",
+        path.read_text(encoding="utf-8").strip(),
+    )
+
+
+def keep_start_date(home: Path, day: dt.date) -> dt.date:
+    """Keep ``day`` as the instance's first day, or the one kept already if earlier; returns the one kept."""
+    kept = kept_start_date(home)
+    first = day if kept is None else min(kept, day)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / KEPT_START_DATE_FILE).write_text(first.isoformat() + "\n", encoding="utf-8")
+    return first
 
 
 @dataclass(frozen=True)
@@ -179,21 +219,26 @@ def _parse_lang(name: str, value: str) -> str:
     return value
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> LiveSettings:
-    """Read every ``LIVE_*`` variable, validating each, and raise :class:`SettingsError` on the first bad one.
+def read_environment() -> Mapping[str, str]:
+    """``os.environ`` after loading ``./.env`` into it (variables already set win), as ``dagster dev`` does."""
+    from dotenv import load_dotenv
 
-    With ``env`` left out, ``os.environ`` is read after loading ``./.env`` (existing variables win).
+    load_dotenv(Path.cwd() / ".env", override=False)
+    return os.environ
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> LiveSettings:
+    """Read every ``LIVE_*`` variable, validating each; :class:`SettingsErrors` lists every bad one.
+
+    Without ``LIVE_START_DATE``, the first day kept in ``$DAGSTER_HOME`` by ``make demo`` (if any) is the
+    start date. With ``env`` left out, ``os.environ`` is read after loading ``./.env`` (existing variables win).
     """
     if env is None:
-        if dotenv:
-            from dotenv import load_dotenv
-
-            load_dotenv(Path.cwd() / ".env", override=False)
-        env = os.environ
+        env = read_environment() if dotenv else os.environ
     optional = {
         "LIVE_API_BASE_URL": ("base_url", _parse_url),
-        "LIVE_TIMEZONE": ("timezone", _parse_zone),
-        "LIVE_START_DATE": ("start_date", _parse_date),
+        TIMEZONE_ENV: ("timezone", _parse_zone),
+        START_DATE_ENV: ("start_date", _parse_date),
         "LIVE_DUCKDB_PATH": ("duckdb_path", lambda _n, v: Path(v)),
         "LIVE_LANDING_DIR": ("landing_dir", lambda _n, v: Path(v)),
         "LIVE_EXPORT_LANG": ("export_lang", _parse_lang),
@@ -207,10 +252,25 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         "LIVE_SCHEDULES_STOPPED": ("schedules_stopped", _parse_flag),
     }
     values: dict[str, object] = {}
+    problems: list[str] = []
     for variable, (attribute, parse) in optional.items():
         raw = _text(env, variable)
         if raw is not None:
-            values[attribute] = parse(variable, raw)
+            try:
+                values[attribute] = parse(variable, raw)
+            except SettingsError as error:
+                problems.append(str(error))
+    home = _text(env, "DAGSTER_HOME")
+    if "start_date" not in values and home is not None and _text(env, START_DATE_ENV) is None:
+        try:
+            kept = kept_start_date(Path(home))
+        except SettingsError as error:
+            problems.append(str(error))
+        else:
+            if kept is not None:
+                values["start_date"] = kept
+    if problems:
+        raise SettingsErrors(problems)
     return dataclasses.replace(
         LiveSettings(),
         email=_text(env, "LIVE_API_EMAIL"),

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from live_assets import contract
 from live_assets.backfill.days import DayRange
 from live_assets.backfill.graphql import DagsterGraphQL
 from live_assets.backfill.submit import (
@@ -191,6 +192,35 @@ def test_a_command_line_backfill_is_run_by_the_daemon(stack: Stack, cli: type[Cl
     assert stats_days == [(FIRST,), (LAST,)]
     assert stack.warehouse.query("SELECT count(*) FROM raw.agents")[0][0] > 0
     assert stack.sim.counters()["responses"].get("429", 0) == 0
+
+
+def test_exclude_leaves_assets_out_of_any_selection(stack: Stack, cli: type[Cli]) -> None:
+    """The README's step 3: every raw asset but the per-conversation details, from the command line."""
+    deadline = time.monotonic() + CLI_DEADLINE_SECONDS
+    url, day = stack.dagster.url, ["--from", LAST.isoformat(), "--to", LAST.isoformat()]
+    dry = cli("--url", url, *day, "--select", "group:live_raw", "--exclude", "raw/conversation_messages", "--dry-run")
+    assert dry.finish(deadline) == 0, dry.output
+    planned = {line.split(":")[0].strip() for line in dry.lines[1:]}
+    with DagsterGraphQL(url) as client:
+        raw = {asset.path for asset in fetch_assets(client) if asset.group == "live_raw" and asset.materializable}
+    assert planned == raw - {"raw/conversation_messages"} and len(planned) >= 10, dry.output
+    typo = cli("--url", url, *day, "--exclude", "raw/conversation_mesages", "--dry-run")
+    assert typo.finish(deadline) == 2
+    assert "--exclude 'raw/conversation_mesages' matches no materializable asset" in typo.output
+
+    # A real backfill against the simulator: the conversations of the day, and not one detail request.
+    if not any(process.name == "daemon" for process in stack.dagster.processes):
+        stack.dagster.start_daemon()
+    stack.sim.reset_counters()
+    command = cli(
+        "--url", url, *day, "--select", "raw/conversations,raw/conversation_messages",
+        "--exclude", "key:*messages", "--wait", "--timeout", str(CLI_DEADLINE_SECONDS - 30),
+    )  # fmt: skip
+    assert command.finish(deadline) == 0, command.output
+    assert "1/1 partitions materialized" in command.lines[-1], command.output
+    requests = stack.sim.counters()["requests"]
+    assert requests.get(str(contract.Path.CONVERSATION_LIST), 0) >= 1
+    assert requests.get(str(contract.Path.CONVERSATION_DETAIL), 0) == 0
 
 
 TWO_BOTS = ("alpha", "bravo")

@@ -169,6 +169,8 @@ def test_the_demo_over_two_days_succeeds_and_writes_its_report(demo: Demo) -> No
     conversations = warehouse.query("SELECT count(*) FROM raw.conversations")[0][0]
     assert offered == conversations > 0
     assert (demo.root / "dagster_home" / "dagster.yaml").read_text() == (PROJECT / "dagster.yaml").read_text()
+    # Its first day is kept with its instance: make dev on it shows these days as the partitions.
+    assert (demo.root / "dagster_home" / "live_start_date").read_text() == f"{days.first}\n"
     alerts = warehouse.query(
         "SELECT group_id, metric, notified_at IS NOT NULL FROM monitor.alerts WHERE resolved_at IS NULL"
     )

@@ -2,6 +2,7 @@
 
     python -m live_assets.backfill --url http://127.0.0.1:3000 --from 2026-11-01 --to 2026-11-14 \\
         --select group:live_raw,group:live_kpis --wait
+    python -m live_assets.backfill --days 7 --select group:live_raw --exclude raw/conversation_messages --wait
 
 The backfill goes through the webserver's GraphQL API (``launchPartitionBackfill``) and is run by the
 daemon, exactly like one launched from the UI: it is listed on the UI's backfill page, its runs wait
@@ -78,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="assets: group:NAME, key:PATH, kind:NAME or a key (raw/agents), comma-separated; default: every asset",
     )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        help="assets to leave out of the selection, same forms as --select, e.g. raw/conversation_messages",
+    )
     parser.add_argument("--tag", action="append", type=_tag, default=[], help="extra run tag KEY=VALUE (repeatable)")
     parser.add_argument(
         "--bot",
@@ -133,7 +139,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             everything = fetch_assets(client)
             tags = {**launcher_tags(everything, args.bot, "cli"), **dict(args.tag)}
             bots = args.bot if bots_of(everything) is not None else None
-            plan = plan_backfill(select_assets(everything, args.select), days, bots)
+            plan = plan_backfill(select_assets(everything, args.select, args.exclude), days, bots)
             print(f"Backfill of {days} ({days.days} day(s)), {plan.num_partitions} asset partition(s):", file=out)
             if plan.bots is not None:
                 print(f"  bots: {', '.join(plan.bots)}", file=out)

@@ -24,6 +24,14 @@ class DagsterGraphQLError(RuntimeError):
     """The webserver answered with GraphQL errors or with an error type instead of a result."""
 
 
+class CodeLocationLoadError(DagsterGraphQLError):
+    """A code location failed to load; ``cause`` is the user's own error (the last of Dagster's chain)."""
+
+    def __init__(self, location: str, message: str, cause: str) -> None:
+        super().__init__(f"code location {location} failed to load: {cause or message}")
+        self.location, self.message, self.cause = location, message, cause
+
+
 class DagsterUnreachableError(RuntimeError):
     """No Dagster webserver answered at the URL (not started, wrong port, still starting)."""
 
@@ -33,6 +41,8 @@ class LocationStatus:
     name: str
     loaded: bool
     error: str | None
+    # The chain's last error (the user's exception with its message), when there is a chain.
+    cause: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,7 @@ query LiveWorkspace {
       locationEntries {
         name
         loadStatus
-        locationOrLoadError { __typename ... on PythonError { message } }
+        locationOrLoadError { __typename ... on PythonError { message errorChain { error { message } } } }
       }
     }
     ... on PythonError { message }
@@ -109,7 +119,8 @@ class DagsterGraphQL:
             outcome = entry.get("locationOrLoadError") or {}
             error = outcome.get("message") if outcome.get("__typename") == "PythonError" else None
             loaded = entry["loadStatus"] == "LOADED" and error is None and bool(outcome)
-            statuses.append(LocationStatus(entry["name"], loaded, error))
+            chain = [link["error"]["message"] for link in outcome.get("errorChain") or []]
+            statuses.append(LocationStatus(entry["name"], loaded, error, chain[-1].strip() if chain else ""))
         return statuses
 
     def daemons(self) -> list[DaemonStatus]:
@@ -132,10 +143,9 @@ class DagsterGraphQL:
             except (DagsterUnreachableError, DagsterGraphQLError) as error:
                 last_problem = str(error)
             else:
-                failed = [s for s in statuses if s.error]
-                if failed:
-                    details = "; ".join(f"{s.name}: {s.error}" for s in failed)
-                    raise DagsterGraphQLError(f"code location failed to load: {details}")
+                failed = next((s for s in statuses if s.error), None)
+                if failed is not None:
+                    raise CodeLocationLoadError(failed.name, str(failed.error), failed.cause)
                 if statuses and all(s.loaded for s in statuses):
                     return
                 last_problem = "code locations still loading"

@@ -231,24 +231,35 @@ def _matches(asset: AssetInfo, item: str) -> bool:
     raise BackfillError(f"unknown selection {item!r}: use group:NAME, key:PATH, kind:NAME or a key such as raw/agents")
 
 
-def select_assets(assets: Sequence[AssetInfo], selection: str | Sequence[str] | None) -> list[AssetInfo]:
-    """The materializable assets matching any item of ``selection`` (all of them when it is empty).
+def select_assets(
+    assets: Sequence[AssetInfo],
+    selection: str | Sequence[str] | None,
+    exclude: str | Sequence[str] | None = None,
+) -> list[AssetInfo]:
+    """The materializable assets matching any item of ``selection`` (all of them when it is empty), less
+    those matching any item of ``exclude``.
 
     The items are a small subset of Dagster's selection syntax (``group:``, ``key:``, ``kind:``, with
-    ``*`` wildcards), joined by commas as a union. An item that matches nothing is an error: a typo
-    must not silently shrink a backfill.
+    ``*`` wildcards), joined by commas as a union. An item that matches nothing is an error, in either
+    list: a typo must not silently shrink a backfill, nor silently keep what was meant to be left out.
     """
-    items = parse_selection(selection)
     candidates = [a for a in assets if a.materializable]
-    if not items:
-        return candidates
+    chosen = _union(candidates, parse_selection(selection), "selection") or {a.key: a for a in candidates}
+    left_out = _union(candidates, parse_selection(exclude), "--exclude")
+    remaining = [asset for key, asset in chosen.items() if key not in left_out]
+    if not remaining:
+        raise BackfillError("--exclude leaves no asset of the selection to backfill")
+    return sorted(remaining, key=lambda a: a.key)
+
+
+def _union(candidates: Sequence[AssetInfo], items: Sequence[str], what: str) -> dict[tuple[str, ...], AssetInfo]:
     chosen: dict[tuple[str, ...], AssetInfo] = {}
     for item in items:
         matched = [a for a in candidates if _matches(a, item)]
         if not matched:
-            raise BackfillError(f"selection {item!r} matches no materializable asset")
+            raise BackfillError(f"{what} {item!r} matches no materializable asset")
         chosen.update({a.key: a for a in matched})
-    return sorted(chosen.values(), key=lambda a: a.key)
+    return chosen
 
 
 def bots_of(assets: Sequence[AssetInfo]) -> tuple[str, ...] | None:

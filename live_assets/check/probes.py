@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from live_assets import contract
+from live_assets.check.access import check_access
 from live_assets.check.estimate import backfill_estimate, sample_window
 from live_assets.check.findings import Finding, Report, Status
 from live_assets.check.shapes import compare_export, compare_rows, rows_of
@@ -54,40 +55,13 @@ def run_check(
     with tempfile.TemporaryDirectory(prefix="live-check-") as cache:
         make = functools.partial(client_factory, settings, token_cache_dir=Path(cache))
         with make() as client:
-            if not _login(report, client):
+            if not check_access(report, client):
                 return report
             latencies, per_day = _endpoints(report, client, settings, day)
             _hour_limit(report, client, day)
         _concurrency(report, make, day)
     report.estimate = backfill_estimate(days, day, latencies, per_day)
     return report
-
-
-def _login(report: Report, client: LiveClient) -> bool:
-    finding = report.add(Finding("login"))
-    spec = next(spec for spec in ENDPOINTS if spec.path is contract.Path.GROUPS)
-    try:
-        client.get(spec.table, spec.path)  # the first call logs in (or presents the static token)
-    except LiveApiError as error:
-        finding.flag(Status.MISMATCH, str(error))
-        finding.summary = "cannot log in: nothing else was checked"
-        return False
-    expires = client.token_expires_at
-    if client.renewable:
-        finding.summary = "logged in; renewal will work (credentials are set)"
-        if expires is not None:
-            finding.measured["token_expires_at"] = dt.datetime.fromtimestamp(expires, dt.UTC).isoformat(
-                timespec="seconds"
-            )
-            finding.summary += f"; the token expires at {finding.measured['token_expires_at']}"
-    else:
-        finding.summary = "static token accepted; its expiry is not known until the API refuses it"
-        finding.flag(
-            Status.WARNING,
-            "renewal will not work with LIVE_API_TOKEN alone: set LIVE_API_EMAIL and LIVE_API_PASSWORD",
-        )
-    finding.measured["renewable"] = client.renewable
-    return True
 
 
 def _endpoints(

@@ -50,6 +50,30 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+DEFAULT_DAGSTER_HOME = Path(".dagster_home")
+
+
+@dataclass(frozen=True)
+class ChosenHome:
+    """The instance's folder of ``make dev`` and ``make demo``, and where the choice came from."""
+
+    path: Path
+    source: str  # "--dagster-home", "DAGSTER_HOME" or "default"
+
+    @property
+    def keeps_config(self) -> bool:
+        """A DAGSTER_HOME of the user's that has a dagster.yaml keeps it; any other gets the project's."""
+        return self.source == "DAGSTER_HOME" and (self.path / "dagster.yaml").is_file()
+
+
+def choose_dagster_home(explicit: Path | None) -> ChosenHome:
+    """``--dagster-home`` if given, else ``$DAGSTER_HOME`` (after ``.env``), else ``.dagster_home``."""
+    if explicit is not None:
+        return ChosenHome(explicit, "--dagster-home")
+    from_env = os.environ.get("DAGSTER_HOME", "").strip()
+    return ChosenHome(Path(from_env), "DAGSTER_HOME") if from_env else ChosenHome(DEFAULT_DAGSTER_HOME, "default")
+
+
 def prepare_dagster_home(dagster_home: Path, project_dir: Path = PROJECT_DIR) -> Path:
     """Create ``dagster_home`` and refresh its ``dagster.yaml`` from the project's, which is the source of truth.
 
@@ -179,11 +203,16 @@ class LocalDagster:
     # The command that starts the daemon; ``run -w <workspace>`` is appended (see ``start_daemon``).
     daemon_command: Sequence[str] = field(default_factory=lambda: list(PROJECT_DAEMON))
     processes: list[ManagedProcess] = field(default_factory=list)
+    # False: keep the home's own dagster.yaml (a user's DAGSTER_HOME) instead of the project's.
+    refresh_config: bool = True
 
     def __post_init__(self) -> None:
         if self.port == 0:
             self.port = free_port(self.host)
-        self.dagster_home = prepare_dagster_home(self.dagster_home, self.project_dir)
+        if self.refresh_config:
+            self.dagster_home = prepare_dagster_home(self.dagster_home, self.project_dir)
+        else:
+            self.dagster_home = self.dagster_home.resolve()
 
     @property
     def url(self) -> str:

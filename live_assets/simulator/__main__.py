@@ -26,15 +26,20 @@ def parse_degradation(text: str) -> Degradation:
 
 def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
     parser = argparse.ArgumentParser(prog="python -m live_assets.simulator", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=7, help="seed of the simulated data (default: %(default)s)")
     parser.add_argument("--conversations-per-day", type=int, default=300, help="weekday average")
     parser.add_argument("--timezone", default=contract.DEFAULT_TIMEZONE, help="IANA zone of every bot")
-    parser.add_argument("--token-ttl", type=float, default=contract.TOKEN_TTL_SECONDS, help="seconds")
-    parser.add_argument("--email", default=DEMO_EMAIL)
-    parser.add_argument("--password", default=DEMO_PASSWORD)
-    parser.add_argument("--x-token", default=DEMO_X_TOKEN)
+    parser.add_argument(
+        "--token-ttl",
+        type=float,
+        default=contract.TOKEN_TTL_SECONDS,
+        help="seconds a token lives (default: %(default)s)",
+    )
+    parser.add_argument("--email", default=DEMO_EMAIL, help="the account's e-mail (default: %(default)s)")
+    parser.add_argument("--password", default=DEMO_PASSWORD, help="its password (default: %(default)s)")
+    parser.add_argument("--x-token", default=DEMO_X_TOKEN, help="the first bot's X-token (default: %(default)s)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="base latency of every data request")
     parser.add_argument("--latency-per-row-us", type=float, default=0.0, help="extra latency per row returned")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of data requests given a fault (0..1)")
@@ -51,7 +56,7 @@ def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
         action="store_true",
         help="serve every day as it is once late conversations came and some surveys changed (a re-read sees them)",
     )
-    parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--log-level", default="warning", help="the server's log level (default: %(default)s)")
     args = parser.parse_args(argv)
     try:
         return SimulatorConfig(

@@ -21,8 +21,14 @@ from live_assets.warehouse.settings import BACKEND_VARIABLE, Backend, WarehouseS
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m live_assets.warehouse", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    copy = commands.add_parser("copy", help="copy the DuckDB file's tables into the DuckLake and verify them")
-    copy.add_argument("--to", choices=[Backend.DUCKLAKE.value], required=True)
+    copy = commands.add_parser(
+        "copy",
+        help="copy the DuckDB file's tables into the DuckLake and verify them",
+        description=" ".join(__doc__.split("\n\n")[1].split()),
+    )
+    copy.add_argument(
+        "--to", choices=[Backend.DUCKLAKE.value], required=True, help="the backend to copy into (LIVE_DUCKLAKE_*)"
+    )
     copy.add_argument("--from", dest="source", type=Path, help="the DuckDB file (default: LIVE_DUCKDB_PATH)")
     args = parser.parse_args(argv)
     try:

@@ -13,6 +13,7 @@ alerts and what the webhook it listens on (``live_assets/devtools/demo/webhook.p
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -43,7 +44,13 @@ from live_assets.backfill.submit import (
 )
 from live_assets.devtools.demo import today
 from live_assets.devtools.demo.webhook import Receiver, running_receiver
-from live_assets.devtools.stack import LocalDagster, ProcessDiedError, restore_interrupts, simulator_settings_env
+from live_assets.devtools.stack import (
+    LocalDagster,
+    ProcessDiedError,
+    choose_dagster_home,
+    restore_interrupts,
+    simulator_settings_env,
+)
 from live_assets.monitor.settings import ALERT_URLS_ENV, DAGSTER_URL_ENV
 from live_assets.monitor.targets import load_targets, targets_file_path
 from live_assets.report.build import write_report
@@ -53,7 +60,7 @@ from live_assets.report.data import ReportData
 from live_assets.report.i18n import Words
 from live_assets.report.period import Period
 from live_assets.report.settings import ReportSettings
-from live_assets.settings import LiveSettings, SettingsError, load_settings
+from live_assets.settings import LiveSettings, SettingsError, keep_start_date, load_settings, read_environment
 from live_assets.warehouse import Warehouse
 
 EXIT_OK, EXIT_FAILED, EXIT_SETUP = 0, 1, 2
@@ -113,11 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir", type=Path, help="put the DuckDB file and landing folder here (default: LIVE_DUCKDB_PATH, ...)"
     )
-    parser.add_argument("--dagster-home", type=Path, default=Path(".dagster_home"), help="the Dagster instance")
+    parser.add_argument(
+        "--dagster-home", type=Path, help="the Dagster instance (default: $DAGSTER_HOME, else .dagster_home)"
+    )
     parser.add_argument("--port", type=int, default=0, help="webserver port (default: a free one)")
     parser.add_argument("--conversations-per-day", type=int, default=300, help="simulated volume (weekday average)")
     parser.add_argument("--seed", type=int, default=7, help="simulator seed (make dev uses 7 too)")
     parser.add_argument("--select", action="append", help="assets to backfill (default: all), see live_assets.backfill")
+    parser.add_argument("--exclude", action="append", help="assets to leave out of the selection, same forms")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up on the backfill after this many seconds")
     parser.add_argument(
         "--no-today", action="store_true", help="skip today's refresh (the intraday service level and its alerts)"
@@ -136,7 +146,7 @@ def resolve_paths(args: argparse.Namespace, settings: LiveSettings) -> DemoPaths
         duckdb_path=duckdb_path.resolve(),
         landing_dir=landing_dir.resolve(),
         token_cache_dir=token_cache.resolve(),
-        dagster_home=args.dagster_home.resolve(),
+        dagster_home=choose_dagster_home(args.dagster_home).path.resolve(),
         output_dir=args.output.resolve(),
     )
 
@@ -175,9 +185,12 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> DemoOutcome:
     from live_assets.simulator import SimulatorConfig, SimulatorServer
 
     say = Narrator(out)
-    settings = load_settings()
+    # Not the first day an earlier demo kept in the instance: a longer demo must reach before it.
+    settings = load_settings({k: v for k, v in read_environment().items() if k != "DAGSTER_HOME"})
     paths = resolve_paths(args, settings)
     days = last_complete_days(args.days, dt.datetime.now(dt.UTC), settings.timezone, start_date=settings.start_date)
+    # Kept with the instance: ``make dev`` on it starts the partitions there (without LIVE_START_DATE).
+    settings = dataclasses.replace(settings, start_date=keep_start_date(paths.dagster_home, days.first))
     outcome = DemoOutcome(days=days)
     say.step(f"live-assets demo: the last {days.days} complete day(s) {days} ({settings.timezone})")
     say.detail(f"DuckDB {paths.duckdb_path} · Dagster instance {paths.dagster_home}")
@@ -201,6 +214,7 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> DemoOutcome:
             env={**simulator_env(sim.base_url, paths, settings), ALERT_URLS_ENV: receiver.url},
             log_dir=paths.log_dir,
             port=args.port,
+            refresh_config=not choose_dagster_home(args.dagster_home).keeps_config,  # as make dev
         )
         stack.env = {**stack.env, DAGSTER_URL_ENV: stack.url}  # the alerts link to the asset's page
         with stack:
@@ -245,7 +259,7 @@ def _backfill_and_check(
 ) -> None:
     submitted_after = time.time()
     assets = fetch_assets(client)
-    plan = plan_backfill(select_assets(assets, args.select), days)
+    plan = plan_backfill(select_assets(assets, args.select, args.exclude), days)
     say.step(f"backfill plan: {len(plan.targets)} assets, {plan.num_partitions} asset partitions")
     for line in plan.describe():
         say.detail(line)
