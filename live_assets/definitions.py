@@ -25,6 +25,7 @@ from live_assets.names import DEFAULT_BOT
 from live_assets.raw.assets import build_raw_assets
 from live_assets.report.assets import build_report_assets
 from live_assets.report.settings import ReportSettings
+from live_assets.report.today import TodaySettings
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.settings import LiveSettings, load_settings
 from live_assets.warehouse.maintenance import build_maintenance_defs
@@ -52,13 +53,28 @@ def build_definitions(
     checks, check_sensors = build_checks(deployment)
     checks.append(build_daily_targets_check(deployment.daily, targets=targets))
     jobs, schedules = build_automation(deployment)
-    intraday = build_intraday_assets(deployment.per_bot, targets=targets, settings=monitor, default_bot=DEFAULT_BOT)
+    zones = {bot.name: bot.timezone for bot in bots} if bots else {}
+    today = TodaySettings(
+        report_dir=reports.report_dir,
+        lang=reports.lang,
+        refresh_minutes=settings.intraday_minutes,
+        timezone=settings.timezone,
+        bot_timezones=zones,
+    )
+    intraday = build_intraday_assets(
+        deployment.per_bot,
+        targets=targets,
+        settings=monitor,
+        default_bot=DEFAULT_BOT,
+        today=today,
+        report_urls=reports.report_urls,
+    )
     report_assets = build_report_assets(
         deployment.daily,
         deployment.weekly,
         settings=reports,
         targets=targets,
-        bot_timezones={bot.name: bot.timezone for bot in bots} if bots else None,
+        bot_timezones=zones or None,
         check_keys=[key for check in checks for key in check.check_keys],
         default_bot=DEFAULT_BOT,
         raw_mapping=raw_partition_mapping(deployment),
