@@ -24,6 +24,8 @@ from live_assets.monitor.targets import Targets, load_targets, targets_file_path
 from live_assets.names import DEFAULT_BOT
 from live_assets.raw.assets import build_raw_assets
 from live_assets.report.assets import build_report_assets
+from live_assets.report.custom import load_custom_reports
+from live_assets.report.custom_assets import build_custom_report_assets, warehouse_tables
 from live_assets.report.settings import ReportSettings
 from live_assets.report.today import TodaySettings
 from live_assets.resources import LiveApiResource, WarehouseResource
@@ -79,9 +81,15 @@ def build_definitions(
         default_bot=DEFAULT_BOT,
         raw_mapping=raw_partition_mapping(deployment),
     )
+    built = [*build_raw_assets(deployment), *build_kpi_assets(deployment), *intraday, *report_assets]
+    custom = []
+    if reports.custom_dir is not None:
+        own = load_custom_reports(reports.custom_dir, warehouse_tables())
+        cadences = {"daily": deployment.daily, "weekly": deployment.weekly, "monthly": deployment.monthly}
+        custom = build_custom_report_assets(own, cadences, built, settings=reports, default_bot=DEFAULT_BOT)
     maintenance = build_maintenance_defs(timezone=settings.timezone if bots is None else bots[0].timezone)
     core = dg.Definitions(
-        assets=[*build_raw_assets(deployment), *build_kpi_assets(deployment), *intraday, *report_assets],
+        assets=[*built, *custom],
         asset_checks=checks,
         jobs=jobs,
         schedules=schedules,

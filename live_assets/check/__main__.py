@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from live_assets.bots import load_bots
 from live_assets.check.probes import run_check
+from live_assets.report.custom import custom_report_problems
+from live_assets.report.settings import ReportSettings
 from live_assets.resources import DEFAULT_BOT
 from live_assets.settings import LiveSettings, SettingsError, load_settings
 
@@ -41,8 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         bot, settings = bot_settings(options.bot)
         settings.require_api_access()
+        # The reports of the user's own (LIVE_CUSTOM_REPORTS_DIR): what would fail the code location's load.
+        custom_problems = custom_report_problems(ReportSettings.from_env(os.environ).custom_dir)
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    if custom_problems:
+        print("error: bad custom report(s) in LIVE_CUSTOM_REPORTS_DIR:", file=sys.stderr)
+        print("\n".join(f"  {problem}" for problem in custom_problems), file=sys.stderr)
         return 2
     report = run_check(settings, bot, days=options.days)
     print(report.render())
