@@ -207,3 +207,22 @@ def test_a_lone_file_and_a_good_folder(tmp_path: Path) -> None:
     (folder / "alone.sql").write_text("SELECT 1", encoding="utf-8")
     assert custom_report_problems(folder) == [f"{folder}/alone.sql:1: alone.yaml is missing beside it"]
     assert custom_report_problems(EXAMPLES) == [] and custom_report_problems(None) == []
+
+
+def test_the_connection_check_reports_a_bad_pair_before_calling_the_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from live_assets.check.__main__ import main as check_main
+    from live_assets_tests.pipeline import simulator_env
+
+    folder = tmp_path / "custom"
+    folder.mkdir()
+    yaml_text, sql, expected = BAD["parameter"]
+    (folder / "bad.yaml").write_text(yaml_text, encoding="utf-8")
+    (folder / "bad.sql").write_text(sql, encoding="utf-8")
+    # An address nothing listens on: the check must stop at the reports, before any request.
+    for name, value in simulator_env("http://127.0.0.1:9", tmp_path).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LIVE_CUSTOM_REPORTS_DIR", str(folder))
+    assert check_main([]) == 2
+    assert f"{folder}/{expected}" in capsys.readouterr().err
