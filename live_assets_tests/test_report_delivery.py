@@ -188,3 +188,33 @@ def test_report_urls_are_secrets_read_from_the_environment() -> None:
     with pytest.raises(Exception, match=r"LIVE_REPORT_URLS: URL #2 \(nope://\)") as raised:
         ReportSettings.from_env({"LIVE_REPORT_URLS": "json://127.0.0.1:9/x nope://secret-token"})
     assert "secret-token" not in str(raised.value)
+
+
+def test_the_intraday_refresh_sends_again_what_a_url_refused(warehouse_path: Path, webhook: Receiver) -> None:
+    """The next evaluation of a refused report can be the next intraday refresh (every few minutes)."""
+    from live_assets.kpis.tables import SLA_INTRADAY
+    from live_assets.monitor.assets import build_intraday_assets
+    from live_assets.monitor.settings import MonitorSettings
+    from live_assets_tests.monitor_support import conversations_today_stand_in, fill_today
+
+    webhook.status = 500
+    materialize(warehouse_path, "weekly", [webhook.url])
+    refused = webhook.next()
+    webhook.status = 200
+    fill_today(Warehouse(warehouse_path), DAY, dt.time(12))
+    later = MONDAY_AFTER + dt.timedelta(minutes=15)
+    intraday = build_intraday_assets(
+        None, targets=targets(), settings=MonitorSettings(), default_bot="default", report_urls=(Secret(webhook.url),),
+        clock=lambda: later,
+    )  # fmt: skip
+    result = dg.materialize(
+        [conversations_today_stand_in, *intraday],
+        selection=[dg.AssetKey(SLA_INTRADAY.asset_key_path)],
+        resources={"warehouse": WarehouseResource(duckdb_path=str(warehouse_path), landing_dir=str(warehouse_path))},
+    )
+    again = webhook.next()
+    assert (again["title"], again["message"]) == (refused["title"], refused["message"])
+    (materialization,) = result.asset_materializations_for_node("kpi__sla_intraday")
+    assert materialization.metadata["report_messages_retried"].value == 1
+    (row,) = deliveries(warehouse_path)
+    assert row["sent_at"] == later and row["outcome"] == "sent"
