@@ -71,12 +71,15 @@ def write_custom(
     stem = folder / bot / "custom" / report.name / period_name(report.cadence, period)
     stem.parent.mkdir(parents=True, exist_ok=True)
     csv_path, temporary = stem.with_suffix(".csv"), stem.with_name(f".{stem.name}.csv.tmp")
-    with warehouse.connect() as connection:
-        relation = connection.sql(report.sql, params=_parameters(bot, period))
-        relation.write_csv(str(temporary), header=True)
-        result = CustomResult(
-            report, bot, period, list(relation.columns), relation.fetchall(), stem.with_suffix(".html")
-        )
+    try:
+        with warehouse.connect() as connection:
+            relation = connection.sql(report.sql, params=_parameters(bot, period))
+            relation.write_csv(str(temporary), header=True)
+            rows = relation.fetchall()
+            result = CustomResult(report, bot, period, list(relation.columns), rows, stem.with_suffix(".html"))
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # the previous files stay as they were
+        raise
     temporary.replace(csv_path)
     write_html(result.html_path, render_custom(result, report.language or lang, now))
     return result
@@ -100,7 +103,7 @@ def _custom_asset(
     ignored = [dep.asset_key for dep in deps if not _is_dated(upstream, dep.asset_key)]
     description = (
         f"{report.title} ({report.cadence}): a report of the user's own from `{report.sql_path.name}` "
-        f"(LIVE_CUSTOM_REPORTS_DIR). {report.description}\n\nReads: {', '.join(report.tables)}."
+        f"(LIVE_CUSTOM_REPORTS_DIR). {report.description}\n\nReads: {', '.join(report.tables) or 'no table'}."
     )
 
     @dg.asset(
