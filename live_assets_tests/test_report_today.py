@@ -114,8 +114,10 @@ def test_tiles_alerts_and_chart_fit_a_wall_screen_and_a_phone(
     alerts = page.locator("ul.alerts li")
     expect(alerts.first).to_be_visible()
     expect(alerts.first).to_contain_text("Atendimento Brasil")
-    chart = page.locator("figure.chart svg")
+    chart = page.locator("figure.chart .wide svg" if screen == "wall" else "figure.chart .narrow svg")
     expect(chart).to_be_visible()
+    expect(page.locator("figure.chart .narrow svg" if screen == "wall" else "figure.chart .wide svg")).to_be_hidden()
+    expect(page.locator("figure.chart ul.legend")).to_be_visible()
     assert chart.locator("rect").count() > 10  # a column per half hour so far
     problems = page.evaluate(FIND_OVERFLOW)
     assert problems == [], "\n".join(problems)

@@ -140,10 +140,16 @@ class ProfileSlot:
 
 
 def day_profile(
-    title: str, slots: Sequence[ProfileSlot], target: float | None, *, legend: tuple[str, str, str], width: int = 760
+    title: str,
+    slots: Sequence[ProfileSlot],
+    target: float | None,
+    *,
+    legend: tuple[str, str, str] | None,
+    width: int = 760,
 ) -> str:
     """Columns: offered per half hour (left axis). Line: the hour's SLA % (right axis, 0-100), the
-    target dashed. The worst hours' columns in red, with a marker over them."""
+    target dashed. The worst hours' columns in red, with a marker over them. ``legend``: the three
+    series' names drawn above the chart (it then needs ``width`` 760), or None for none."""
     height = 290
     left, right, top, bottom = 44.0, width - 44.0, 34.0, height - 34.0
     ticks = nice_ticks(max((slot.offered for slot in slots), default=0.0))
@@ -176,6 +182,9 @@ def day_profile(
         parts.append(f"<polyline points='{' '.join(points)}' fill='none' stroke='{INK}' stroke-width='2'/>")
     if target is not None:
         parts.append(_hline(left, right, bottom - target / 100 * (bottom - top), TARGET, dashed=True, width=1.5))
+    if legend is None:  # the page draws its own legend (today's page, whose chart narrows on a phone)
+        parts.append("</svg>")
+        return "\n".join(parts)
     offered, sla, worst = legend
     legend_y = 14
     parts.append(f"<rect x='{left:.1f}' y='{legend_y - 9}' width='12' height='10' fill='{MUTED}'/>")

@@ -31,6 +31,7 @@ from live_assets.warehouse import Warehouse
 REPORT_PACKAGE: Final = "live_assets.report"
 TODAY_FILE: Final = "today.html"
 HALF_HOUR: Final = dt.timedelta(minutes=30)
+WIDE, NARROW = 760, 400  # the chart's widths in SVG units: a screen's, a phone's
 # The worst verdict of a group's metrics colours its tile: off target over met over not judged.
 SEVERITY: Final = {Verdict.OFF: 3, Verdict.MET: 2, Verdict.TOO_FEW: 1, Verdict.UNKNOWN: 0}
 CSS_CLASS: Final = {Verdict.OFF: "off", Verdict.MET: "met", Verdict.TOO_FEW: "few", Verdict.UNKNOWN: "unknown"}
@@ -161,8 +162,17 @@ class TodayPage:
             sla = 100.0 * within / judged if judged else None
             below = target is not None and sla is not None and sla < target
             shown.append(svg.ProfileSlot(f"{start:%H:%M}", float(offered), sla, below))
-        legend = (self.w("today.legend_offered"), self.w("today.legend_sla"), self.w("today.legend_below"))
-        return svg.day_profile(self.w("today.chart"), shown, target, legend=legend)
+        title = self.w("today.chart")
+        legend = (
+            f"<ul class='legend'><li><i class='offered'></i>{escape(self.w('today.legend_offered'))}</li>"
+            f"<li><i class='sla'></i>{escape(self.w('today.legend_sla'))}</li>"
+            f"<li><i class='below'></i>{escape(self.w('today.legend_below'))}</li></ul>"
+        )
+        # The same chart drawn twice: wide for a screen, narrow (larger text once scaled) for a phone.
+        return (
+            f"<div class='wide'>{svg.day_profile(title, shown, target, legend=None, width=WIDE)}</div>"
+            f"<div class='narrow'>{svg.day_profile(title, shown, target, legend=None, width=NARROW)}</div>{legend}"
+        )
 
 
 def render_today(

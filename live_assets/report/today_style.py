@@ -43,5 +43,12 @@ h1 .day { font-weight: 400; color: var(--muted); font-size: 1.1rem; }
 .calm { color: var(--met); font-weight: 700; font-size: 1.05rem; margin: .2rem 0; }
 .empty { font-size: 1.4rem; background: #fff; border: 1px dashed var(--line); padding: 1.2rem; border-radius: .5rem; }
 svg { display: block; width: 100%; height: auto; }
+.chart .narrow { display: none; }
+.legend { display: flex; flex-wrap: wrap; gap: .2rem 1.2rem; list-style: none; margin: .3rem 0 0; padding: 0;
+          font-size: .85rem; color: var(--muted); }
+.legend i { display: inline-block; width: .9em; height: .7em; margin-right: .35em; vertical-align: baseline; }
+.legend i.offered { background: #93c5fd; } .legend i.below { background: var(--off); }
+.legend i.sla { height: 0; border-top: .18em solid var(--ink); vertical-align: middle; }
 @media (max-width: 900px) { .lower { grid-template-columns: minmax(0, 1fr); } }
+@media (max-width: 600px) { .chart .wide { display: none; } .chart .narrow { display: block; } }
 """
