@@ -24,7 +24,10 @@ from live_assets.monitor.targets import Targets, load_targets, targets_file_path
 from live_assets.names import DEFAULT_BOT
 from live_assets.raw.assets import build_raw_assets
 from live_assets.report.assets import build_report_assets
+from live_assets.report.custom import load_custom_reports
+from live_assets.report.custom_assets import build_custom_report_assets, warehouse_tables
 from live_assets.report.settings import ReportSettings
+from live_assets.report.today import TodaySettings
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.settings import LiveSettings, load_settings, read_environment
 from live_assets.validation import validate_settings
@@ -56,22 +59,43 @@ def build_definitions(
     checks, check_sensors = build_checks(deployment)
     checks.append(build_daily_targets_check(deployment.daily, targets=targets))
     jobs, schedules = build_automation(deployment)
-    intraday = build_intraday_assets(deployment.per_bot, targets=targets, settings=monitor, default_bot=DEFAULT_BOT)
+    zones = {bot.name: bot.timezone for bot in bots} if bots else {}
+    today = TodaySettings(
+        report_dir=reports.report_dir,
+        lang=reports.lang,
+        refresh_minutes=settings.intraday_minutes,
+        timezone=settings.timezone,
+        bot_timezones=zones,
+    )
+    intraday = build_intraday_assets(
+        deployment.per_bot,
+        targets=targets,
+        settings=monitor,
+        default_bot=DEFAULT_BOT,
+        today=today,
+        report_urls=reports.report_urls,
+    )
     report_assets = build_report_assets(
         deployment.daily,
         deployment.weekly,
         settings=reports,
         targets=targets,
-        bot_timezones={bot.name: bot.timezone for bot in bots} if bots else None,
+        bot_timezones=zones or None,
         check_keys=[key for check in checks for key in check.check_keys],
         default_bot=DEFAULT_BOT,
         raw_mapping=raw_partition_mapping(deployment),
     )
+    built = [*build_raw_assets(deployment), *build_kpi_assets(deployment), *intraday, *report_assets]
+    custom = []
+    if reports.custom_dir is not None:
+        own = load_custom_reports(reports.custom_dir, warehouse_tables())
+        cadences = {"daily": deployment.daily, "weekly": deployment.weekly, "monthly": deployment.monthly}
+        custom = build_custom_report_assets(own, cadences, built, settings=reports, default_bot=DEFAULT_BOT)
     lake = (warehouse or WarehouseSettings()).backend is Backend.DUCKLAKE
     zone = settings.timezone if bots is None else bots[0].timezone
     maintenance = build_maintenance_defs(timezone=zone) if lake else dg.Definitions()
     core = dg.Definitions(
-        assets=[*build_raw_assets(deployment), *build_kpi_assets(deployment), *intraday, *report_assets],
+        assets=[*built, *custom],
         asset_checks=checks,
         jobs=jobs,
         schedules=schedules,

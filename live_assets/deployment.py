@@ -14,7 +14,13 @@ import dagster as dg
 
 from live_assets.bots import BotSpec
 from live_assets.names import DEFAULT_BOT
-from live_assets.partitions import by_bot, daily_partitions_for, date_dimension_settings, weekly_partitions_for
+from live_assets.partitions import (
+    by_bot,
+    daily_partitions_for,
+    date_dimension_settings,
+    monthly_partitions_for,
+    weekly_partitions_for,
+)
 from live_assets.settings import LiveSettings
 
 
@@ -49,6 +55,13 @@ class Deployment:
             by_bot(bots, weekly_partitions_for(dates)),
             dg.StaticPartitionsDefinition([bot.name for bot in bots]),
         )
+
+    @property
+    def monthly(self) -> dg.PartitionsDefinition:
+        """Calendar months (``bot`` x ``month`` with a bots file): only the reports of the user's own use them."""
+        if self.bots is None:
+            return monthly_partitions_for(self.settings)
+        return by_bot(self.bots, monthly_partitions_for(date_dimension_settings(self.settings, self.bots)))
 
     @property
     def bot_names(self) -> list[str]:

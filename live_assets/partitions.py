@@ -43,6 +43,13 @@ def weekly_partitions_for(settings: LiveSettings) -> dg.WeeklyPartitionsDefiniti
     )
 
 
+def monthly_partitions_for(settings: LiveSettings) -> dg.MonthlyPartitionsDefinition:
+    """Calendar months, from the month of ``LIVE_START_DATE`` (the reports of the user's own that ask for it)."""
+    return dg.MonthlyPartitionsDefinition(
+        start_date=settings.start_date.replace(day=1).isoformat(), timezone=settings.timezone, end_offset=0
+    )
+
+
 def date_dimension_settings(settings: LiveSettings, bots: tuple[BotSpec, ...]) -> LiveSettings:
     """The calendar the ``date`` dimension follows with many bots: the first bot's zone, the earliest first day.
 

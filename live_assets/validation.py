@@ -19,6 +19,7 @@ from live_assets.bots import load_bots
 from live_assets.monitor.settings import MonitorSettings
 from live_assets.monitor.targets import load_targets, targets_file_path
 from live_assets.privacy.settings import PrivacySettings
+from live_assets.report.custom import custom_report_problems
 from live_assets.report.settings import ReportSettings
 from live_assets.settings import (
     START_DATE_ENV,
@@ -69,6 +70,17 @@ def _first_days_have_ended(env: Mapping[str, str], now: dt.datetime | None = Non
         raise SettingsErrors(problems)
 
 
+def _custom_reports(env: Mapping[str, str]) -> None:
+    """A bad pair of ``LIVE_CUSTOM_REPORTS_DIR`` fails the code location's load: say it here first."""
+    try:
+        folder = ReportSettings.from_env(env).custom_dir
+    except SettingsError:
+        return  # said by ReportSettings' own validator
+    problems = custom_report_problems(folder)
+    if problems:
+        raise SettingsErrors([f"LIVE_CUSTOM_REPORTS_DIR: {problem}" for problem in problems])
+
+
 def validators(now: dt.datetime | None = None) -> tuple[Validator, ...]:
     """Every setting's validator, in the order their lines are printed; ``now`` is the first day's clock."""
     return (
@@ -79,7 +91,8 @@ def validators(now: dt.datetime | None = None) -> tuple[Validator, ...]:
         PrivacySettings.from_env,  # LIVE_PII, LIVE_PII_AGENTS, LIVE_PII_KEY
         WarehouseSettings.from_env,  # LIVE_WAREHOUSE, LIVE_DUCKLAKE_*, LIVE_WAREHOUSE_LOCK_TIMEOUT, LIVE_PUBLISH_DIR
         MonitorSettings.from_env,  # LIVE_ALERT_URLS, LIVE_DAGSTER_URL
-        ReportSettings.from_env,  # LIVE_REPORT_DIR, LIVE_REPORT_LANG
+        ReportSettings.from_env,  # LIVE_REPORT_DIR, LIVE_REPORT_LANG, LIVE_REPORT_URLS, LIVE_CUSTOM_REPORTS_DIR
+        _custom_reports,  # the pairs of LIVE_CUSTOM_REPORTS_DIR, with file and line
     )
 
 

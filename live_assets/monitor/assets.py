@@ -10,7 +10,8 @@ KPI materialization itself never fails for it. Then both tables are published as
 """
 
 # No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
 import dagster as dg
@@ -28,7 +29,10 @@ from live_assets.monitor.settings import MonitorSettings
 from live_assets.monitor.targets import Targets
 from live_assets.monitor.verdicts import judge_rows, targets_metadata
 from live_assets.raw.metadata import markdown_preview
+from live_assets.report import delivery as report_delivery
+from live_assets.report.today import TodaySettings, write_today
 from live_assets.resources import WarehouseResource
+from live_assets.secret import Secret
 
 CONVERSATIONS_TODAY_KEY: Final = dg.AssetKey(["raw", "conversations_today"])
 TARGETS_MET: Final = "targets_met"
@@ -77,9 +81,14 @@ def build_intraday_assets(
     targets: Targets,
     settings: MonitorSettings,
     default_bot: str,
+    today: TodaySettings | None = None,
+    report_urls: Sequence[Secret] = (),
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> list[dg.AssetsDefinition]:
     """``kpi/sla_intraday``: one partition per bot with a bots file (``bot_partitions``, the bots' static
-    partitions), unpartitioned otherwise (then for ``default_bot``); eager on ``raw/conversations_today``."""
+    partitions), unpartitioned otherwise (then for ``default_bot``); eager on ``raw/conversations_today``.
+    With ``today``, each refresh also rewrites the bot's ``today.html``; with ``report_urls``, it sends
+    again the report messages a URL refused (``live_assets/report/delivery.py``)."""
 
     @dg.asset(
         key=SLA_INTRADAY.asset_key_path,
@@ -125,10 +134,22 @@ def build_intraday_assets(
         passed, description, check_metadata = targets_metadata(judgements)
         page = messages.page_url(settings.dagster_url, SLA_INTRADAY.asset_key_path)
         evaluation = alerts.evaluate(
-            store, bot=bot, day=written.first_day, judgements=judgements, urls=settings.alert_urls, page=page
+            store,
+            bot=bot,
+            day=written.first_day,
+            judgements=judgements,
+            urls=settings.alert_urls,
+            page=page,
+            now=clock(),
         )
         for failure in evaluation.failures:
             context.log.warning(f"alert not delivered, retried at the next refresh: {failure}")
+        reports = report_delivery.send_pending(store, bot=bot, urls=report_urls, now=clock())
+        for failure in reports.failures:
+            context.log.warning(f"report not delivered, retried at the next refresh: {failure}")
+        today_file = None
+        if today is not None:
+            today_file = write_today(store, bot=bot, rows=rows, targets=targets, settings=today, now=clock())
         # The lock-free copy BI tools read (docs/bi.md), once the rows and the alerts are committed.
         published = publish_monitoring(
             store, bot=bot, day=written.first_day, alert_days=evaluation.days, publish_dir=warehouse.publish_dir()
@@ -146,6 +167,8 @@ def build_intraday_assets(
                 "notifications_sent": evaluation.sent,
                 "notifications_pending": evaluation.pending,
                 "parquet_files_published": len(published),
+                **({"today_page": dg.MetadataValue.path(str(today_file))} if today_file else {}),
+                **({"report_messages_retried": reports.sent} if report_urls else {}),
                 "day_so_far": dg.MetadataValue.md(_preview(day_so_far)),
             }
         )

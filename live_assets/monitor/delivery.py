@@ -1,4 +1,4 @@
-"""Sending one message to the alert URLs through Apprise (Slack, Teams, e-mail, JSON webhooks, ...).
+"""Sending one message to the alert (or report) URLs through Apprise (Slack, Teams, e-mail, JSON webhooks, ...).
 
 Each URL is sent to on its own, so that a message one URL refused is retried there only, and so that a
 failure can be named by the URL's position and scheme (``alert URL #2 (json://)``): a URL often holds a
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import apprise
 
@@ -22,9 +23,9 @@ def fingerprint(url: Secret) -> str:
     return hashlib.sha256(url.reveal().encode("utf-8")).hexdigest()[:16]
 
 
-def describe(position: int, url: Secret) -> str:
+def describe(position: int, url: Secret, what: str = "alert") -> str:
     scheme = url.reveal().split("://", 1)[0]
-    return f"alert URL #{position} ({scheme}://)"
+    return f"{what} URL #{position} ({scheme}://)"
 
 
 @dataclass(frozen=True)
@@ -37,20 +38,31 @@ class Delivery:
         return not self.failures
 
 
-def deliver(message: str, urls: Sequence[Secret], *, already: Sequence[str] = ()) -> Delivery:
-    """Send ``message`` (first line the title) to every URL that has not accepted it yet."""
+def deliver(
+    message: str,
+    urls: Sequence[Secret],
+    *,
+    already: Sequence[str] = (),
+    attachment: Path | None = None,
+    what: str = "alert",
+) -> Delivery:
+    """Send ``message`` (first line the title) to every URL that has not accepted it yet, with
+    ``attachment`` where the service takes files (Apprise sends the text alone to those that do not).
+    ``what`` names the setting's URLs in a failure (``report URL #1 (mailto://)``)."""
     title, body = split(message)
     accepted = list(already)
     failures = []
+    attach = None if attachment is None else str(attachment)
     for position, url in enumerate(urls, start=1):
         name = fingerprint(url)
         if name in accepted:
             continue
         sender = apprise.Apprise()
         if not sender.add(url.reveal()):
-            failures.append(f"{describe(position, url)}: not a URL Apprise can send to")
-        elif sender.notify(body=body, title=title):
+            failures.append(f"{describe(position, url, what)}: not a URL Apprise can send to")
+        elif sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT, attach=attach):
             accepted.append(name)
         else:
-            failures.append(f"{describe(position, url)}: delivery failed (the receiver refused it or was unreachable)")
+            refused = "delivery failed (the receiver refused it or was unreachable)"
+            failures.append(f"{describe(position, url, what)}: {refused}")
     return Delivery(accepted_by=tuple(accepted), failures=tuple(failures))

@@ -9,7 +9,7 @@ carries the path and the headline figures. Built by a factory from what the code
 
 # No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
@@ -19,11 +19,18 @@ from live_assets.kpis.conditions import kpi_automation_condition
 from live_assets.monitor.targets import Targets
 from live_assets.report.build import WrittenReport, write_report
 from live_assets.report.completeness import REPORT_RAW_TABLES, read_check_outcomes
+from live_assets.report.delivery import Outcome, deliver_report
+from live_assets.report.notices import report_version
 from live_assets.report.period import Period, report_path
 from live_assets.report.settings import ReportSettings
 from live_assets.resources import DEFAULT_BOT, WarehouseResource
 
 REPORT_GROUP = "live_reports"
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,21 @@ def _timezone(partitions_def: dg.PartitionsDefinition) -> str:
     return partitions_def.timezone
 
 
+def delivery_metadata(outcomes: Sequence[Outcome]) -> dict[str, object]:
+    """What the deliveries of one materialization did (sent, pending, why not sent), for its metadata."""
+    if not outcomes:
+        return {}
+    metadata: dict[str, object] = {
+        "delivery": outcomes[-1].reason,
+        "deliveries_sent": sum(o.sent for o in outcomes),
+        "deliveries_pending": outcomes[-1].pending,
+    }
+    failures = [failure for outcome in outcomes for failure in outcome.failures]
+    if failures:
+        metadata["delivery_failures"] = dg.MetadataValue.md("\n".join(f"- {failure}" for failure in failures))
+    return metadata
+
+
 def _metadata(written: list[WrittenReport]) -> dict[str, object]:
     last = written[-1]
     metadata: dict[str, object] = {
@@ -105,6 +127,7 @@ def _report_asset(
     check_keys: Sequence[dg.AssetCheckKey],
     default_bot: str,
     raw_mapping: dg.PartitionMapping,
+    clock: Clock,
 ) -> dg.AssetsDefinition:
     @dg.asset(
         key=["report", name],
@@ -127,25 +150,30 @@ def _report_asset(
         owners=["team:data-engineering"],
     )
     def report_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        written = []
+        written, outcomes = [], []
         zone = _timezone(partitions_def)
         for scope in report_scopes(partitions_def, list(context.partition_keys), default_bot):
             path = report_path(settings.report_dir, scope.bot, scope.period)
-            written.append(
-                write_report(
-                    warehouse.warehouse(),
-                    scope.period,
-                    scope.bot,
-                    path,
-                    targets=targets,
-                    timezone=bot_timezones.get(scope.bot, zone),
-                    lang=settings.lang,
-                    checks=read_check_outcomes(context.instance, check_keys, scope.bot, scope.period),
-                    generated_at=dt.datetime.now(dt.UTC),
-                )
+            report = write_report(
+                warehouse.warehouse(),
+                scope.period,
+                scope.bot,
+                path,
+                targets=targets,
+                timezone=bot_timezones.get(scope.bot, zone),
+                lang=settings.lang,
+                checks=read_check_outcomes(context.instance, check_keys, scope.bot, scope.period),
+                generated_at=clock(),
             )
+            written.append(report)
             context.log.info(f"report of {scope.bot} for {scope.period.first}..{scope.period.last}: {path}")
-        return dg.MaterializeResult(metadata=_metadata(written))
+            if settings.report_urls:
+                version = report_version(name, report, settings.report_dir)
+                outcome = deliver_report(warehouse.warehouse(), version, urls=settings.report_urls, now=clock())
+                for failure in outcome.failures:
+                    context.log.warning(f"report not delivered, retried at the next evaluation: {failure}")
+                outcomes.append(outcome)
+        return dg.MaterializeResult(metadata=_metadata(written) | delivery_metadata(outcomes))
 
     return report_asset
 
@@ -160,11 +188,13 @@ def build_report_assets(
     check_keys: Sequence[dg.AssetCheckKey] = (),
     default_bot: str = DEFAULT_BOT,
     raw_mapping: dg.PartitionMapping | None = None,
+    clock: Clock = utc_now,
 ) -> list[dg.AssetsDefinition]:
     """``report/weekly`` (after ``kpi/sla_weekly`` and ``kpi/agent_weekly``) and ``report/daily`` (after
     ``kpi/sla_daily`` and ``kpi/agent_daily``). ``bot_timezones``: each bot's zone for the times shown
     (default: the partitions' zone); ``check_keys``: the checks whose results the report lists;
-    ``raw_mapping``: how a report's period maps to the raw days it reads (the KPIs' mapping)."""
+    ``raw_mapping``: how a report's period maps to the raw days it reads (the KPIs' mapping); ``clock``:
+    the time written on the page and that decides whether a period is recent enough to be sent."""
     shared = {
         "settings": settings,
         "targets": targets,
@@ -172,6 +202,7 @@ def build_report_assets(
         "check_keys": check_keys,
         "default_bot": default_bot,
         "raw_mapping": raw_mapping or dg.TimeWindowPartitionMapping(),
+        "clock": clock,
     }
     kpi = {name: dg.AssetKey(["kpi", name]) for name in ("sla_weekly", "agent_weekly", "sla_daily", "agent_daily")}
     return [

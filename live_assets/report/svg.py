@@ -140,10 +140,16 @@ class ProfileSlot:
 
 
 def day_profile(
-    title: str, slots: Sequence[ProfileSlot], target: float | None, *, legend: tuple[str, str, str], width: int = 760
+    title: str,
+    slots: Sequence[ProfileSlot],
+    target: float | None,
+    *,
+    legend: tuple[str, str, str] | None,
+    width: int = 760,
 ) -> str:
     """Columns: offered per half hour (left axis). Line: the hour's SLA % (right axis, 0-100), the
-    target dashed. The worst hours' columns in red, with a marker over them."""
+    target dashed. The worst hours' columns in red, with a marker over them. ``legend``: the three
+    series' names drawn above the chart (it then needs ``width`` 760), or None for none."""
     height = 290
     left, right, top, bottom = 44.0, width - 44.0, 34.0, height - 34.0
     ticks = nice_ticks(max((slot.offered for slot in slots), default=0.0))
@@ -176,6 +182,9 @@ def day_profile(
         parts.append(f"<polyline points='{' '.join(points)}' fill='none' stroke='{INK}' stroke-width='2'/>")
     if target is not None:
         parts.append(_hline(left, right, bottom - target / 100 * (bottom - top), TARGET, dashed=True, width=1.5))
+    if legend is None:  # the page draws its own legend (today's page, whose chart narrows on a phone)
+        parts.append("</svg>")
+        return "\n".join(parts)
     offered, sla, worst = legend
     legend_y = 14
     parts.append(f"<rect x='{left:.1f}' y='{legend_y - 9}' width='12' height='10' fill='{MUTED}'/>")
@@ -214,5 +223,45 @@ def ranking(title: str, bars: Sequence[Bar], *, width: int = 760, bar_height: in
         )
         parts.append(_text(left + length + 5, baseline, f"{bar.value:g}", fill=INK, font_weight="600"))
         parts.append(_text(right + 10, baseline, bar.note, fill=bar.colour))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def xy_chart(title: str, labels: Sequence[str], values: Sequence[float | None], kind: str, *, width: int = 760) -> str:
+    """One series over categories or dates: columns (``bar``) or a line with points (``line``), from zero,
+    on round ticks. A report of the user's own draws its ``chart`` with it."""
+    height = 280
+    left, right, top, bottom = 52.0, width - 16.0, 14.0, height - 46.0
+    known = [value for value in values if value is not None]
+    low = min(0.0, min(known, default=0.0))
+    ticks = nice_ticks(max(known, default=0.0) - low)
+    span = ticks[-1] or 1.0
+    parts = _open(width, height, title)
+
+    def y_of(value: float) -> float:
+        return bottom - (value - low) / span * (bottom - top)
+
+    for tick in ticks:
+        parts.append(_hline(left, right, y_of(low + tick), GRID))
+        parts.append(_text(left - 6, y_of(low + tick) + 4, f"{low + tick:g}", "end", fill=AXIS))
+    slot = (right - left) / max(1, len(values))
+    every = max(1, math.ceil(len(values) / 12))
+    points = []
+    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
+        middle = left + (index + 0.5) * slot
+        if value is not None and kind == "bar":
+            top_y, base_y = sorted((y_of(value), y_of(0.0)))
+            parts.append(
+                f"<rect x='{middle - slot * 0.38:.1f}' y='{top_y:.1f}' width='{slot * 0.76:.1f}' "
+                f"height='{max(0.5, base_y - top_y):.1f}' fill='{NEUTRAL}'><title>{escape(f'{label}: {value:g}')}"
+                "</title></rect>"
+            )
+        elif value is not None:
+            points.append(f"{middle:.1f},{y_of(value):.1f}")
+            parts.append(f"<circle cx='{middle:.1f}' cy='{y_of(value):.1f}' r='3' fill='{NEUTRAL}'/>")
+        if index % every == 0:
+            parts.append(_text(middle, bottom + 16, shorten(label, max(4, int(slot * every / 8))), "middle", fill=AXIS))
+    if len(points) > 1:
+        parts.append(f"<polyline points='{' '.join(points)}' fill='none' stroke='{NEUTRAL}' stroke-width='2'/>")
     parts.append("</svg>")
     return "\n".join(parts)
