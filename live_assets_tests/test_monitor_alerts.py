@@ -38,14 +38,9 @@ SLA_INTRADAY_KEY = dg.AssetKey(SLA_INTRADAY.asset_key_path)
 DAGSTER_URL = "http://dagster.example:3000"
 
 
-def a_weekday_in_the_past() -> dt.date:
-    day = dt.date.today() - dt.timedelta(days=3)
-    while day.weekday() >= 5:
-        day -= dt.timedelta(days=1)
-    return day
-
-
-DAY = a_weekday_in_the_past()
+# A fixed past weekday: the simulated figures below (counts, SLA %) are those of this very day, whatever
+# the date the test runs on.
+DAY = dt.date(2026, 12, 1)
 
 
 @pytest.fixture(scope="module")
