@@ -91,8 +91,7 @@ def replace_verdicts(
 def read_verdicts(
     connection: Any, *, bot: str, span: Span, first_day: dt.date, last_day: dt.date
 ) -> list[StoredVerdict]:
-    """The stored verdicts of ``bot`` and ``span`` over ``first_day..last_day`` (none if the table is absent)."""
-    ensure_verdicts_table(connection)
+    """The stored verdicts of ``bot`` and ``span`` over ``first_day..last_day`` (the table must exist)."""
     rows = queries.run_script(
         connection,
         queries.read_sql(MONITOR_PACKAGE, "verdicts_read.sql"),
