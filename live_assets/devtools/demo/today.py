@@ -28,18 +28,23 @@ INTRADAY_JOB = "live_intraday"
 DEGRADED_GROUP = 1  # the busiest group of the simulator's bots (38 % of the chats)
 DEGRADED_HOURS = 4  # the stretch: up to this many hours before now, to an hour after it
 EXTRA_WAIT_S = 900
+# Chats of the group per hour of today's stretch on top of its usual ones (the past days keep their
+# volume): at 00:30 the day so far holds a couple of chats, under any sensible min_offered; with the
+# surge, 30 minutes of stretch are judgeable.
+SURGE_PER_HOUR = 120
 DEMO_PACKAGE = "live_assets.devtools.demo"
 
 
 def degraded_stretch(now: dt.datetime) -> Degradation:
-    """``DEGRADED_GROUP`` served badly from ``DEGRADED_HOURS`` before ``now`` (wall clock of the bot, not
-    before midnight) to an hour after it (not past the day's end): the day so far ends inside the stretch."""
+    """``DEGRADED_GROUP`` served badly, with a surge of chats, from ``DEGRADED_HOURS`` before ``now`` (wall
+    clock of the bot, not before midnight) to an hour after it (not past the day's end): the day so far
+    ends inside the stretch and holds enough of its chats to be judged at any hour (``min_offered``)."""
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     wall = now.replace(tzinfo=None)
     start = max(midnight, wall - dt.timedelta(hours=DEGRADED_HOURS))
     end = min(wall + dt.timedelta(hours=1), midnight + dt.timedelta(hours=23, minutes=59, seconds=59))
     return Degradation(DEGRADED_GROUP, start.time().replace(microsecond=0), end.time().replace(microsecond=0),
-                       extra_wait_s=EXTRA_WAIT_S)  # fmt: skip
+                       extra_wait_s=EXTRA_WAIT_S, surge_per_hour=SURGE_PER_HOUR, surge_on=now.date())  # fmt: skip
 
 
 def intraday_tags() -> dict[str, str]:
