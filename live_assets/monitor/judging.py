@@ -126,7 +126,7 @@ def judge(figures: GroupFigures, targets: GroupTargets) -> list[Judgement]:
         elif figures.offered < targets.min_offered:
             verdict, reason = Verdict.TOO_FEW, f"{figures.offered} offered, judged from {targets.min_offered}"
         elif metric.is_off(value, target):
-            verdict, reason = Verdict.OFF_TARGET, f"{format_value(metric, value)}, target {metric.target_text(target)}"
+            verdict, reason = Verdict.OFF_TARGET, f"{format_value(metric, value)} (target {metric.target_text(target)})"
         else:
             verdict, reason = Verdict.ON_TARGET, ""
         judgements.append(Judgement(figures, metric, verdict, value, target, reason))

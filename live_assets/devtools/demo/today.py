@@ -20,6 +20,7 @@ from live_assets.backfill.runs import launch_job, wait_for_run
 from live_assets.backfill.submit import LAUNCHED_BY_TAG, RunInfo
 from live_assets.devtools.demo.webhook import Receiver
 from live_assets.kpis import queries
+from live_assets.monitor.verdict_table import Span, StoredVerdict, read_verdicts, service_level_summary
 from live_assets.names import PRIORITY_TAG
 from live_assets.simulator.config import Degradation
 from live_assets.warehouse import Warehouse
@@ -57,6 +58,7 @@ class TodayOutcome:
     run: RunInfo
     groups: list[dict[str, Any]] = field(default_factory=list)
     open_alerts: list[dict[str, Any]] = field(default_factory=list)
+    verdicts: list[StoredVerdict] = field(default_factory=list)  # monitor.verdicts of today
     received: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -83,6 +85,10 @@ def refresh_today(
     if run.status == "SUCCESS":
         outcome.groups = _records(warehouse, "day_so_far.sql", bot)
         outcome.open_alerts = _records(warehouse, "open_alerts.sql", bot)
+        if outcome.groups:
+            day = outcome.groups[0]["day"]
+            with warehouse.connect() as connection:
+                outcome.verdicts = read_verdicts(connection, bot=bot, span=Span.TODAY, first_day=day, last_day=day)
     # Delivery happens inside the run, before it ends: whatever was sent has arrived.
     outcome.received = receiver.drain()
     return outcome
@@ -107,6 +113,11 @@ def describe(outcome: TodayOutcome) -> list[str]:
             )
     else:
         lines.append("today so far: no conversation yet")
+    for verdict in outcome.verdicts:  # monitor.verdicts: the words of the check, the alerts and the report
+        reason = f" ({verdict.reason})" if verdict.reason else ""
+        lines.append(f"  {verdict.group_label} {verdict.metric_label}: {verdict.verdict}{reason}")
+    if outcome.groups:
+        lines.append(f"service level today: {service_level_summary(outcome.verdicts)}")
     lines.append(f"open alerts of the bot: {len(outcome.open_alerts)}")
     for alert in outcome.open_alerts:
         sent = "sent" if alert["notified_at"] is not None else "not sent yet"
