@@ -114,7 +114,7 @@ def describe(outcome: TodayOutcome) -> list[str]:
     else:
         lines.append("today so far: no conversation yet")
     for verdict in outcome.verdicts:  # monitor.verdicts: the words of the check, the alerts and the report
-        reason = f" ({verdict.reason})" if verdict.reason else ""
+        reason = f", {verdict.reason}" if verdict.reason else ""
         lines.append(f"  {verdict.group_label} {verdict.metric_label}: {verdict.verdict}{reason}")
     if outcome.groups:
         lines.append(f"service level today: {service_level_summary(outcome.verdicts)}")
