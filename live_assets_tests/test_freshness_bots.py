@@ -20,6 +20,7 @@ import pytest
 from live_assets.asset_checks.freshness import (
     FRESH_UNTIL_METADATA_KEY,
     build_bot_freshness_checks,
+    build_freshness,
     expected_partitions,
     next_deadline,
 )
@@ -168,3 +169,30 @@ def test_the_code_location_has_the_checks_and_their_sensor_with_a_bots_file() ->
         assert "kpi_freshness_sensor" in {s.name for s in defs.sensors or []}
         partitions = defs.get_repository_def().asset_graph.get(dg.AssetKey(["raw", "groups"])).partitions_def
         assert (partitions.get_partition_keys() if partitions else None) == bots
+
+
+def test_a_new_deployment_without_a_complete_week_says_no_data_yet() -> None:
+    """Without a bots file, a weekly KPI whose first week is not over is "no data yet", not a crash."""
+    this_monday = dt.date.today() - dt.timedelta(days=dt.date.today().weekday())
+    weekly = dg.WeeklyPartitionsDefinition(start_date=this_monday.isoformat(), day_offset=1)
+    daily = dg.DailyPartitionsDefinition(start_date=(dt.date.today() - dt.timedelta(days=3)).isoformat())
+
+    def stand_in(name: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+        @dg.asset(key=["kpi", name], partitions_def=partitions)
+        def the_asset() -> None: ...
+
+        return the_asset
+
+    assets = [stand_in("sla_weekly", weekly), stand_in("agent_weekly", weekly), stand_in("sla_daily", daily),
+              stand_in("agent_daily", daily)]  # fmt: skip
+    checks, _ = build_freshness(None, "UTC", {Grain.WEEKLY: weekly, Grain.DAILY: daily})
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [*assets, *checks], selection=dg.AssetSelection.checks(*checks), instance=instance, raise_on_error=False
+        )
+    assert result.success
+    outcomes = {e.asset_key.path[-1]: (e.passed, e.description) for e in result.get_asset_check_evaluations()}
+    no_data = (True, "no data yet: no weekly partition is complete by the deadline")
+    assert outcomes["sla_weekly"] == outcomes["agent_weekly"] == no_data
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1 if dt.datetime.now(dt.UTC).hour >= 3 else 2)).date()
+    assert outcomes["sla_daily"] == (False, f"partition {yesterday.isoformat()} is missing (late)")

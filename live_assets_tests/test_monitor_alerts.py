@@ -17,8 +17,10 @@ import pytest
 
 from live_assets.kpis.tables import SLA_INTRADAY
 from live_assets.monitor.assets import ALERTS_DELIVERED, TARGETS_MET, build_daily_targets_check, build_intraday_assets
+from live_assets.monitor.judging import Verdict
 from live_assets.monitor.settings import MonitorSettings
 from live_assets.monitor.targets import parse_targets
+from live_assets.monitor.verdict_table import Span, read_verdicts
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.secret import Secret
 from live_assets.simulator import SimulatorConfig, SimulatorServer
@@ -38,14 +40,9 @@ SLA_INTRADAY_KEY = dg.AssetKey(SLA_INTRADAY.asset_key_path)
 DAGSTER_URL = "http://dagster.example:3000"
 
 
-def a_weekday_in_the_past() -> dt.date:
-    day = dt.date.today() - dt.timedelta(days=3)
-    while day.weekday() >= 5:
-        day -= dt.timedelta(days=1)
-    return day
-
-
-DAY = a_weekday_in_the_past()
+# A fixed past weekday: the simulated figures below (counts, SLA %) are those of this very day, whatever
+# the date the test runs on.
+DAY = dt.date(2026, 12, 1)
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +187,28 @@ def test_targets_met_on_the_final_day_lists_the_groups_off_target(warehouse_path
     # The whole day of the degraded group (69.8 %), and the simulator's groups 3 and 4, below 80 %.
     assert "Atendimento Brasil 🇧🇷 (id 1) | SLA % | 69.8 | at least 80.0 | 96 | 29" in table
     assert "(id 3)" in table and "(id 4)" in table and "(id 2)" not in table
+
+
+def test_a_group_without_a_threshold_is_unknown_never_on_target_and_opens_no_alert(
+    warehouse_path: Path, receiver: Receiver
+) -> None:
+    with Warehouse(warehouse_path).transaction() as connection:
+        connection.execute("UPDATE raw.groups SET sla_threshold = NULL")
+    result = refresh_at(warehouse_path, "11:00", [receiver.url])
+    evaluation = check(result, TARGETS_MET)
+    assert not evaluation.passed
+    assert evaluation.description == "SLA % of 1 group unknown: no SLA threshold (load raw/groups)"
+    assert alerts(warehouse_path) == [] and receiver.drain() == []
+    with Warehouse(warehouse_path).connect() as connection:
+        (verdict,) = read_verdicts(connection, bot="default", span=Span.TODAY, first_day=DAY, last_day=DAY)
+    assert (verdict.group_id, verdict.verdict, verdict.value) == (str(DEGRADED_GROUP), Verdict.UNKNOWN, None)
+
+
+def test_an_unknown_figure_does_not_resolve_an_open_alert(warehouse_path: Path, receiver: Receiver) -> None:
+    refresh_at(warehouse_path, "11:00", [receiver.url])
+    assert receiver.next()["title"].startswith("[live-assets] ALERT")
+    with Warehouse(warehouse_path).transaction() as connection:
+        connection.execute("UPDATE raw.groups SET sla_threshold = NULL")
+    refresh_at(warehouse_path, "15:00", [receiver.url])  # on target by then, were it known
+    (alert,) = alerts(warehouse_path)
+    assert alert["resolved_at"] is None and receiver.drain() == []

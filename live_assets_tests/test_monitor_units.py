@@ -44,3 +44,20 @@ def test_the_degraded_stretch_waits_longer_and_loses_more_and_stays_deterministi
     assert [c.body for c in degraded[: len(before)]] == [c.body for c in before]  # the day before it is unchanged
     with pytest.raises(ValueError, match="start < end"):
         Degradation(1, dt.time(12), dt.time(9))
+
+
+def test_a_surge_adds_the_groups_chats_to_its_stretch_on_its_day_only() -> None:
+    world = build_world(11, 12)
+    day = dt.date(2026, 3, 4)
+    surge = Degradation(1, dt.time(0), dt.time(2), extra_wait_s=900, surge_per_hour=60, surge_on=day)
+    plain = Degradation(1, dt.time(0), dt.time(2), extra_wait_s=900)
+
+    def night(conversations: tuple) -> int:
+        return sum(c.group_id == 1 and c.queued.hour < 2 for c in conversations)
+
+    assert (
+        night(generate_day(11, 101, world, day, 600, surge))
+        >= night(generate_day(11, 101, world, day, 600, plain)) + 100
+    )
+    other = day + dt.timedelta(days=1)
+    assert generate_day(11, 101, world, other, 600, surge) == generate_day(11, 101, world, other, 600, plain)

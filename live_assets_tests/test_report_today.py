@@ -133,4 +133,4 @@ def test_a_tile_has_the_colour_of_the_monitorings_verdict(pages: dict[str, Path]
     from live_assets.report.today import CSS_CLASS
 
     html = pages["es"].read_text(encoding="utf-8")
-    assert f"class='tile {CSS_CLASS[Verdict.OFF]}' data-group='1'" in html
+    assert f"class='tile {CSS_CLASS[Verdict.OFF_TARGET]}' data-group='1'" in html

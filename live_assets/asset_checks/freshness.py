@@ -5,9 +5,11 @@ Why 03:00: a day is final 15 minutes after midnight (docs/api-contract.md §1); 
 put the KPIs in place before 01:00. Two more hours absorb a slow API or a gateway outage without
 crying wolf, and the check still fires before the working day starts.
 
-Dagster's ``build_time_partition_freshness_checks`` fits: at each deadline it expects the most recent
-complete partition (yesterday; last week on Mondays) to have a materialization. Its sensor runs the
-checks at the deadlines; it is on by default so that ``dagster dev`` evaluates them.
+Dagster's ``build_time_partition_freshness_checks`` asks the right question: at each deadline, does the
+most recent complete partition (yesterday; last week on Mondays) have a materialization. It fails with
+a ``CheckError`` while no partition is complete yet (a new deployment), so :func:`_single_freshness_check`
+asks the same question and says "no data yet" there. Dagster's freshness sensor runs the checks at the
+deadlines; it is on by default so that ``dagster dev`` evaluates them.
 
 With many bots (a bots file) the KPIs are partitioned by bot x date, which that factory does not
 support (it needs time-window partitions). :func:`build_bot_freshness_checks` asks the same question
@@ -175,6 +177,57 @@ def _bot_freshness_check(
     return the_check
 
 
+def _single_freshness_check(
+    grain: Grain, keys: Sequence[dg.AssetKey], partitions: dg.PartitionsDefinition, timezone: str
+) -> dg.AssetChecksDefinition:
+    """Without a bots file: the latest complete partition at the latest deadline is materialized.
+
+    What ``build_time_partition_freshness_checks`` asks, except that a partitions definition with no
+    complete period yet at the deadline (a deployment whose first week is not over) says "no data yet"
+    and passes: Dagster 1.13's factory fails there with ``CheckError: Expected non-None value: None``
+    (its ``check.not_none`` on the last partition window).
+    """
+    assert isinstance(partitions, dg.TimeWindowPartitionsDefinition)
+    specs = [
+        dg.AssetCheckSpec(
+            FRESHNESS_CHECK_NAME,
+            asset=key,
+            description=f"The latest complete {grain.value} partition is materialized by its deadline "
+            f"({DEADLINE_CRONS[grain]}, {timezone}).",
+        )
+        for key in keys
+    ]
+
+    @dg.multi_asset_check(specs=specs, name=f"kpi_{grain.value}_freshness", can_subset=True)
+    def the_check(context: dg.AssetCheckExecutionContext) -> Iterable[dg.AssetCheckResult]:
+        now = dt.datetime.now(dt.UTC)
+        deadline = latest_deadline(grain, now, timezone)
+        with dg.partition_loading_context(effective_dt=deadline):
+            window = partitions.get_last_partition_window()
+        fresh_until = (deadline + _period(grain)).timestamp()
+        expected = None if window is None else partitions.get_partition_key_range_for_time_window(window).start
+        for check_key in context.selected_asset_check_keys:
+            metadata: dict[str, dg.RawMetadataValue] = {"deadline": dg.MetadataValue.timestamp(deadline.timestamp())}
+            if expected is None:
+                passed, description = True, f"no data yet: no {grain.value} partition is complete by the deadline"
+            else:
+                passed = expected in context.instance.get_materialized_partitions(check_key.asset_key)
+                metadata["expected_partition"] = expected
+                description = f"partition {expected} " + ("is materialized" if passed else "is missing (late)")
+            if passed:
+                metadata[FRESH_UNTIL_METADATA_KEY] = dg.MetadataValue.timestamp(fresh_until)
+            yield dg.AssetCheckResult(
+                passed=passed,
+                asset_key=check_key.asset_key,
+                check_name=check_key.name,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=description,
+                metadata=metadata,
+            )
+
+    return the_check
+
+
 def build_freshness(
     bots: Sequence[BotSpec] | None, timezone: str, partitions_by_grain: Mapping[Grain, dg.PartitionsDefinition]
 ) -> tuple[list[dg.AssetChecksDefinition], dg.SensorDefinition]:
@@ -187,11 +240,8 @@ def build_freshness(
             )
         else:
             checks = [
-                check
-                for grain in partitions_by_grain
-                for check in dg.build_time_partition_freshness_checks(
-                    assets=_keys(grain), deadline_cron=DEADLINE_CRONS[grain], timezone=timezone
-                )
+                _single_freshness_check(grain, _keys(grain), partitions, timezone)
+                for grain, partitions in partitions_by_grain.items()
             ]
         sensor = dg.build_sensor_for_freshness_checks(
             freshness_checks=checks, name="kpi_freshness_sensor", default_status=dg.DefaultSensorStatus.RUNNING

@@ -3,10 +3,15 @@
 The life of an alert (one metric of one group of one bot, on one day):
 
 - it **opens** at the first evaluation that finds the metric off target (from ``min_offered`` offered);
+  a metric that is unknown or has too few offered never opens one;
 - it **stays open** while the metric stays off, or cannot be judged (too few offered, unknown value):
-  its value, counts and window follow the latest figures, and nothing is sent again;
+  its value, counts and window follow the latest figures, and nothing is sent again (an unknown
+  verdict never resolves an alert either);
 - it is **resolved** at the first evaluation that finds the metric back on target, or when a later day
   is evaluated (the day ended off target; its final figures are in ``kpi.sla_daily``).
+
+The evaluation first stores the day's verdicts (``monitor.verdicts``, span ``today``) and changes the
+alerts from those very verdicts, in the same transaction: the table and the alerts never disagree.
 
 One notification when it opens, one when it is resolved. The text is stored with the state change
 and sent after the warehouse transaction (no network call under the warehouse's lock); a message a URL
@@ -29,10 +34,10 @@ from typing import Any, Final
 from live_assets.kpis import queries
 from live_assets.monitor import delivery, messages
 from live_assets.monitor.judging import METRICS_BY_NAME, GroupFigures, Judgement, Verdict
+from live_assets.monitor.verdict_table import MONITOR_PACKAGE, Span, replace_verdicts
 from live_assets.secret import Secret
 from live_assets.warehouse import Warehouse
 
-MONITOR_PACKAGE: Final = "live_assets.monitor"
 ALERTS_TABLE: Final = "monitor.alerts"
 STALE_AFTER: Final = dt.timedelta(days=1)
 _OPEN_ALERTS = f"SELECT * FROM {ALERTS_TABLE} WHERE bot = $bot AND resolved_at IS NULL"
@@ -109,7 +114,7 @@ def _last_known(alert: dict[str, Any]) -> Judgement:
         lost=alert["lost"],
         values={},
     )
-    return Judgement(figures, METRICS_BY_NAME[alert["metric"]], Verdict.OFF, alert["value"], alert["target"])
+    return Judgement(figures, METRICS_BY_NAME[alert["metric"]], Verdict.OFF_TARGET, alert["value"], alert["target"])
 
 
 def update_state(
@@ -121,12 +126,14 @@ def update_state(
     now: dt.datetime,
     page: str | None,
 ) -> Evaluation:
-    """Open, keep and resolve the bot's alerts from the judgements of ``day``, in one transaction (run
-    again from its start if a concurrent writer of ``monitor.alerts`` commits first, on a DuckLake)."""
+    """Store the judgements of ``day`` as today's verdicts and open, keep and resolve the bot's alerts
+    from them, in one transaction (run again from its start if a concurrent writer commits first, on a
+    DuckLake)."""
     by_key = {(j.figures.group_id, j.metric.name): j for j in judgements}
 
     def apply(connection: Any) -> Evaluation:
         evaluation = Evaluation(days={day})
+        replace_verdicts(connection, bot=bot, span=Span.TODAY, day=day, judgements=judgements, judged_at=now)
         ensure_alerts_table(connection)
         cursor = connection.execute(_OPEN_ALERTS, {"bot": bot})
         columns = [column[0] for column in cursor.description]
@@ -139,7 +146,7 @@ def update_state(
             _follow(connection, evaluation, alert, by_key.get(key), day, now, page)
         for key, judgement in by_key.items():
             current = open_alerts.get(key)
-            if judgement.verdict is not Verdict.OFF or (current is not None and current["day"] == day):
+            if judgement.verdict is not Verdict.OFF_TARGET or (current is not None and current["day"] == day):
                 continue
             window = _window(judgement.figures, day)
             parameters = _values(judgement, window, now) | {
@@ -179,14 +186,14 @@ def _follow(
             {**values, "window": alert["window"], "alert_id": alert["alert_id"], "now": now, "message": message},
         )
         evaluation.resolved.append(f"{last.figures.group_label} {alert['metric']} (day ended)")
-    elif judgement is not None and judgement.verdict is Verdict.MET:
+    elif judgement is not None and judgement.verdict is Verdict.ON_TARGET:
         window = _window(judgement.figures, day)
         message = messages.resolve_message(judgement, window, page)
         _record(
             connection, _RESOLVE, _values(judgement, window, now) | {"alert_id": alert["alert_id"], "message": message}
         )
         evaluation.resolved.append(_label(judgement))
-    elif judgement is not None and judgement.verdict is Verdict.OFF:
+    elif judgement is not None and judgement.verdict is Verdict.OFF_TARGET:
         window = _window(judgement.figures, day)
         _record(connection, _UPDATE_OPEN, _values(judgement, window, now) | {"alert_id": alert["alert_id"]})
         evaluation.still_open.append(_label(judgement))

@@ -16,23 +16,26 @@ from typing import Any, Final
 
 import dagster as dg
 
-from live_assets.asset_checks.by_partition import PartitionSpan
 from live_assets.asset_checks.by_partition import Verdict as CheckVerdict
-from live_assets.asset_checks.factory import RowsQuery, build_partition_check
-from live_assets.asset_checks.reading import Reading
+from live_assets.asset_checks.by_partition import evaluations
+from live_assets.asset_checks.reading import missing_tables_verdicts, read_range
 from live_assets.kpis.assets import KINDS, KPI_GROUP, OWNERS
 from live_assets.kpis.refresh import refresh_intraday
 from live_assets.kpis.tables import SLA_DAILY, SLA_INTRADAY, group_day_figures_script
 from live_assets.monitor import alerts, messages
+from live_assets.monitor.judging import Judgement
 from live_assets.monitor.publishing import publish_monitoring
 from live_assets.monitor.settings import MonitorSettings
 from live_assets.monitor.targets import Targets
+from live_assets.monitor.verdict_table import VERDICTS_TABLE, Span, replace_verdicts
 from live_assets.monitor.verdicts import judge_rows, targets_metadata
 from live_assets.raw.metadata import markdown_preview
 from live_assets.report import delivery as report_delivery
 from live_assets.report.today import TodaySettings, write_today
-from live_assets.resources import WarehouseResource
+from live_assets.resources import LiveApiResource, WarehouseResource
+from live_assets.scope import run_scope
 from live_assets.secret import Secret
+from live_assets.warehouse import Warehouse
 
 CONVERSATIONS_TODAY_KEY: Final = dg.AssetKey(["raw", "conversations_today"])
 TARGETS_MET: Final = "targets_met"
@@ -149,7 +152,9 @@ def build_intraday_assets(
             context.log.warning(f"report not delivered, retried at the next refresh: {failure}")
         today_file = None
         if today is not None:
-            today_file = write_today(store, bot=bot, rows=rows, targets=targets, settings=today, now=clock())
+            today_file = write_today(
+                store, bot=bot, rows=rows, judgements=judgements, targets=targets, settings=today, now=clock()
+            )
         # The lock-free copy BI tools read (docs/bi.md), once the rows and the alerts are committed.
         published = publish_monitoring(
             store, bot=bot, day=written.first_day, alert_days=evaluation.days, publish_dir=warehouse.publish_dir()
@@ -187,28 +192,61 @@ def build_intraday_assets(
 def build_daily_targets_check(
     daily_partitions: dg.PartitionsDefinition, *, targets: Targets
 ) -> dg.AssetChecksDefinition:
-    """``targets_met`` on ``kpi/sla_daily``: each final day's groups against their targets (severity warning)."""
+    """``targets_met`` on ``kpi/sla_daily``: each final day's groups against their targets (severity warning).
 
-    def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, CheckVerdict]:
-        records = reading.records()
-        verdicts = {}
-        for span in spans:
-            day_rows = [row for row in records if row["day"] == span.first_day]
-            judgements = [j for row in day_rows for j in judge_rows(row["_bot"], [row], targets)]
-            passed, description, metadata = targets_metadata(judgements)
-            verdicts[span.key] = CheckVerdict(passed, f"{span.key}: {description}", metadata)
-        return verdicts
-
+    It is also what judges a final day: its verdicts replace the day's rows of ``monitor.verdicts``
+    (span ``day``), which the report and the demo read.
+    """
     tables = [SLA_DAILY.qualified_table, "raw.conversations", "raw.sla_by_group", "raw.groups"]
-    return build_partition_check(
+
+    @dg.asset_check(
         asset=dg.AssetKey(SLA_DAILY.asset_key_path),
         name=TARGETS_MET,
         partitions_def=daily_partitions,
         description=(
             "Every group's figures of the day (over all its channels, by the definitions of kpi.sla_daily) on its "
-            "targets from the targets file, from min_offered offered conversations."
+            "targets from the targets file, from min_offered offered conversations; the verdicts are stored in "
+            "monitor.verdicts (span 'day')."
         ),
-        query=RowsQuery(tables=tables, sql=group_day_figures_script()),
-        decide=decide,
-        severity=dg.AssetCheckSeverity.WARN,
     )
+    def targets_met(
+        context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
+    ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+        judged: list[tuple[str, dt.date, list[Judgement]]] = []
+        verdicts: dict[str, CheckVerdict] = {}
+        for scope in run_scope(context, live_api):
+            assert scope.first_day is not None and scope.last_day is not None
+            reading = read_range(
+                warehouse.warehouse(),
+                None,
+                tables=tables,
+                bot=scope.bot,
+                first_day=scope.first_day,
+                last_day=scope.last_day,
+                sql=group_day_figures_script(),
+            )
+            if reading.missing_tables:
+                verdicts |= missing_tables_verdicts(list(scope.spans), reading)
+                continue
+            records = reading.records()
+            for span in scope.spans:
+                day_rows = [row for row in records if row["day"] == span.first_day]
+                judgements = judge_rows(scope.bot, day_rows, targets)
+                judged.append((scope.bot, span.first_day, judgements))
+                verdicts[span.key] = CheckVerdict(*targets_metadata(judgements))
+        if judged:
+            store_day_verdicts(warehouse.warehouse(), judged)
+        yield from evaluations(context, verdicts, severity=dg.AssetCheckSeverity.WARN)
+
+    return targets_met
+
+
+def store_day_verdicts(store: Warehouse, judged: list[tuple[str, dt.date, list[Judgement]]]) -> None:
+    """Replace the judged final days' rows of ``monitor.verdicts``, all in one transaction."""
+    judged_at = dt.datetime.now(dt.UTC)
+
+    def write(connection: Any) -> None:
+        for bot, day, judgements in judged:
+            replace_verdicts(connection, bot=bot, span=Span.DAY, day=day, judgements=judgements, judged_at=judged_at)
+
+    store.atomically(write, what=f"{VERDICTS_TABLE} of {len(judged)} final day(s)")

@@ -1,9 +1,11 @@
-"""A group's figures against its targets: which metrics are off, met, or cannot be judged.
+"""A group's figures against its targets: on target, off target, too few to judge, or unknown.
 
-One judgement per group and metric with a target. Judged only from ``min_offered`` offered
-conversations (a handful of chats says nothing about a service level), and only when the figure is
-known (no SLA % without a threshold, no wait p90 without an attended conversation). The check
-``targets_met`` and the alerts both read these judgements, so they never disagree.
+One judgement per group and metric with a target. A figure that cannot be computed (no SLA % without
+the group's SLA threshold, no wait p90 without an attended conversation) is *unknown*, with the reason,
+and never counts as on target. A known figure is judged only from ``min_offered`` offered
+conversations (a handful of chats says nothing about a service level). The judgements are stored in
+``monitor.verdicts`` (``live_assets/monitor/verdict_table.py``), which the alerts, the ``targets_met``
+checks, the report and the demo all read, so they never disagree; :class:`Verdict` holds their words.
 """
 
 from __future__ import annotations
@@ -18,10 +20,20 @@ from live_assets.monitor.targets import GroupTargets, Targets
 
 
 class Verdict(enum.StrEnum):
-    OFF = "off target"
-    MET = "met"
-    TOO_FEW = "too few offered"
+    """The one vocabulary of a service-level verdict: stored in ``monitor.verdicts``, shown everywhere."""
+
+    ON_TARGET = "on target"
+    OFF_TARGET = "off target"
+    TOO_FEW = "too few"
     UNKNOWN = "unknown"
+
+
+# Why a figure is unknown, by KPI column (the figure is NULL in the KPI tables for these reasons only).
+UNKNOWN_REASONS: Final = {
+    "sla_pct": "no SLA threshold (load raw/groups)",
+    "abandonment_rate": "no conversation",
+    "wait_p90_s": "no attended conversation",
+}
 
 
 @dataclass(frozen=True)
@@ -94,23 +106,30 @@ class Judgement:
     verdict: Verdict
     value: float | None
     target: float
+    reason: str = ""
 
 
 def judge(figures: GroupFigures, targets: GroupTargets) -> list[Judgement]:
-    """One judgement per metric of the group that has a target."""
+    """One judgement per metric of the group that has a target.
+
+    Unknown comes first: a group whose SLA % cannot be computed is unknown whatever its volume (a
+    missing threshold is a gap to fix, not a quiet hour); then too few offered; then on or off target.
+    """
     judgements = []
     for metric in METRICS:
         target = getattr(targets, metric.target_field)
         if target is None:
             continue
         value = figures.values[metric.column]
-        if figures.offered < targets.min_offered:
-            verdict = Verdict.TOO_FEW
-        elif value is None:
-            verdict = Verdict.UNKNOWN
+        if value is None:
+            verdict, reason = Verdict.UNKNOWN, UNKNOWN_REASONS[metric.column]
+        elif figures.offered < targets.min_offered:
+            verdict, reason = Verdict.TOO_FEW, f"{figures.offered} offered, judged from {targets.min_offered}"
+        elif metric.is_off(value, target):
+            verdict, reason = Verdict.OFF_TARGET, f"{format_value(metric, value)} (target {metric.target_text(target)})"
         else:
-            verdict = Verdict.OFF if metric.is_off(value, target) else Verdict.MET
-        judgements.append(Judgement(figures, metric, verdict, value, target))
+            verdict, reason = Verdict.ON_TARGET, ""
+        judgements.append(Judgement(figures, metric, verdict, value, target, reason))
     return judgements
 
 

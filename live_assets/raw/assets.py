@@ -26,10 +26,11 @@ from live_assets.names import API_POOL, API_STEP_PREFIX
 from live_assets.privacy.masking import Masking
 from live_assets.privacy.settings import load_privacy
 from live_assets.raw.endpoints import ENDPOINTS, EndpointSpec, Partitioning
-from live_assets.raw.engine import Progress, StepClients, plan_tasks, run_tasks
+from live_assets.raw.engine import Progress, StepClients, Task, plan_tasks, run_tasks
 from live_assets.raw.lanes import may_release, release_lanes
 from live_assets.raw.loading import RawLoadError, sweep_partials
 from live_assets.raw.metadata import column_schema, result_metadata
+from live_assets.raw.today_lists import TODAY_LISTS, ListState, list_spec, list_states
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.scope import BotScope, run_scope
 from live_assets.settings import SettingsError
@@ -202,14 +203,16 @@ def _materialize(
     # are the partition's own only when the run has one partition.
     single_partition = context.assets_def.partitions_def is None or len(context.partition_keys) == 1
     try:
-        tasks = plan_tasks(
+        lists = list_states(store, scopes, loaded_at) if _is_today(selected) else []
+        tasks = _list_tasks(lists, scopes, clients, store, landing_dir, loaded_at, masking)
+        tasks += plan_tasks(
             selected,
             scopes,
             clients,
             store,
             landing_dir,
             loaded_at,
-            lambda zone: dt.datetime.now(ZoneInfo(zone)),
+            _wall_clock,
             reuse_since=_run_started_at(context) if context.retry_number else None,
             masking=masking,
         )
@@ -225,15 +228,18 @@ def _materialize(
         reported: set[str] = set()
         lanes_given_back = requests_done if may_release(selected) else None
         for progress in run_tasks(tasks, clients, store, loaded_at, context.log.info, lanes_given_back):
+            if progress.spec not in selected:  # a list today's step fetched to judge with (today_lists.py)
+                _log_list(context, progress)
+                continue
             reported.add(progress.spec.table)
             if progress.error is not None:
                 context.log.error(f"{progress.spec.table}: {progress.error}")
                 failures.append(progress)
                 continue
-            yield dg.MaterializeResult(
-                asset_key=progress.spec.asset_key_path,
-                metadata=result_metadata(store, progress, scopes, single_partition=single_partition),
-            )
+            metadata = result_metadata(store, progress, scopes, single_partition=single_partition)
+            if lists and progress.spec.partitioning is Partitioning.TODAY:
+                metadata["lists_used"] = dg.MetadataValue.md("\n".join(f"- {state.describe()}" for state in lists))
+            yield dg.MaterializeResult(asset_key=progress.spec.asset_key_path, metadata=metadata)
         if released:
             context.log.info(f"every request sent: released the run-queue lanes {', '.join(released)}")
         for error in unreleased:
@@ -249,6 +255,44 @@ def _materialize(
         clients.close()
     if failures:
         raise _failure(failures) from failures[0].error
+
+
+def _is_today(selected: Sequence[EndpointSpec]) -> bool:
+    return any(spec.partitioning is Partitioning.TODAY for spec in selected)
+
+
+def _list_tasks(
+    lists: Sequence[ListState],
+    scopes: Sequence[BotScope],
+    clients: StepClients,
+    store: Warehouse,
+    landing_dir: Path,
+    loaded_at: dt.datetime,
+    masking: Masking,
+) -> list[Task]:
+    """The requests of the lists today's step fetches first (missing or stale ones), bot by bot."""
+    tasks: list[Task] = []
+    for table in TODAY_LISTS:
+        stale = {state.bot for state in lists if state.table == table and state.fetch}
+        wanted = [scope for scope in scopes if scope.bot in stale]
+        if wanted:
+            tasks += plan_tasks(
+                [list_spec(table)], wanted, clients, store, landing_dir, loaded_at, _wall_clock, masking=masking
+            )
+    return tasks
+
+
+def _wall_clock(zone: str) -> dt.datetime:
+    return dt.datetime.now(ZoneInfo(zone))
+
+
+def _log_list(context: dg.AssetExecutionContext, progress: Progress) -> None:
+    """A list fetched for today's judgement: a failure is a warning (today's figures still load; the
+    verdicts then say unknown, with the reason)."""
+    if progress.error is not None:
+        context.log.warning(f"raw.{progress.spec.table} not fetched with today's refresh: {progress.error}")
+    else:
+        context.log.info(f"raw.{progress.spec.table}: {progress.rows} row(s) loaded for today's service level")
 
 
 def _run_started_at(context: dg.AssetExecutionContext) -> float | None:

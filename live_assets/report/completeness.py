@@ -70,7 +70,8 @@ class CheckOutcome:
     check: str
     passed: int
     failed: int
-    detail: str = ""
+    detail: str = ""  # the first failure's description, in English (the check's own words, as in the UI)
+    partition: str = ""  # the first failing partition
 
 
 def expected_partitions(spec: TableSpec, period: Period) -> tuple[dt.date, ...]:
@@ -121,7 +122,7 @@ def read_check_outcomes(
         detail = ""
         if failed:
             evaluation = latest[failed[0]].event.asset_check_evaluation if latest[failed[0]].event else None
-            detail = f"{failed[0]}: {getattr(evaluation, 'description', None) or ''}".strip(": ")
+            detail = getattr(evaluation, "description", None) or ""
         outcomes.append(
             CheckOutcome(
                 asset="/".join(key.asset_key.path),
@@ -129,6 +130,7 @@ def read_check_outcomes(
                 passed=statuses.count("SUCCEEDED"),
                 failed=len(failed),
                 detail=detail,
+                partition=failed[0] if failed else "",
             )
         )
     return [outcome for outcome in outcomes if outcome.passed or outcome.failed]
@@ -139,11 +141,15 @@ def outcomes_of(summaries: Sequence[Any]) -> list[CheckOutcome]:
     outcomes = []
     for summary in summaries:
         failures = summary.failures
-        detail = ""
-        if failures:
-            first = failures[0]
-            detail = f"{first.partition or ''}: {first.description or ''}".strip(": ")
+        first = failures[0] if failures else None
         outcomes.append(
-            CheckOutcome(summary.asset, summary.check, len(summary.evaluated()) - len(failures), len(failures), detail)
+            CheckOutcome(
+                summary.asset,
+                summary.check,
+                len(summary.evaluated()) - len(failures),
+                len(failures),
+                detail=(first.description or "") if first else "",
+                partition=(first.partition or "") if first else "",
+            )
         )
     return outcomes

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from live_assets.kpis import queries
 from live_assets.monitor.targets import GroupTargets, Targets
+from live_assets.monitor.verdict_table import VERDICTS_TABLE, Span, StoredVerdict, read_verdicts
 from live_assets.report.completeness import CheckOutcome, TableCompleteness, read_completeness
 from live_assets.report.period import Period
 from live_assets.warehouse import Warehouse
@@ -149,6 +150,7 @@ class ReportData:
     profile_weekdays_only: bool = True
     agents: list[AgentFigures] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    day_verdicts: list[StoredVerdict] = field(default_factory=list)  # monitor.verdicts of the final days
     completeness: list[TableCompleteness] = field(default_factory=list)
     checks: list[CheckOutcome] = field(default_factory=list)
 
@@ -333,6 +335,10 @@ def load_report(
         _profile(reader, data)
         data.agents = _agents(reader, period)
         data.alerts = _alerts(reader, period, ZoneInfo(timezone))
+        if reader.has(VERDICTS_TABLE):
+            data.day_verdicts = read_verdicts(
+                reader.connection, bot=bot, span=Span.DAY, first_day=period.first, last_day=period.last
+            )
         data.completeness = read_completeness(reader.connection, reader.tables, bot, period)
     data.daily_groups.sort(key=lambda series: [g.key for g in data.groups].index(series.key))
     return data

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from live_assets.monitor.targets import GroupTargets
 from live_assets.report import svg
+from live_assets.report.completeness import CheckOutcome
 from live_assets.report.data import AgentFigures, DailySeries, Figures, ReportData
 from live_assets.report.i18n import Words
+from live_assets.report.service_level import alerts_section
 from live_assets.report.style import CSS
 
 RANKED_AGENTS = 15
@@ -26,16 +28,6 @@ METRICS = {
     "sla": ("m.sla", "sla_pct_min"),
     "abandonment": ("m.abandonment", "abandonment_pct_max"),
     "wait_p90": ("m.wait_p90", "wait_p90_s_max"),
-}
-# An alert's metric, by the KPI column or the target it judges, to the target's key.
-ALERT_METRICS = {
-    "sla_pct": "sla_pct_min",
-    "sla_pct_min": "sla_pct_min",
-    "abandonment_rate": "abandonment_pct_max",
-    "abandonment_pct": "abandonment_pct_max",
-    "abandonment_pct_max": "abandonment_pct_max",
-    "wait_p90_s": "wait_p90_s_max",
-    "wait_p90_s_max": "wait_p90_s_max",
 }
 
 
@@ -74,6 +66,8 @@ class Page:
 
     def judged_cell(self, figures: Figures, targets: GroupTargets, target_key: str) -> str:
         value = figures.value(target_key)
+        if value is None and getattr(targets, target_key) is not None and figures.offered:
+            return f"<td class='num unknown'>{escape(self.w('verdict.unknown'))}</td>"
         state = verdict(value, getattr(targets, target_key), target_key, figures.offered, targets.min_offered)
         return f"<td class='num {state}'>{escape(self.metric_text(target_key, value))}</td>"
 
@@ -264,34 +258,15 @@ class Page:
     # --- alerts -----------------------------------------------------------------------------------
 
     def alerts(self) -> str:
-        w, alerts = self.w, self.data.alerts
-        if not alerts:
-            return f"<p class='lead'>{escape(w('alerts.none'))}</p>"
-        start = dt.datetime.combine(self.data.period.first, dt.time(), tzinfo=alerts[0].opened_at.tzinfo)
-        opened = sum(1 for a in alerts if a.opened_at >= start)
-        resolved = sum(1 for a in alerts if a.resolved_at is not None)
-        summary = w("alerts.summary", opened=opened, resolved=resolved, open=len(alerts) - resolved)
-        head = [w("col.group"), w("col.metric"), w("col.value"), w("col.target"), w("col.window"), w("col.opened"),
-                w("col.resolved"), w("col.notified")]  # fmt: skip
-        rows = []
-        for alert in alerts:
-            key = ALERT_METRICS.get(alert.metric, "")
-            metric = w(f"metric.{key}") if key else alert.metric
-            resolved_text = w.moment(alert.resolved_at) if alert.resolved_at else w("alert.open")
-            notified = " / ".join(
-                w.moment(moment) if moment else w("alert.not_sent")
-                for moment in [alert.notified_at] + ([alert.resolved_notified_at] if alert.resolved_at else [])
-            )
-            state = "" if alert.resolved_at else " class='open'"
-            rows.append(
-                f"<tr{state}><td class='name'>{escape(alert.group)}</td><td>{escape(metric)}</td>"
-                f"<td class='num missed'>{escape(self.metric_text(key, alert.value))}</td>"
-                f"<td class='num'>{escape(self.metric_text(key, alert.target))}</td><td>{escape(alert.window)}</td>"
-                f"<td>{escape(w.moment(alert.opened_at))}</td><td>{escape(resolved_text)}</td><td>{escape(notified)}</td></tr>"
-            )
-        return f"<p class='lead'>{escape(summary)}</p>" + table(head, rows, numeric_from=None, css="alerts")
+        return alerts_section(self.data, self.w, self.metric_text, table)
 
     # --- completeness -----------------------------------------------------------------------------
+
+    def check_detail(self, outcome: CheckOutcome) -> str:
+        """The first failing partition; the check's description too in English (checks speak English)."""
+        if self.w.lang != "en" or not outcome.detail:
+            return outcome.partition
+        return f"{outcome.partition}: {outcome.detail}" if outcome.partition else outcome.detail
 
     def completeness(self) -> str:
         w = self.w
@@ -318,7 +293,7 @@ class Page:
             check_rows = [
                 f"<tr><td><code>{escape(c.asset)}</code></td><td>{escape(c.check)}</td>"
                 f"<td class='num met'>{c.passed}</td><td class='num {'missed' if c.failed else ''}'>{c.failed}</td>"
-                f"<td class='detail'>{escape(c.detail)}</td></tr>"
+                f"<td class='detail'>{escape(self.check_detail(c))}</td></tr>"
                 for c in self.data.checks
             ]
             head = [w("col.asset"), w("col.check"), w("col.passed"), w("col.failed"), w("col.detail")]

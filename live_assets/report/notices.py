@@ -14,8 +14,8 @@ from live_assets.monitor.judging import METRICS_BY_NAME, GroupFigures, Verdict, 
 from live_assets.report.build import WrittenReport
 from live_assets.report.delivery import ReportVersion, content_hash
 
-VERDICT_WORDS = {Verdict.OFF: "OFF TARGET", Verdict.MET: "on target", Verdict.TOO_FEW: "too few offered to judge",
-                 Verdict.UNKNOWN: "not known"}  # fmt: skip
+VERDICT_WORDS = {Verdict.OFF_TARGET: "OFF TARGET", Verdict.ON_TARGET: "on target", Verdict.TOO_FEW: "too few to judge",
+                 Verdict.UNKNOWN: "unknown"}  # fmt: skip
 
 
 def _figures(written: WrittenReport) -> GroupFigures | None:
@@ -56,7 +56,7 @@ def report_version(report: str, written: WrittenReport, report_dir: Path) -> Rep
             lines.append(f"{METRICS_BY_NAME[name].label}: {format_value(METRICS_BY_NAME[name], headline[name])}")
     if headline.get("csat_pct") is not None:
         lines.append(f"CSAT %: {headline['csat_pct']}")
-    off = [j.metric.label for j in judgements if j.verdict is Verdict.OFF]
+    off = [j.metric.label for j in judgements if j.verdict is Verdict.OFF_TARGET]
     summary = f"{len(off)} off target ({', '.join(off)})" if off else "every judged figure on target"
     if not judgements:
         summary = "no target to judge" if figures is not None else "no conversation in the period"

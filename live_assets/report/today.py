@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from live_assets.kpis import queries
 from live_assets.monitor.judging import METRICS_BY_NAME, Judgement, Verdict
 from live_assets.monitor.targets import Targets
-from live_assets.monitor.verdicts import judge_rows
 from live_assets.report import svg
-from live_assets.report.html import ALERT_METRICS, write_html
+from live_assets.report.html import write_html
 from live_assets.report.i18n import Words
+from live_assets.report.service_level import ALERT_METRICS
 from live_assets.report.today_style import TODAY_CSS
 from live_assets.warehouse import Warehouse
 
@@ -33,8 +33,13 @@ TODAY_FILE: Final = "today.html"
 HALF_HOUR: Final = dt.timedelta(minutes=30)
 WIDE, NARROW = 760, 400  # the chart's widths in SVG units: a screen's, a phone's
 # The worst verdict of a group's metrics colours its tile: off target over met over not judged.
-SEVERITY: Final = {Verdict.OFF: 3, Verdict.MET: 2, Verdict.TOO_FEW: 1, Verdict.UNKNOWN: 0}
-CSS_CLASS: Final = {Verdict.OFF: "off", Verdict.MET: "met", Verdict.TOO_FEW: "few", Verdict.UNKNOWN: "unknown"}
+SEVERITY: Final = {Verdict.OFF_TARGET: 3, Verdict.ON_TARGET: 2, Verdict.TOO_FEW: 1, Verdict.UNKNOWN: 0}
+CSS_CLASS: Final = {
+    Verdict.OFF_TARGET: "off",
+    Verdict.ON_TARGET: "met",
+    Verdict.TOO_FEW: "few",
+    Verdict.UNKNOWN: "unknown",
+}
 
 
 @dataclass(frozen=True)
@@ -55,14 +60,11 @@ def today_path(report_dir: Path, bot: str) -> Path:
     return report_dir / bot / TODAY_FILE
 
 
-def today_verdicts(bot: str, day_so_far: Sequence[Mapping[str, Any]], targets: Targets) -> dict[Any, list[Judgement]]:
-    """Each group's judgements of the day so far, by group id: the monitoring's own (``judging``).
-
-    The one place the page gets its verdicts: once the monitoring records them (``monitor.verdicts``,
-    span ``today``), this reads that table instead of judging again.
-    """
+def today_verdicts(judgements: Sequence[Judgement]) -> dict[Any, list[Judgement]]:
+    """The refresh's judgements by group id: the very ones ``kpi/sla_intraday`` stored in
+    ``monitor.verdicts`` and evaluated the alerts on, so the page never judges on its own."""
     by_group: dict[Any, list[Judgement]] = {}
-    for judgement in judge_rows(bot, [dict(row) for row in day_so_far], targets):
+    for judgement in judgements:
         by_group.setdefault(judgement.figures.group_id, []).append(judgement)
     return by_group
 
@@ -101,7 +103,7 @@ class TodayPage:
         verdict = w("today.no_target") if worst is None else w(f"verdict.{worst.verdict.value}")
         sla = next((j for j in judgements if j.metric.name == "sla_pct"), None)
         target = w("today.no_target") if sla is None else w("today.sla_target", value=self.bound("sla_pct", sla.target))
-        off = [j for j in judgements if j.verdict is Verdict.OFF and j.metric.name != "sla_pct"]
+        off = [j for j in judgements if j.verdict is Verdict.OFF_TARGET and j.metric.name != "sla_pct"]
         why = "".join(
             f"<li>{escape(w('metric.' + ALERT_METRICS[j.metric.name]))} {escape(self.value(j.metric.name, j.value))} "
             f"({escape(self.bound(j.metric.name, j.target))})</li>"
@@ -228,16 +230,16 @@ def write_today(
     *,
     bot: str,
     rows: Sequence[Mapping[str, Any]],
+    judgements: Sequence[Judgement],
     targets: Targets,
     settings: TodaySettings,
     now: dt.datetime,
 ) -> Path:
     """Rewrite the bot's ``today.html`` (atomically: a screen reloading never shows half a page)."""
-    day_so_far = [row for row in rows if row["span"] == "day_so_far"]
     html = render_today(
         bot=bot,
         rows=rows,
-        verdicts=today_verdicts(bot, day_so_far, targets),
+        verdicts=today_verdicts(judgements),
         alerts=read_open_alerts(warehouse, bot),
         bot_sla_target=targets.for_group(bot, None, None).sla_pct_min,
         settings=settings,

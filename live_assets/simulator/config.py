@@ -7,6 +7,7 @@ is a field here, so that a test states its whole setup in one ``SimulatorConfig(
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -57,16 +58,32 @@ class BotProfile:
 @dataclass(frozen=True)
 class Degradation:
     """One group served badly for a stretch of every day: its conversations queued in ``[start, end)`` wait
-    ``extra_wait_s`` more before an agent can take them, so they wait longer and more of them give up."""
+    ``extra_wait_s`` more before an agent can take them, so they wait longer and more of them give up.
+
+    ``surge_per_hour`` more conversations of the group arrive during the stretch (a campaign, an outage
+    elsewhere), on ``surge_on`` only (None: every day): enough volume to judge the stretch even at
+    night, when the day so far holds a handful."""
 
     group_id: int
     start: dt.time
     end: dt.time
     extra_wait_s: int = 600
+    surge_per_hour: int = 0
+    surge_on: dt.date | None = None
 
     def __post_init__(self) -> None:
-        if not self.start < self.end or self.extra_wait_s < 0:
-            raise ValueError(f"a degradation needs start < end and extra_wait_s >= 0, got {self}")
+        if not self.start < self.end or self.extra_wait_s < 0 or self.surge_per_hour < 0:
+            raise ValueError(f"a degradation needs start < end, extra_wait_s >= 0 and surge_per_hour >= 0, got {self}")
+
+    def surge_arrivals(self, day: dt.date, rng_random: Callable[[], float]) -> list[int]:
+        """The surge's queue-entry times on ``day`` (seconds since midnight), evenly likely over the
+        stretch, sorted; none on a day without it."""
+        if self.surge_on not in (None, day):
+            return []
+        start = self.start.hour * 3600 + self.start.minute * 60 + self.start.second
+        end = self.end.hour * 3600 + self.end.minute * 60 + self.end.second
+        count = round(self.surge_per_hour * (end - start) / 3600)
+        return sorted(start + int(rng_random() * (end - start)) for _ in range(count))
 
     def applies(self, group_id: int, seconds_of_day: int) -> bool:
         start = self.start.hour * 3600 + self.start.minute * 60 + self.start.second

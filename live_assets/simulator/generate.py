@@ -307,10 +307,17 @@ def _generate_day(
     lag_span = int(contract.DATA_LAG.total_seconds())
     user_pool = max(50, conversations_per_day * 5)  # about one user in four comes back within days
     out: list[Conversation] = []
-    for seq, queued_s in enumerate(_arrivals(rnd, count), start=1):
+    arrivals = [(queued_s, False) for queued_s in _arrivals(rnd, count)]
+    if degraded is not None and degraded.surge_per_hour:  # drawn apart: the days without it are unchanged
+        surge = degraded.surge_arrivals(day, rng_for(bot_seed, "surge", day.isoformat()).random)
+        arrivals = sorted(arrivals + [(queued_s, True) for queued_s in surge])
+    surge_group = next((g for g in groups if degraded is not None and g.id == degraded.group_id), None)
+    for seq, (queued_s, surged) in enumerate(arrivals, start=1):
         conversation_id = id_base + seq
         hour_load = HOURLY_WEIGHTS[queued_s // 3600] / _PEAK
         first_group = groups[bisect.bisect_right(group_cumulative, rnd() * group_cumulative[-1])]
+        if surged and surge_group is not None:
+            first_group = surge_group
         protocol = world.protocols[bisect.bisect_right(protocol_cumulative, rnd() * protocol_cumulative[-1])]
         patience = 60 + min(1800, int(rng.expovariate(1 / 240)))
         gives_up = rnd() < 0.035 + 0.035 * hour_load

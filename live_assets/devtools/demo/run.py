@@ -51,8 +51,10 @@ from live_assets.devtools.stack import (
     restore_interrupts,
     simulator_settings_env,
 )
+from live_assets.monitor.assets import TARGETS_MET
 from live_assets.monitor.settings import ALERT_URLS_ENV, DAGSTER_URL_ENV
 from live_assets.monitor.targets import load_targets, targets_file_path
+from live_assets.monitor.verdict_table import service_level_summary
 from live_assets.report.build import write_report
 from live_assets.report.cli import summary_text
 from live_assets.report.completeness import outcomes_of
@@ -99,11 +101,35 @@ class DemoOutcome:
     report: ReportData | None = None
     report_path: Path | None = None
     today: today.TodayOutcome | None = None
+    service_level: str = ""  # the report period's monitor.verdicts in one sentence
     problems: list[str] = field(default_factory=list)
 
     @property
     def failed_checks(self) -> list[CheckSummary]:
         return [c for c in self.checks if c.status == "failed"]
+
+    @property
+    def data_checks(self) -> list[CheckSummary]:
+        """The checks of the data; ``targets_met`` judges the service level, said apart (monitor.verdicts)."""
+        return [c for c in self.checks if c.check != TARGETS_MET]
+
+    def closing_lines(self) -> list[str]:
+        """The data's verdict, then the service level's: two facts the demo never mixes."""
+        if self.problems:
+            lines = ["The demo found problems:", *(f"  - {problem}" for problem in self.problems)]
+        else:
+            checks = self.data_checks
+            passed = sum(c.status == "passed" for c in checks)
+            warned = [f"{c.asset}:{c.check}" for c in checks if c.status == "warning"]
+            lines = [
+                f"Data: all runs succeeded, {passed} of {len(checks)} checks passed for {self.days}"
+                + (f" ({len(warned)} warned: {', '.join(warned)})." if warned else ".")
+            ]
+        if self.service_level and self.report is not None:
+            lines.append(
+                f"Service level {self.report.period.first} to {self.report.period.last}: {self.service_level}."
+            )
+        return lines
 
     @property
     def exit_code(self) -> int:
@@ -243,6 +269,7 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> DemoOutcome:
         checks=outcomes_of(outcome.checks),
     )
     outcome.report, outcome.report_path = written.data, written.path
+    outcome.service_level = service_level_summary(written.data.day_verdicts)
     if not written.data.empty:
         print(f"\n{summary_text(written.data, Words(lang))}\n", file=say.out)
     say.step(f"HTML report: {outcome.report_path}")
@@ -346,12 +373,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except KeyboardInterrupt:
         print("demo: interrupted; Dagster and the simulator were stopped", file=sys.stderr)
         return 130
-    if outcome.problems:
-        print("The demo found problems:", file=out)
-        for problem in outcome.problems:
-            print(f"  - {problem}", file=out)
-    else:
-        print(f"All runs succeeded and all checks passed for {outcome.days}.", file=out)
+    for line in outcome.closing_lines():
+        print(line, file=out)
     print(
         f"Open the Dagster UI on the same data: `{DEV_HINT}` (then http://127.0.0.1:3000). "
         f"Report: {outcome.report_path}",

@@ -20,6 +20,7 @@ from live_assets.backfill.runs import launch_job, wait_for_run
 from live_assets.backfill.submit import LAUNCHED_BY_TAG, RunInfo
 from live_assets.devtools.demo.webhook import Receiver
 from live_assets.kpis import queries
+from live_assets.monitor.verdict_table import Span, StoredVerdict, read_verdicts, service_level_summary
 from live_assets.names import PRIORITY_TAG
 from live_assets.simulator.config import Degradation
 from live_assets.warehouse import Warehouse
@@ -28,18 +29,23 @@ INTRADAY_JOB = "live_intraday"
 DEGRADED_GROUP = 1  # the busiest group of the simulator's bots (38 % of the chats)
 DEGRADED_HOURS = 4  # the stretch: up to this many hours before now, to an hour after it
 EXTRA_WAIT_S = 900
+# Chats of the group per hour of today's stretch on top of its usual ones (the past days keep their
+# volume): at 00:30 the day so far holds a couple of chats, under any sensible min_offered; with the
+# surge, 30 minutes of stretch are judgeable.
+SURGE_PER_HOUR = 120
 DEMO_PACKAGE = "live_assets.devtools.demo"
 
 
 def degraded_stretch(now: dt.datetime) -> Degradation:
-    """``DEGRADED_GROUP`` served badly from ``DEGRADED_HOURS`` before ``now`` (wall clock of the bot, not
-    before midnight) to an hour after it (not past the day's end): the day so far ends inside the stretch."""
+    """``DEGRADED_GROUP`` served badly, with a surge of chats, from ``DEGRADED_HOURS`` before ``now`` (wall
+    clock of the bot, not before midnight) to an hour after it (not past the day's end): the day so far
+    ends inside the stretch and holds enough of its chats to be judged at any hour (``min_offered``)."""
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     wall = now.replace(tzinfo=None)
     start = max(midnight, wall - dt.timedelta(hours=DEGRADED_HOURS))
     end = min(wall + dt.timedelta(hours=1), midnight + dt.timedelta(hours=23, minutes=59, seconds=59))
     return Degradation(DEGRADED_GROUP, start.time().replace(microsecond=0), end.time().replace(microsecond=0),
-                       extra_wait_s=EXTRA_WAIT_S)  # fmt: skip
+                       extra_wait_s=EXTRA_WAIT_S, surge_per_hour=SURGE_PER_HOUR, surge_on=now.date())  # fmt: skip
 
 
 def intraday_tags() -> dict[str, str]:
@@ -52,6 +58,7 @@ class TodayOutcome:
     run: RunInfo
     groups: list[dict[str, Any]] = field(default_factory=list)
     open_alerts: list[dict[str, Any]] = field(default_factory=list)
+    verdicts: list[StoredVerdict] = field(default_factory=list)  # monitor.verdicts of today
     received: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -78,6 +85,10 @@ def refresh_today(
     if run.status == "SUCCESS":
         outcome.groups = _records(warehouse, "day_so_far.sql", bot)
         outcome.open_alerts = _records(warehouse, "open_alerts.sql", bot)
+        if outcome.groups:
+            day = outcome.groups[0]["day"]
+            with warehouse.connect() as connection:
+                outcome.verdicts = read_verdicts(connection, bot=bot, span=Span.TODAY, first_day=day, last_day=day)
     # Delivery happens inside the run, before it ends: whatever was sent has arrived.
     outcome.received = receiver.drain()
     return outcome
@@ -102,6 +113,11 @@ def describe(outcome: TodayOutcome) -> list[str]:
             )
     else:
         lines.append("today so far: no conversation yet")
+    for verdict in outcome.verdicts:  # monitor.verdicts: the words of the check, the alerts and the report
+        reason = f", {verdict.reason}" if verdict.reason else ""
+        lines.append(f"  {verdict.group_label} {verdict.metric_label}: {verdict.verdict}{reason}")
+    if outcome.groups:
+        lines.append(f"service level today: {service_level_summary(outcome.verdicts)}")
     lines.append(f"open alerts of the bot: {len(outcome.open_alerts)}")
     for alert in outcome.open_alerts:
         sent = "sent" if alert["notified_at"] is not None else "not sent yet"

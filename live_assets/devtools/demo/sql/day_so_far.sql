@@ -1,5 +1,6 @@
 -- The demo's view of today: each group's day so far from kpi.sla_intraday, as the refresh wrote it.
 SELECT
+    day,
     group_name,
     offered,
     attended,
