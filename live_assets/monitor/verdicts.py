@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 
 from live_assets.monitor.judging import GroupFigures, Judgement, Verdict, format_value, judge_all
+from live_assets.monitor.messages import hours_text
 from live_assets.monitor.targets import Targets
 from live_assets.raw.metadata import markdown_preview
 
@@ -17,7 +18,7 @@ OFF_COLUMNS = ("group", "metric", "value", "target", "offered", "lost", "window"
 def _row(judgement: Judgement) -> tuple[object, ...]:
     figures, metric = judgement.figures, judgement.metric
     value = None if judgement.value is None else format_value(metric, judgement.value)
-    window = f"{figures.window_start:%H:%M}–{figures.window_end:%H:%M}"
+    window = hours_text(figures.day, figures.window_start, figures.window_end)
     return (
         figures.group_label,
         metric.label,
