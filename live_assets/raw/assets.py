@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from live_assets import contract
+from live_assets import clock, contract
 from live_assets.client.errors import LiveApiError, LiveResponseError
 from live_assets.deployment import Deployment
 from live_assets.names import API_POOL, API_STEP_PREFIX
@@ -99,7 +99,7 @@ def ensure_final(last_day: dt.date, timezone: str, now: dt.datetime | None = Non
     """Refuse a day whose last conversations may still be arriving (docs/api-contract.md §1)."""
     zone = ZoneInfo(timezone)
     final_at = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone) + contract.DATA_LAG
-    current = now or dt.datetime.now(zone)
+    current = now or clock.now(zone)
     if current < final_at:
         raise dg.Failure(
             description=(
@@ -209,7 +209,7 @@ def _materialize(
             store,
             landing_dir,
             loaded_at,
-            lambda zone: dt.datetime.now(ZoneInfo(zone)),
+            lambda zone: clock.now(ZoneInfo(zone)),
             reuse_since=_run_started_at(context) if context.retry_number else None,
             masking=masking,
         )
