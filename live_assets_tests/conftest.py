@@ -88,3 +88,15 @@ def sim_client(sim: SimulatorServer, sim_client_for: Callable[..., httpx.Client]
 # DuckDB file, a landing folder and a token cache of the test's own (see pipeline.py).
 # ================================================================================================
 pytest_plugins = ["live_assets_tests.pipeline"]
+
+
+# ================================================================================================
+# Parallel runs (owner: test infrastructure). `make test` runs the suite on pytest-xdist workers
+# (`-n`, with `--dist loadgroup` in pyproject.toml): each test has its own ports (free_port, the
+# simulator's port 0), folders (tmp_path) and DuckDB files, so tests go to any worker one by one,
+# except the modules of XDIST_GROUPS (live_assets_tests/scheduling.py), which go whole to one worker.
+# ================================================================================================
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from live_assets_tests.scheduling import GroupedModulesScheduling
+
+    return GroupedModulesScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
