@@ -44,7 +44,7 @@ dev: $(STAMP)
 # The suite on TEST_WORKERS pytest-xdist workers (each test's ports, folders and databases its own; the
 # tests that share a server or an expensive fixture are grouped, see live_assets_tests/conftest.py), then
 # the 20 slowest tests, so that the next change sees what it costs.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 2
 test: $(STAMP) $(CHROMIUM) postgres
 	$(BIN)/ruff check live_assets live_assets_tests bench
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20

@@ -92,11 +92,18 @@ pytest_plugins = ["live_assets_tests.pipeline"]
 
 # ================================================================================================
 # Parallel runs (owner: test infrastructure). `make test` runs the suite on pytest-xdist workers
-# (`-n`, with `--dist loadgroup` in pyproject.toml): each test has its own ports (free_port, the
-# simulator's port 0), folders (tmp_path) and DuckDB files, so tests go to any worker one by one,
-# except the modules of XDIST_GROUPS (live_assets_tests/scheduling.py), which go whole to one worker.
+# (`-n`, with `--dist loadgroup` in pyproject.toml): tests go to any worker one at a time, longest
+# first, except the modules grouped in live_assets_tests/scheduling.py (which says why each is).
 # ================================================================================================
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from live_assets_tests.scheduling import GroupedModulesScheduling
 
     return GroupedModulesScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a worker, the longest tests first: each worker collects, and the controller hands out in this order."""
+    if hasattr(config, "workerinput"):
+        from live_assets_tests.scheduling import longest_first
+
+        items[:] = longest_first(items)
