@@ -42,7 +42,7 @@ dev: $(STAMP)
 	$(BIN)/python -m live_assets.devtools.dev $(DEV_ARGS)
 
 # The suite on TEST_WORKERS pytest-xdist workers (each test's ports, folders and databases its own; the
-# tests that share a server or an expensive fixture are grouped, see live_assets_tests/conftest.py), then
+# tests that share a database or an expensive fixture are grouped, see live_assets_tests/scheduling.py), then
 # the 20 slowest tests, so that the next change sees what it costs.
 TEST_WORKERS ?= 2
 test: $(STAMP) $(CHROMIUM) postgres
