@@ -92,13 +92,14 @@ pytest_plugins = ["live_assets_tests.pipeline"]
 
 # ================================================================================================
 # Parallel runs (owner: test infrastructure). `make test` runs the suite on pytest-xdist workers
-# (`-n`, with `--dist loadgroup` in pyproject.toml): tests go to any worker one at a time, longest
-# first, except the modules grouped in live_assets_tests/scheduling.py (which says why each is).
+# (`-n`): tests go to any worker one at a time, longest first, except the modules grouped in
+# live_assets_tests/scheduling.py (which says why each is), whatever --dist says.
 # ================================================================================================
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    from live_assets_tests.scheduling import GroupedModulesScheduling
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):  # registered only then: its hook is xdist's own
+        from live_assets_tests.scheduling import GroupedScheduler
 
-    return GroupedModulesScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
+        config.pluginmanager.register(GroupedScheduler(), "live_assets_grouped_scheduler")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

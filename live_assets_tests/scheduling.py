@@ -1,4 +1,4 @@
-"""How ``make test`` shares the suite between pytest-xdist workers (``-n``, ``--dist loadgroup``).
+"""How ``make test`` (and any ``pytest -n N``) shares the suite between pytest-xdist workers.
 
 Each test has its own ports (``free_port``, the simulator's port 0), folders (``tmp_path``), DuckDB files
 and PostgreSQL databases (a lake database of a random name per module; the lake role's password is the
@@ -7,7 +7,9 @@ of :data:`XDIST_GROUPS`: each goes whole to one worker, for the reason written b
 
 xdist's own ``loadgroup`` reads ``xdist_group`` marks through a node id suffix that pytest 9.2's node
 ids no longer take (xdist 3.8 sets ``item._nodeid``, which pytest 9.2 does not read), so the groups are
-given here by module, through xdist's scheduler hook (``pytest_xdist_make_scheduler`` in conftest.py).
+given here by module, through xdist's scheduler hook (:class:`GroupedScheduler`, registered by
+conftest.py). It replaces xdist's ``load`` and ``loadgroup`` (``-n`` alone means ``load``), so that a plain
+``pytest -n 2`` is as safe as ``make test``; ``--dist loadscope``, ``loadfile`` and the others stay xdist's.
 
 The longest tests are handed out first (:data:`LONGEST_FIRST`, from ``make test``'s slowest durations):
 a long test started last would leave the other workers idle while it runs.
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 XDIST_GROUPS: Final[dict[str, str]] = {
@@ -78,3 +81,11 @@ class GroupedModulesScheduling(LoadScopeScheduling):
     def _split_scope(self, nodeid: str) -> str:
         group = XDIST_GROUPS.get(module_of(nodeid))
         return nodeid if group is None else f"group:{group}"
+
+
+class GroupedScheduler:
+    """The plugin that gives xdist :class:`GroupedModulesScheduling` for ``--dist load`` and ``loadgroup``."""
+
+    @pytest.hookimpl
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        return GroupedModulesScheduling(config, log) if config.getvalue("dist") in ("load", "loadgroup") else None
