@@ -127,3 +127,18 @@ def test_todays_refresh_holds_the_day_so_far_of_the_bots_day(
     ]
     if shown:
         assert materialization.metadata["day"].value == day.isoformat()
+
+
+def test_the_test_clock_is_the_machines_unless_set_and_refuses_a_time_without_its_offset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(clock.TEST_NOW_VARIABLE, raising=False)
+    before = dt.datetime.now(dt.UTC)
+    assert before <= clock.now() <= dt.datetime.now(dt.UTC)
+    monkeypatch.setenv(clock.TEST_NOW_VARIABLE, "2026-03-29T00:05:00+01:00")
+    assert clock.now() == dt.datetime(2026, 3, 28, 23, 5, tzinfo=dt.UTC)
+    assert clock.now(ZoneInfo("Europe/Berlin")).date() == dt.date(2026, 3, 29)
+    for bad, why in (("2026-03-29T00:05:00", "UTC offset"), ("at five past midnight", "ISO 8601")):
+        monkeypatch.setenv(clock.TEST_NOW_VARIABLE, bad)
+        with pytest.raises(ValueError, match=f"LIVE_TEST_NOW must .*{why}"):
+            clock.now()
