@@ -41,9 +41,15 @@ demo: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/python -m live_assets.devtools.dev $(DEV_ARGS)
 
+# The suite on TEST_WORKERS pytest-xdist workers (each test's ports, folders and databases its own; the
+# tests that share a database or an expensive fixture are grouped, see live_assets_tests/scheduling.py), then
+# the 20 slowest tests, so that the next change sees what it costs. Three workers on CI's two cores: about
+# half of the suite's time is spent waiting on other processes (Dagster runs and daemons, the simulator's
+# latency, Chromium), which a third worker fills.
+TEST_WORKERS ?= 3
 test: $(STAMP) $(CHROMIUM) postgres
 	$(BIN)/ruff check live_assets live_assets_tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check live_assets live_assets_tests bench

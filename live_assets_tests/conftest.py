@@ -88,3 +88,23 @@ def sim_client(sim: SimulatorServer, sim_client_for: Callable[..., httpx.Client]
 # DuckDB file, a landing folder and a token cache of the test's own (see pipeline.py).
 # ================================================================================================
 pytest_plugins = ["live_assets_tests.pipeline"]
+
+
+# ================================================================================================
+# Parallel runs (owner: test infrastructure). `make test` runs the suite on pytest-xdist workers
+# (`-n`): tests go to any worker one at a time, longest first, except the modules grouped in
+# live_assets_tests/scheduling.py (which says why each is), whatever --dist says.
+# ================================================================================================
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):  # registered only then: its hook is xdist's own
+        from live_assets_tests.scheduling import GroupedScheduler
+
+        config.pluginmanager.register(GroupedScheduler(), "live_assets_grouped_scheduler")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a worker, the longest tests first: each worker collects, and the controller hands out in this order."""
+    if hasattr(config, "workerinput"):
+        from live_assets_tests.scheduling import longest_first
+
+        items[:] = longest_first(items)

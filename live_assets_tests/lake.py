@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import os
 import secrets
 import shutil
 import subprocess
@@ -38,8 +40,14 @@ LAKE_ROLE = "live_assets_lake"
 # conversations feed every KPI; sla_by_group (one request a day) and groups (unpartitioned) feed the thresholds.
 LANDED_TABLES = ("conversations", "sla_by_group", "groups")
 _SPECS = {spec.table: spec for spec in ENDPOINTS}
-# One random password per test session: every lake database of the session shares the role.
-_SESSION_PASSWORD = secrets.token_urlsafe(24)
+# One random password per test run: every lake database of the run shares the role, and each creation
+# sets the role's password. Under pytest-xdist the workers of one run derive the same password from the
+# run's random id (PYTEST_XDIST_TESTRUNUID), so that one worker's lake does not lock another's out.
+_SESSION_PASSWORD = (
+    hashlib.sha256(f"live_assets_lake:{os.environ['PYTEST_XDIST_TESTRUNUID']}".encode()).hexdigest()
+    if os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    else secrets.token_urlsafe(24)
+)
 
 
 @dataclass(frozen=True)

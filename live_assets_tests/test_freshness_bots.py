@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from live_assets import clock
 from live_assets.asset_checks.freshness import (
     FRESH_UNTIL_METADATA_KEY,
     build_bot_freshness_checks,
@@ -114,8 +115,12 @@ def evaluate(instance: dg.DagsterInstance) -> dg.AssetCheckEvaluation:
     return evaluation
 
 
-def test_the_check_names_each_late_bot_until_its_partition_is_materialized() -> None:
-    owed = expected_partitions(BOTS, Grain.DAILY, dimensions(BOTS)[0], dt.datetime.now(dt.UTC))
+def test_the_check_names_each_late_bot_until_its_partition_is_materialized(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check runs at noon UTC of today (LIVE_TEST_NOW), past every bot's deadline: what it owes does
+    # not change if the test runs across a deadline, and its next deadline is still ahead for the sensor.
+    noon = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(12), tzinfo=dt.UTC)
+    monkeypatch.setenv(clock.TEST_NOW_VARIABLE, noon.isoformat())
+    owed = expected_partitions(BOTS, Grain.DAILY, dimensions(BOTS)[0], noon)
     assert set(owed) == {"alpha", "bravo"}
     with dg.DagsterInstance.ephemeral() as instance:
         nothing = evaluate(instance)
@@ -141,13 +146,9 @@ def test_the_check_names_each_late_bot_until_its_partition_is_materialized() -> 
         assert isinstance(request, dg.RunRequest)
         assert request.asset_check_keys == [dg.AssetCheckKey(KEY, "freshness_check")]
 
-        before = dt.datetime.now(dt.UTC)
         fresh = evaluate(instance)
-        after = dt.datetime.now(dt.UTC)
         assert fresh.passed, fresh.description
-        fresh_until = fresh.metadata[FRESH_UNTIL_METADATA_KEY].value
-        assert next_deadline(BOTS, Grain.DAILY, before).timestamp() <= fresh_until
-        assert fresh_until <= next_deadline(BOTS, Grain.DAILY, after).timestamp()
+        assert fresh.metadata[FRESH_UNTIL_METADATA_KEY].value == next_deadline(BOTS, Grain.DAILY, noon).timestamp()
         # Passed and not overdue before that deadline: the sensor leaves it alone until then.
         assert isinstance(SENSOR(dg.build_sensor_context(instance=instance, definitions=DEFS)), dg.SkipReason)
 

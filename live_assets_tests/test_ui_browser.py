@@ -39,6 +39,7 @@ from playwright.sync_api import Locator, Page, ViewportSize, expect, sync_playwr
 
 from live_assets import contract
 from live_assets.backfill.check_outcomes import check_results
+from live_assets.backfill.days import last_complete_days, zone_at_local_hour
 from live_assets.backfill.graphql import DagsterGraphQL
 from live_assets.backfill.submit import AssetInfo, BackfillProgress, BackfillTimeoutError, wait_for_backfill
 from live_assets.devtools.stack import PROJECT_DIR, LocalDagster, local_dagster
@@ -74,7 +75,9 @@ DAYS = 10
 # Enough conversations for every endpoint and KPI to have rows each day; few enough that the
 # per-conversation detail requests stay a small part of the backfill.
 CONVERSATIONS_PER_DAY = 60
-TIMEZONE = "UTC"
+# The bot's day is at 14:00 whenever the test runs (a fixed-offset zone where it is that hour): today's
+# conversations so far are many, and yesterday is final and past its freshness deadline (03:00).
+LOCAL_HOUR = 14
 # Dagster's backfill daemon sleeps this long between iterations (not configurable in dagster.yaml).
 # The backfill needs three or four of those iterations plus its runs.
 BACKFILL_TIMEOUT_SECONDS = 300.0
@@ -130,14 +133,13 @@ def display_name(key: dg.AssetKey) -> str:
     return key.path[-1]
 
 
-def backfill_days(now: dt.datetime) -> tuple[dt.date, dt.date]:
-    """The last ``DAYS`` days that are final (docs/api-contract.md §1), with ten minutes to spare for the test itself.
+def backfill_days(now: dt.datetime, zone: str) -> tuple[dt.date, dt.date]:
+    """The last ``DAYS`` days that are final in ``zone`` (docs/api-contract.md §1).
 
     Ending on the latest final day also makes the KPIs' freshness checks pass: they ask for yesterday.
     """
-    final_until = now - contract.DATA_LAG - dt.timedelta(minutes=10)
-    last = final_until.date() - dt.timedelta(days=1)
-    return last - dt.timedelta(days=DAYS - 1), last
+    days = last_complete_days(DAYS, now, zone)
+    return days.first, days.last
 
 
 # --- fixtures -----------------------------------------------------------------------------------------
@@ -167,14 +169,16 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def stack(tmp_path: Path, artifacts: Path) -> Iterator[UiStack]:
-    first, last = backfill_days(dt.datetime.now(dt.UTC))
-    config = SimulatorConfig(seed=7, conversations_per_day=CONVERSATIONS_PER_DAY, timezone=TIMEZONE)
+    now = dt.datetime.now(dt.UTC)
+    zone = zone_at_local_hour(LOCAL_HOUR, now)
+    first, last = backfill_days(now, zone)
+    config = SimulatorConfig(seed=7, conversations_per_day=CONVERSATIONS_PER_DAY, timezone=zone)
     data_dir = tmp_path / "data"
     with SimulatorServer(config) as sim:
         env = simulator_env(
             sim.base_url,
             data_dir,
-            LIVE_TIMEZONE=TIMEZONE,
+            LIVE_TIMEZONE=zone,
             # Thirty daily partitions in all: the launch dialog and partition bars stay readable.
             LIVE_START_DATE=(first - dt.timedelta(days=20)).isoformat(),
             # A developer's .env must not slip a real token in.

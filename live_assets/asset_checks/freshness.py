@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from live_assets import clock
 from live_assets.bots import BotSpec
 from live_assets.kpis.tables import KPI_TABLES, Grain
 from live_assets.names import BOT_DIMENSION, DATE_DIMENSION
@@ -148,7 +149,7 @@ def _bot_freshness_check(
 ) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=specs, name=name, can_subset=True)
     def the_check(context: dg.AssetCheckExecutionContext) -> Iterable[dg.AssetCheckResult]:
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         expected = expected_partitions(bots, grain, dates, now)
         fresh_until = next_deadline(bots, grain, now).timestamp()
         for check_key in context.selected_asset_check_keys:
@@ -200,7 +201,7 @@ def _single_freshness_check(
 
     @dg.multi_asset_check(specs=specs, name=f"kpi_{grain.value}_freshness", can_subset=True)
     def the_check(context: dg.AssetCheckExecutionContext) -> Iterable[dg.AssetCheckResult]:
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         deadline = latest_deadline(grain, now, timezone)
         with dg.partition_loading_context(effective_dt=deadline):
             window = partitions.get_last_partition_window()

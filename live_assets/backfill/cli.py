@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from live_assets import clock
 from live_assets.backfill.days import DayRange, last_complete_days
 from live_assets.backfill.graphql import DagsterGraphQL, DagsterGraphQLError, DagsterUnreachableError
 from live_assets.backfill.submit import (
@@ -105,9 +106,7 @@ def resolve_days(args: argparse.Namespace, parser: argparse.ArgumentParser) -> D
 
         try:
             settings = load_settings()
-            return last_complete_days(
-                args.days, dt.datetime.now(dt.UTC), settings.timezone, start_date=settings.start_date
-            )
+            return last_complete_days(args.days, clock.now(), settings.timezone, start_date=settings.start_date)
         except (SettingsError, ValueError) as error:
             parser.error(str(error))
     if args.first is None or args.last is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from live_assets import clock
 from live_assets.kpis import queries
 from live_assets.kpis.tables import FACTS_SOURCES, SLA_INTRADAY, Grain, KpiTable
 from live_assets.raw import statements
@@ -104,5 +105,5 @@ def refresh_intraday(warehouse: WarehouseBase, *, bot: str, computed_at: dt.date
         )
 
     today, written = warehouse.atomically(recompute, what=f"{SLA_INTRADAY.qualified_table} of {bot}")
-    day = today or dt.datetime.now(dt.UTC).date()
+    day = today or clock.now().date()  # no conversation yet: the UTC date (the table holds no zone)
     return Refreshed(table=SLA_INTRADAY, first_day=day, last_day=day, columns=written.columns, rows=written.rows)

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import dagster as dg
 
+from live_assets import clock as pipeline_clock
 from live_assets.asset_checks.by_partition import Verdict as CheckVerdict
 from live_assets.asset_checks.by_partition import evaluations
 from live_assets.asset_checks.reading import missing_tables_verdicts, read_range
@@ -86,7 +87,7 @@ def build_intraday_assets(
     default_bot: str,
     today: TodaySettings | None = None,
     report_urls: Sequence[Secret] = (),
-    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    clock: Callable[[], dt.datetime] = pipeline_clock.now,
 ) -> list[dg.AssetsDefinition]:
     """``kpi/sla_intraday``: one partition per bot with a bots file (``bot_partitions``, the bots' static
     partitions), unpartitioned otherwise (then for ``default_bot``); eager on ``raw/conversations_today``.
@@ -243,7 +244,7 @@ def build_daily_targets_check(
 
 def store_day_verdicts(store: Warehouse, judged: list[tuple[str, dt.date, list[Judgement]]]) -> None:
     """Replace the judged final days' rows of ``monitor.verdicts``, all in one transaction."""
-    judged_at = dt.datetime.now(dt.UTC)
+    judged_at = pipeline_clock.now()
 
     def write(connection: Any) -> None:
         for bot, day, judgements in judged:

@@ -13,10 +13,15 @@ from live_assets.monitor.judging import Judgement, format_value
 TITLE_PREFIX = "[live-assets]"
 
 
+def hours_text(day: dt.date, start: dt.datetime, end: dt.datetime) -> str:
+    """``08:00–11:30`` of ``day``; an end at the next midnight reads ``24:00``, never ``00:00``."""
+    end_text = "24:00" if end.date() > day else f"{end:%H:%M}"
+    return f"{start:%H:%M}–{end_text}"
+
+
 def window_text(day: dt.date, start: dt.datetime, end: dt.datetime, *, today: bool = True) -> str:
     """``today 08:00–11:30`` (``2026-03-04 08:00–24:00`` once the day is over)."""
-    end_text = "24:00" if end.date() > day else f"{end:%H:%M}"
-    return f"{'today' if today else day.isoformat()} {start:%H:%M}–{end_text}"
+    return f"{'today' if today else day.isoformat()} {hours_text(day, start, end)}"
 
 
 def page_url(dagster_url: str | None, asset_path: list[str]) -> str | None:

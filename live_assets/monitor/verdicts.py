@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 
 from live_assets.monitor.judging import GroupFigures, Judgement, Verdict, format_value, judge_all
+from live_assets.monitor.messages import hours_text
 from live_assets.monitor.targets import Targets
 from live_assets.raw.metadata import markdown_preview
 
@@ -17,8 +18,7 @@ OFF_COLUMNS = ("group", "metric", "value", "target", "offered", "lost", "window"
 def _row(judgement: Judgement) -> tuple[object, ...]:
     figures, metric = judgement.figures, judgement.metric
     value = None if judgement.value is None else format_value(metric, judgement.value)
-    end = "24:00" if figures.window_end.date() > figures.window_start.date() else f"{figures.window_end:%H:%M}"
-    window = f"{figures.window_start:%H:%M}–{end}"
+    window = hours_text(figures.day, figures.window_start, figures.window_end)
     return (
         figures.group_label,
         metric.label,

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from live_assets import contract
+from live_assets import clock, contract
 from live_assets.client.errors import LiveApiError, LiveResponseError
 from live_assets.deployment import Deployment
 from live_assets.names import API_POOL, API_STEP_PREFIX
@@ -100,7 +100,7 @@ def ensure_final(last_day: dt.date, timezone: str, now: dt.datetime | None = Non
     """Refuse a day whose last conversations may still be arriving (docs/api-contract.md §1)."""
     zone = ZoneInfo(timezone)
     final_at = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone) + contract.DATA_LAG
-    current = now or dt.datetime.now(zone)
+    current = now or clock.now(zone)
     if current < final_at:
         raise dg.Failure(
             description=(
@@ -212,7 +212,7 @@ def _materialize(
             store,
             landing_dir,
             loaded_at,
-            _wall_clock,
+            _now_in,
             reuse_since=_run_started_at(context) if context.retry_number else None,
             masking=masking,
         )
@@ -277,13 +277,13 @@ def _list_tasks(
         wanted = [scope for scope in scopes if scope.bot in stale]
         if wanted:
             tasks += plan_tasks(
-                [list_spec(table)], wanted, clients, store, landing_dir, loaded_at, _wall_clock, masking=masking
+                [list_spec(table)], wanted, clients, store, landing_dir, loaded_at, _now_in, masking=masking
             )
     return tasks
 
 
-def _wall_clock(zone: str) -> dt.datetime:
-    return dt.datetime.now(ZoneInfo(zone))
+def _now_in(zone: str) -> dt.datetime:
+    return clock.now(ZoneInfo(zone))
 
 
 def _log_list(context: dg.AssetExecutionContext, progress: Progress) -> None:
