@@ -139,14 +139,15 @@ def test_endpoint_names_come_from_the_contract_paths() -> None:
 
 
 def test_stats_subtract_and_export_as_metadata() -> None:
-    before = ClientStats(requests=2, retries=1, logins=1, bytes_received=10, seconds_waiting=0.5)
-    after = ClientStats(requests=5, retries=1, logins=2, bytes_received=110, seconds_waiting=1.75)
+    before = ClientStats(requests=2, retries=1, logins=1, bytes_received=10, seconds_waiting=0.5, seconds_locked_out=1)
+    after = ClientStats(requests=5, retries=1, logins=2, bytes_received=110, seconds_waiting=1.75, seconds_locked_out=3)
     assert (after - before).as_dict() == {
         "requests": 3,
         "retries": 0,
         "logins": 1,
         "bytes_received": 100,
         "seconds_waiting": 1.25,
+        "seconds_locked_out": 2,
     }
 
 

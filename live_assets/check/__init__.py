@@ -4,7 +4,8 @@ Run it before a first backfill, with the settings the assets use (``.env``, the 
 It logs in (or presents the static token) and says whether renewal will work and when the token
 expires; reads the agent and group lists and one recent complete day of every registry endpoint (the
 details of three conversations only) and compares each with the registry; probes the ``HOUR`` range
-limit and whether a second concurrent request is refused; and estimates, from the measured latencies
+limit and, with ``--probe-concurrency`` only (it breaks the one-request rule while it runs), whether a
+second concurrent request is refused; and estimates, from the measured latencies
 and the minimal request plan, the requests and time of an N-day backfill. Exit 0 (all OK), 1
 (warnings) or 2 (a mismatch that would lose or misplace data). ``--json FILE`` writes the report,
 which holds no secret and no end-user data. About 20 requests in all.
