@@ -26,21 +26,17 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from live_assets.client.auth import TokenLockError, default_token_cache_dir, ensure_private_directory
 from live_assets.client.errors import LiveApiError
 from live_assets.secret import Secret
 
 POSTGRES_CONNECT_TIMEOUT_SECONDS: Final = 10
 POSTGRES_APPLICATION_NAME: Final = "live-assets token lock"
-
-
-class TokenLockError(LiveApiError):
-    """The token lock cannot be used as configured (a folder open to others): fix the setting it names."""
 
 
 class TokenLockUnavailableError(LiveApiError):
@@ -62,20 +58,6 @@ def token_identity(base_url: str, x_token: Secret) -> str:
     for the X-token (a secret)."""
     text = "\n".join(("live-assets token lock", base_url.rstrip("/"), x_token.reveal()))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def ensure_private_directory(directory: Path, variable: str = "LIVE_TOKEN_CACHE_DIR") -> None:
-    """Make ``directory`` (0700) or check that it is private: a folder other users may open could hold
-    a planted lock file or read the token cache, so it is refused, naming the fix."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = os.stat(directory)
-    if info.st_uid != os.getuid() or info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise TokenLockError(
-            f"the token cache folder {directory} is open to other users (mode {stat.S_IMODE(info.st_mode):o}, "
-            f"owner uid {info.st_uid}): run `chmod 700 {directory}` as its owner, or point {variable} at a "
-            "private folder",
-            endpoint="token lock",
-        )
 
 
 class FileTokenLock:
@@ -245,6 +227,4 @@ def token_lock_for(
         if not postgres:
             raise TokenLockError("LIVE_TOKEN_LOCK=postgres needs LIVE_TOKEN_LOCK_POSTGRES", endpoint="token lock")
         return PostgresTokenLock(postgres, password, identity)
-    from live_assets.client.auth import default_token_cache_dir
-
     return FileTokenLock(directory if directory is not None else default_token_cache_dir(), identity)
