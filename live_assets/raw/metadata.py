@@ -110,6 +110,8 @@ def result_metadata(
         f"{prefix}requests": progress.stats.requests,
         f"{prefix}bytes_received": progress.stats.bytes_received,
         f"{prefix}retries": progress.stats.retries,
+        # Waiting for the bot's token lock while another process's request was in flight (a backfill).
+        f"{prefix}seconds_locked_out": round(progress.stats.seconds_locked_out, 3),
         f"{prefix}windows": dg.MetadataValue.md("\n".join(f"- `{w}`" for w in progress.windows) or "-"),
         "bots": ", ".join(scope.bot for scope in scopes),
     }
