@@ -8,6 +8,7 @@ token of its own, and still shares the bot. Nothing here goes through a run queu
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import signal
 import stat
@@ -17,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -191,6 +193,50 @@ def test_a_new_token_cache_folder_is_made_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(lock.path.stat().st_mode) == 0o600
     assert DEMO_X_TOKEN not in lock.path.name
+
+
+def _churn(directory: str, identity: str, holds: Any, holding: Any, stop: Any) -> None:
+    """A backfill's fetching loop: hold the lock for a request, let go, ask again at once."""
+    lock = FileTokenLock(Path(directory), identity)
+    while not stop.is_set():
+        with lock.hold():
+            holding.set()
+            time.sleep(0.02)  # a request in flight
+            with holds.get_lock():
+                holds.value += 1
+
+
+def holds_let_through(tmp_path: Path, *, first_in_line: bool, asks: int = 10) -> list[int]:
+    """How many of another process's holds end between each ask of ours (made while it holds the lock)
+    and our getting the lock: 1 is the request in flight."""
+    identity = token_identity("https://live.example", Secret(DEMO_X_TOKEN))
+    context = multiprocessing.get_context("fork")
+    holds, holding, stop = context.Value("i", 0), context.Event(), context.Event()
+    backfill = context.Process(target=_churn, args=(str(tmp_path), identity, holds, holding, stop), daemon=True)
+    backfill.start()
+    lock = FileTokenLock(tmp_path, identity)
+    passed = []
+    try:
+        for _ in range(asks):
+            holding.clear()
+            assert holding.wait(10), "the backfill process never took the lock"  # a request is in flight
+            before = holds.value
+            with lock.hold(first_in_line=first_in_line):
+                passed.append(holds.value - before)
+    finally:
+        stop.set()
+        backfill.join(timeout=10)
+        lock.close()
+    return passed
+
+
+def test_first_in_line_goes_before_a_process_that_takes_the_lock_again_at_once(tmp_path: Path) -> None:
+    """A backfill process that lets the lock go and asks again at once lets today's refresh
+    (first_in_line) in after the request in flight; a plain caller is let in later (measured, printed)."""
+    first = holds_let_through(tmp_path, first_in_line=True)
+    plain = holds_let_through(tmp_path, first_in_line=False)
+    print(f"\nbackfill requests ended before the lock was ours: first_in_line {first}, plain {plain}")
+    assert max(first) <= 1, first  # the request in flight when it asked, never a queue of them
 
 
 # --- the settings ---------------------------------------------------------------------------------
