@@ -105,3 +105,19 @@ def test_an_unreachable_postgres_is_a_clear_retryable_error_without_the_password
         pass
     assert "LIVE_TOKEN_LOCK_POSTGRES" in str(failed.value) and "Hunter2-secret" not in str(failed.value)
     assert failed.value.is_retryable
+
+
+def test_a_lock_whose_connection_was_lost_reconnects_at_its_next_request(pg_password: str) -> None:
+    lock = PostgresTokenLock(DSN, Secret(pg_password), token_identity("https://live.example", Secret("x")))
+    other = PostgresTokenLock(DSN, Secret(pg_password), "another identity")
+    try:
+        with lock.hold():
+            pid = lock._connection.get_backend_pid()
+        cursor = other._cursor()
+        cursor.execute("SELECT pg_terminate_backend(%s)", (pid,))  # a restart, a proxy's idle timeout
+        assert cursor.fetchone() == (True,)
+        with lock.hold(first_in_line=True):
+            assert lock._connection.get_backend_pid() != pid
+    finally:
+        lock.close()
+        other.close()

@@ -161,19 +161,26 @@ class PostgresTokenLock:
         import psycopg2
 
         with self._threads:
-            cursor = self._cursor()
             problem = None
-            try:
-                if first_in_line:
-                    cursor.execute("SELECT pg_advisory_lock(%s)", (self.gate_key,))
+            for _ in range(2):  # a connection kept from an earlier request may have been lost since: once more
+                reused = self._connection is not None and not self._connection.closed
+                cursor = self._cursor()
+                try:
+                    if first_in_line:
+                        cursor.execute("SELECT pg_advisory_lock(%s)", (self.gate_key,))
+                    else:
+                        cursor.execute("SELECT pg_advisory_lock_shared(%s)", (self.gate_key,))
+                        cursor.execute("SELECT pg_advisory_unlock_shared(%s)", (self.gate_key,))
+                    cursor.execute("SELECT pg_advisory_lock(%s)", (self.lock_key,))
+                except psycopg2.Error as error:
+                    problem = self._describe(error)
+                    self._drop()  # whatever it held dies with the connection
+                    if reused:
+                        continue
                 else:
-                    cursor.execute("SELECT pg_advisory_lock_shared(%s)", (self.gate_key,))
-                    cursor.execute("SELECT pg_advisory_unlock_shared(%s)", (self.gate_key,))
-                cursor.execute("SELECT pg_advisory_lock(%s)", (self.lock_key,))
-            except psycopg2.Error as error:
-                problem = self._describe(error)
+                    problem = None
+                break
             if problem is not None:
-                self._drop()  # whatever it held dies with the connection
                 raise TokenLockUnavailableError(
                     f"the PostgreSQL of LIVE_TOKEN_LOCK_POSTGRES failed while locking: {problem}; no request was sent",
                     endpoint="token lock",
