@@ -34,6 +34,7 @@ from typing import Any, Final, Protocol
 from live_assets.client.auth import TokenLockError, default_token_cache_dir, ensure_private_directory
 from live_assets.client.errors import LiveApiError
 from live_assets.secret import Secret
+from live_assets.settings import TOKEN_LOCK_FILE, TOKEN_LOCK_POSTGRES
 
 POSTGRES_CONNECT_TIMEOUT_SECONDS: Final = 10
 POSTGRES_APPLICATION_NAME: Final = "live-assets token lock"
@@ -222,7 +223,7 @@ def token_lock_for(
     base_url: str,
     x_token: Secret,
     *,
-    kind: str = "file",
+    kind: str = TOKEN_LOCK_FILE,
     directory: Path | None = None,
     postgres: str | None = None,
     password: Secret | None = None,
@@ -230,7 +231,7 @@ def token_lock_for(
     """The lock of the bot ``(base_url, x_token)`` of the kind ``LIVE_TOKEN_LOCK`` names (settings
     validated it): a file in ``directory`` (the token-cache folder), or an advisory lock on ``postgres``."""
     identity = token_identity(base_url, x_token)
-    if kind == "postgres":
+    if kind == TOKEN_LOCK_POSTGRES:
         if not postgres:
             raise TokenLockError("LIVE_TOKEN_LOCK=postgres needs LIVE_TOKEN_LOCK_POSTGRES", endpoint="token lock")
         return PostgresTokenLock(postgres, password, identity)
