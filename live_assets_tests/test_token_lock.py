@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 
 from live_assets import contract
@@ -34,6 +35,7 @@ from live_assets_tests.pipeline import simulator_env
 
 PROJECT = Path(__file__).resolve().parents[1]
 REQUESTS_PER_PROCESS = 12
+LATENCY_MS = 60.0
 RELEASE_BOUND_SECONDS = 1.0  # "at once": the kernel (or the server) drops a dead holder's lock
 
 
@@ -275,10 +277,22 @@ def test_token_lock_settings_are_read() -> None:
 # --- three processes of the pipeline on one bot, none through a run queue -------------------------
 
 
+def locked_out(home: Path, keys: list[str]) -> float:
+    """Seconds the run of the instance at ``home`` waited for the token lock (its raw assets' metadata)."""
+    total = 0.0
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for key in keys:
+            records = instance.fetch_materializations(dg.AssetKey(key.split("/")), limit=1).records
+            if records and records[0].asset_materialization is not None:
+                metadata = records[0].asset_materialization.metadata
+                total += float(metadata["run_seconds_locked_out"].value)  # type: ignore[arg-type]
+    return total
+
+
 def test_a_ranged_materialize_a_list_and_the_connection_check_share_one_bot(
     make_simulator: Callable[..., SimulatorServer], tmp_path: Path
 ) -> None:
-    sim = make_simulator(latency_ms=60, conversations_per_day=20, timezone="UTC")
+    sim = make_simulator(latency_ms=LATENCY_MS, conversations_per_day=20, timezone="UTC")
     env = child_env(sim.base_url, tmp_path, LIVE_TIMEZONE="UTC")
     dagster = str(Path(sys.executable).with_name("dagster"))
     daily = ",".join(f"raw/{spec.table}" for spec in ENDPOINTS if step_of(spec) is RawStep.DAILY)
@@ -310,11 +324,14 @@ def test_a_ranged_materialize_a_list_and_the_connection_check_share_one_bot(
         outputs[name], _ = process.communicate(timeout=600)
         assert process.returncode == 0, f"{name}:\n{outputs[name][-4000:]}"
     counters = sim.counters()
+    waited = locked_out(homes["range"], daily.split(","))
     print(
         f"\nthree processes on one bot: {counters['requests_total']} requests, {counters['logins']} logins, "
-        f"max in flight for the bot {counters['max_in_flight_per_bot']}, responses {counters['responses']}"
+        f"max in flight for the bot {counters['max_in_flight_per_bot']}, responses {counters['responses']}; "
+        f"the ranged run waited {waited:.2f} s for the token lock"
     )
     assert counters["max_in_flight_per_bot"] == 1 and counters["responses"].get("429", 0) == 0
     assert counters["requests"][str(contract.Path.CONVERSATION_STATS)] >= 30  # the range ran, and the check
     assert counters["requests"][str(contract.Path.GROUPS)] >= 3  # the list, and the check's
     assert "Result: OK (exit 0)" in outputs["check"]
+    assert waited >= LATENCY_MS / 1000, "the ranged run never waited for another process's request: no overlap"
