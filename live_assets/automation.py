@@ -4,7 +4,7 @@ Schedules run in the bot's time zone (with a bots file, the ``date`` dimension's
 day's last conversations can appear up to 15 minutes after they end (docs/api-contract.md §1), and
 the assets refuse a day before that. The daily schedule also re-reads the ``LIVE_LOOKBACK_DAYS``
 before it (a chat that ends after midnight, a survey answered later, a vendor correction): the window
-replace makes that idempotent. Every schedule asks one run per bot, each in its bot's lane, and starts
+replace makes that idempotent. Every schedule asks one run per bot and starts
 running with the code location unless ``LIVE_SCHEDULES_STOPPED`` is set. KPI assets follow their raw
 inputs by declarative automation, so no schedule names them.
 """
@@ -23,7 +23,8 @@ from live_assets.raw.endpoints import ENDPOINTS
 
 SCHEDULE_MINUTE = 30
 Requests = Callable[[dg.ScheduleEvaluationContext], Iterator[dg.RunRequest]]
-# Run-queue priority (``dagster/priority``): today's refresh goes before a backfill's next run in its lane.
+# Run-queue priority (Dagster's ``dagster/priority``): today's refresh starts before queued backfill runs
+# when the queue is full; at the API, its client goes first at the token lock (``first_in_line``).
 INTRADAY_PRIORITY = "10"
 
 

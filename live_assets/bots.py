@@ -45,7 +45,7 @@ from live_assets.settings import (
 
 BOTS_FILE_ENV = "LIVE_BOTS_FILE"
 BOTS_FILE_NAME = "bots.yaml"
-# A bot's name is a partition key and part of its run-queue lane tag key: no "|" (Dagster's multi-key
+# A bot's name is a partition key: no "|" (Dagster's multi-key
 # separator), no commas, at most 63 characters (a tag key's name part).
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 

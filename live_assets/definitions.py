@@ -34,9 +34,8 @@ from live_assets.validation import validate_settings
 from live_assets.warehouse.maintenance import build_maintenance_defs
 from live_assets.warehouse.settings import Backend, WarehouseSettings
 
-# A run's steps go one after the other in the run's own process: an API run (one bot, or a few bots of
-# one day, one after the other) never has two requests in flight on a token, and no Python process is
-# started per step. Parallelism is across runs, one API run per bot (the run queue's bot lanes).
+# A run's steps go one after the other in the run's own process: no Python process is started per
+# step. Parallelism is across runs; runs of one bot share its token through the client's token lock.
 EXECUTOR: dg.ExecutorDefinition = dg.in_process_executor
 
 

@@ -1,14 +1,13 @@
-"""Names shared by the code location, the instance plugins and the launchers, defined once.
+"""Names shared by the code location, the command-line tools and the launchers, defined once.
 
-Kept free of imports: the launchers and the run coordinator use them without loading Dagster's asset
-graph or the code location.
+Kept free of imports: the launchers use them without loading Dagster's asset graph or the code location.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-# The bot of a deployment without a bots file: the ``_bot`` value of its rows and its run-queue lane.
+# The bot of a deployment without a bots file: the ``_bot`` value of its rows.
 DEFAULT_BOT: Final = "default"
 # The dimensions of a bot x date partitions definition, and Dagster's separator of a multi-partition
 # key's parts (dimensions in name order: bot, then date).
@@ -24,10 +23,3 @@ API_ASSET_PREFIX: Final = "raw"
 # The Dagster pool every API step is in, and the op names of those steps (``live_raw_<cadence>``).
 API_POOL: Final = "live_api"
 API_STEP_PREFIX: Final = "live_raw_"
-# A bot's lane in the run queue (live_assets/instance/coordinator.py): the tag ``live-lane/<bot>`` of a run
-# that calls the API for the bot, ``held`` while the run may still send requests, ``released`` once its
-# only API step (named by ``live-lane-holder``) has sent its last one.
-LANE_TAG_PREFIX: Final = "live-lane/"
-LANE_HELD: Final = "api"
-LANE_RELEASED: Final = "released"
-LANE_HOLDER_TAG: Final = "live-lane-holder"

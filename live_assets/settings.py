@@ -30,6 +30,22 @@ DEFAULT_TIMEOUT_SECONDS = 120.0
 DEFAULT_BACKOFF_BASE_SECONDS = 0.5
 DEFAULT_INTRADAY_MINUTES = 15
 DEFAULT_LOOKBACK_DAYS = 2
+# The token lock (live_assets/client/token_lock.py): which kind, and where the PostgreSQL one lives.
+TOKEN_LOCK_VARIABLE = "LIVE_TOKEN_LOCK"
+TOKEN_LOCK_POSTGRES_VARIABLE = "LIVE_TOKEN_LOCK_POSTGRES"
+TOKEN_LOCK_PASSWORD_VARIABLE = "LIVE_TOKEN_LOCK_PASSWORD"
+TOKEN_LOCK_FILE = "file"
+TOKEN_LOCK_POSTGRES = "postgres"
+TOKEN_LOCKS = (TOKEN_LOCK_FILE, TOKEN_LOCK_POSTGRES)
+
+# A password inside a libpq connection string (keyword form or URI): such strings are repeated in errors.
+_KEYWORD_PASSWORD = re.compile(r"(^|\s)password\s*=", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"^postgres(ql)?://[^/@]*:[^/@]*@", re.IGNORECASE)
+
+
+def holds_password(connection_string: str) -> bool:
+    """Whether a libpq connection string carries a password (``password=...`` or ``user:pw@`` in a URI)."""
+    return bool(_KEYWORD_PASSWORD.search(connection_string) or _URI_PASSWORD.match(connection_string))
 
 
 class SettingsError(ValueError):
@@ -96,6 +112,9 @@ class LiveSettings:
     intraday_minutes: int = DEFAULT_INTRADAY_MINUTES
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
     schedules_stopped: bool = False  # True: the schedules start stopped (turn them on in the UI)
+    token_lock: str = TOKEN_LOCK_FILE  # LIVE_TOKEN_LOCK: "file" (one machine) or "postgres" (several)
+    token_lock_postgres: str | None = None  # a libpq connection string without the password
+    token_lock_password: Secret | None = field(default=None, repr=False)  # None: PGPASSWORD or ~/.pgpass
 
     @property
     def zone(self) -> ZoneInfo:
@@ -219,6 +238,21 @@ def _parse_lang(name: str, value: str) -> str:
     return value
 
 
+def _parse_token_lock(name: str, value: str) -> str:
+    if value.lower() not in TOKEN_LOCKS:
+        raise SettingsError(f"{name} must be one of {', '.join(TOKEN_LOCKS)}, got {value!r}")
+    return value.lower()
+
+
+def _parse_lock_postgres(name: str, value: str) -> str:
+    if holds_password(value):  # the value itself is never repeated: it holds a password
+        raise SettingsError(
+            f"{name} must not hold the password (a connection string is repeated in errors): "
+            f"set {TOKEN_LOCK_PASSWORD_VARIABLE}, PGPASSWORD or a ~/.pgpass line instead"
+        )
+    return value
+
+
 def read_environment() -> Mapping[str, str]:
     """``os.environ`` after loading ``./.env`` into it (variables already set win), as ``dagster dev`` does."""
     from dotenv import load_dotenv
@@ -250,6 +284,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         "LIVE_INTRADAY_MINUTES": ("intraday_minutes", _parse_intraday_minutes),
         "LIVE_LOOKBACK_DAYS": ("lookback_days", _parse_days),
         "LIVE_SCHEDULES_STOPPED": ("schedules_stopped", _parse_flag),
+        TOKEN_LOCK_VARIABLE: ("token_lock", _parse_token_lock),
+        TOKEN_LOCK_POSTGRES_VARIABLE: ("token_lock_postgres", _parse_lock_postgres),
     }
     values: dict[str, object] = {}
     problems: list[str] = []
@@ -269,6 +305,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         else:
             if kept is not None:
                 values["start_date"] = kept
+    if values.get("token_lock") == TOKEN_LOCK_POSTGRES and "token_lock_postgres" not in values:
+        problems.append(
+            f"{TOKEN_LOCK_POSTGRES_VARIABLE} is not set, but {TOKEN_LOCK_VARIABLE}=postgres needs it "
+            "(e.g. host=127.0.0.1 dbname=dagster user=live_assets)"
+        )
     if problems:
         raise SettingsErrors(problems)
     return dataclasses.replace(
@@ -277,5 +318,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         password=_secret(env, "LIVE_API_PASSWORD"),
         token=_secret(env, "LIVE_API_TOKEN"),
         x_token=_secret(env, "LIVE_API_X_TOKEN"),
+        token_lock_password=_secret(env, TOKEN_LOCK_PASSWORD_VARIABLE),
         **values,  # type: ignore[arg-type]
     )

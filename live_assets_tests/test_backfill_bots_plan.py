@@ -87,10 +87,10 @@ def test_chosen_bots_only_in_file_order_and_an_unknown_bot_is_an_error() -> None
 
 def test_tags_with_and_without_a_bots_file() -> None:
     assert bots_of(ASSETS) == BOTS
-    # With bots, the backfill carries no lane: the coordinator gives each API run its bot's.
+    # With bots or without, the backfill carries only where it came from: the token lock keeps the API's rule.
     assert launcher_tags(ASSETS, ["alpha"], "cli") == {"live/launched_by": "cli"}
     single = parse_assets([{**node(["raw", "agents"], None)}])
-    assert launcher_tags(single, None, "cli") == {"live/launched_by": "cli"}  # the coordinator adds the lane
+    assert launcher_tags(single, None, "cli") == {"live/launched_by": "cli"}
     with pytest.raises(BackfillError, match="--bot chooses bots of a bots file, and there is none"):
         launcher_tags(single, ["mine"], "cli")
     with pytest.raises(BackfillError, match="no bot dimension"):

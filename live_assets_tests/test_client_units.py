@@ -7,6 +7,7 @@ other HTTP behaviour is tested against the real simulator in ``test_client_http.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -139,14 +140,15 @@ def test_endpoint_names_come_from_the_contract_paths() -> None:
 
 
 def test_stats_subtract_and_export_as_metadata() -> None:
-    before = ClientStats(requests=2, retries=1, logins=1, bytes_received=10, seconds_waiting=0.5)
-    after = ClientStats(requests=5, retries=1, logins=2, bytes_received=110, seconds_waiting=1.75)
+    before = ClientStats(requests=2, retries=1, logins=1, bytes_received=10, seconds_waiting=0.5, seconds_locked_out=1)
+    after = ClientStats(requests=5, retries=1, logins=2, bytes_received=110, seconds_waiting=1.75, seconds_locked_out=3)
     assert (after - before).as_dict() == {
         "requests": 3,
         "retries": 0,
         "logins": 1,
         "bytes_received": 100,
         "seconds_waiting": 1.25,
+        "seconds_locked_out": 2,
     }
 
 
@@ -562,3 +564,51 @@ def test_a_dead_token_adopted_from_the_cache_leads_to_one_login(tmp_path: Path) 
         TokenCache(tmp_path, key).store(Token(dead, clock.now + 3600, clock.now + 3000))
         response = fetch(client, "groups")
     assert response.attempts == 3 and len(logins) == 2 and sleeps == []
+
+
+class RecordingLock:
+    """A token lock that notes who holds it, and when; the client takes it through its one interface."""
+
+    def __init__(self) -> None:
+        self.held = False
+        self.holds: list[bool] = []  # first_in_line of each hold
+
+    @contextlib.contextmanager
+    def hold(self, *, first_in_line: bool = False) -> Iterator[None]:
+        assert not self.held, "a hold inside a hold: two requests at once"
+        self.held = True
+        self.holds.append(first_in_line)
+        try:
+            yield
+        finally:
+            self.held = False
+
+    def close(self) -> None:
+        self.held = False
+
+
+def test_every_attempt_and_login_holds_the_token_lock_and_no_back_off_does(tmp_path: Path) -> None:
+    lock = RecordingLock()
+    seen: list[tuple[str, bool]] = []
+    answers = iter([httpx.Response(503), httpx.Response(200, json=[])])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, lock.held))
+        return login_ok(request) or next(answers)
+
+    slept: list[tuple[float, bool]] = []
+    with LiveClient(
+        "https://live.example",
+        Secret(X_TOKEN),
+        credentials=("ops@example.com", Secret(PASSWORD)),
+        token_cache_dir=tmp_path,
+        transport=httpx.MockTransport(handler),
+        sleep=lambda seconds: slept.append((seconds, lock.held)),
+        token_lock=lock,
+        first_in_line=True,
+    ) as client:
+        client.get("groups", contract.Path.GROUPS)
+    assert seen == [(contract.LOGIN_PATH, True), (str(contract.Path.GROUPS), True), (str(contract.Path.GROUPS), True)]
+    assert lock.holds == [True, True, True]  # the login, the 503, the 200: each its own hold, first in line
+    assert len(slept) == 1 and slept[0][1] is False  # the back-off after the 503 held nothing
+    assert client.stats.seconds_locked_out >= 0

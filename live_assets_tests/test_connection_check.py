@@ -57,7 +57,10 @@ def test_the_check_passes_against_the_simulator_with_no_warning(sim: SimulatorSe
         "code": "INVALID_DATE_RANGE",
         "details": {"max_range": "7 days", "provided_range": "8 days", "frequency": "HOUR"},  # days touched
     }
+    probe = next(finding for finding in report.findings if finding.name == "probe: one request in flight")
+    assert probe.summary.startswith("not probed")  # without --probe-concurrency
     counters = sim.counters()
+    assert counters["max_in_flight_per_token"] == 1 and counters["responses"].get("429", 0) == 0
     assert counters["requests"][str(contract.Path.CONVERSATION_DETAIL)] == 3  # three details, no more
     assert counters["logins"] == 1  # a real login, with a token cache of its own
     estimate = report.estimate
@@ -97,7 +100,7 @@ def test_the_command_line_reports_refusals_and_writes_no_secret_or_personal_data
     # A latency lets the probe hold one request while it sends the second: the simulator refuses it.
     server = make_simulator(latency_ms=40, password=SECRET_PASSWORD, x_token=SECRET_X_TOKEN)
     report_file = tmp_path / "report.json"
-    result = check_command(server, tmp_path, "--days", "7", "--json", str(report_file))
+    result = check_command(server, tmp_path, "--days", "7", "--json", str(report_file), "--probe-concurrency")
     assert result.returncode == 0, result.stdout + result.stderr
     # LIVE_START_DATE is unset: the check suggests a first week from the day it sampled.
     day = recent_complete_day("UTC")
@@ -106,6 +109,8 @@ def test_the_command_line_reports_refusals_and_writes_no_secret_or_personal_data
     assert f"the API had {conversations} conversations on {day}" in start
     assert f"set LIVE_START_DATE={day - dt.timedelta(days=6)} for a first week" in start
     assert "a second request was refused: 429 TOO_MANY_REQUESTS" in result.stdout
+    assert "this breaks the vendor's rule while the probe runs" in result.stdout
+    assert server.counters()["max_in_flight_per_token"] == 2  # the probe's, and only with the flag
     assert "A 7-day backfill" in result.stdout and "Result: OK (exit 0)" in result.stdout
     written = report_file.read_text(encoding="utf-8")
     report = json.loads(written)

@@ -1,140 +1,132 @@
-"""Today's refresh of a bot starts within a bound while that bot's backfill runs (issue 14), end to end.
+"""Today first: today's refresh of a bot starts sending within a few requests while a 30-day backfill of
+that bot runs (issue 21), with no run queue in between.
 
-A real webserver and the project's daemon on the root ``dagster.yaml`` (SQLite instance), a simulator
-with latency on, one bot (no bots file: the ``default`` lane). A backfill of ``raw/conversations`` and
-``raw/conversation_messages`` (the details, one day per run) fills the bot's lane with queued runs;
-while one of them runs, ``live_intraday`` is launched with the tags its schedule gives it
-(``dagster/priority`` 10). It waits for the run in progress only, never for the queue: it must start
-within one backfill run (the longest measured) plus the hand-over from one run of the lane to the next
-(the longest measured: the run queue's pick-up and the run worker's start), and the backfill must
-still complete, every partition materialized, never two requests in flight on the token. The figures
-are printed.
+The backfill is a real process (``dagster asset materialize`` of the daily raw assets and the
+conversation details over 30 days, one run), against a simulator with latency on. While it sends,
+this process asks for today's conversations the way today's step does (``first_in_line``) and counts,
+at the simulator, how many of the backfill's requests arrived between the ask and its own request:
+the one in flight, and at most one that was already past the lock's gate. A few asks without
+``first_in_line`` are measured beside them (printed: the wait the gate saves). Then the real
+``raw/conversations_today`` step runs in this process while the backfill still sends, and reports its
+wait for the token lock in its metadata. The backfill must still succeed, never two requests in flight
+for the bot.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import os
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
+import httpx
 import pytest
 
-from live_assets.automation import build_automation
-from live_assets.backfill.days import last_complete_days
-from live_assets.backfill.graphql import DagsterGraphQL
-from live_assets.backfill.runs import launch_job, wait_for_run
-from live_assets.backfill.submit import (
-    BackfillProgress,
-    RunInfo,
-    backfill_progress,
-    default_tags,
-    fetch_assets,
-    launch_backfill,
-    plan_backfill,
-    select_assets,
-    wait_for_backfill,
-)
-from live_assets.deployment import Deployment
-from live_assets.devtools.stack import LocalDagster
-from live_assets.settings import LiveSettings
-from live_assets.simulator import SimulatorConfig, SimulatorServer
+from live_assets import contract
+from live_assets.client import LiveClient
+from live_assets.raw.assets import RawStep, step_of
+from live_assets.raw.endpoints import ENDPOINTS, ENDPOINTS_BY_TABLE
+from live_assets.raw.fetching import today_so_far
+from live_assets.resources import LiveApiResource, WarehouseResource
+from live_assets.settings import load_settings
+from live_assets.simulator import SimulatorServer
+from live_assets_tests.layout import RAW_ASSETS, raw_keys
 from live_assets_tests.pipeline import simulator_env
 
 pytestmark = pytest.mark.slow
 
-DAYS = 3  # three details runs: one in progress, two queued behind it when the refresh is launched
-LATENCY_MS = 300.0  # a details run of a day: one request per conversation, about 4 s of API time
-CONVERSATIONS_PER_DAY = 12
-DETAILS = "raw/conversation_messages"
-ISSUE_BOUND_SECONDS = 600.0  # "within 10 minutes of its tick"
-DEADLINE_SECONDS = 180.0
+PROJECT = Path(__file__).resolve().parents[1]
+DAYS = 30
+LATENCY_MS = 50.0
+CONVERSATIONS_PER_DAY = 8  # 240 detail requests: the backfill sends for tens of seconds
+ASKS = 4  # refreshes of each kind while the backfill runs
+FEW_REQUESTS = 2  # the backfill's requests a first-in-line refresh may let pass: in flight, past the gate
+# The today step's wait for the lock: a few requests of ~LATENCY_MS (with slack for a loaded machine),
+# against the tens of seconds the backfill sends for.
+STEP_WAIT_BOUND_SECONDS = 2.0
+TODAY = ENDPOINTS_BY_TABLE["conversations_today"]
 
 
-@dataclass
-class Stack:
-    sim: SimulatorServer
-    dagster: LocalDagster
-    client: DagsterGraphQL
+def data_requests(sim: SimulatorServer) -> int:
+    counters = sim.counters()
+    return counters["requests_total"] - counters["requests"].get(contract.LOGIN_PATH, 0)
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    config = SimulatorConfig(seed=7, conversations_per_day=CONVERSATIONS_PER_DAY, timezone="UTC", latency_ms=LATENCY_MS)
-    with SimulatorServer(config) as sim:
-        env = simulator_env(sim.base_url, tmp_path, LIVE_SCHEDULES_STOPPED="1")  # the test is the schedule
-        dagster = LocalDagster(dagster_home=tmp_path / "dagster_home", env=env, log_dir=tmp_path / "logs")
-        with dagster, DagsterGraphQL(dagster.url) as client:
-            dagster.start_webserver()
-            yield Stack(sim, dagster, client)
+class _NoteArrivals(httpx.HTTPTransport):
+    """The real transport, noting how many data requests the simulator had received when ours went out."""
+
+    def __init__(self, sim: SimulatorServer) -> None:
+        super().__init__()
+        self.sim = sim
+        self.at_send: int | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == str(TODAY.path):
+            self.at_send = data_requests(self.sim)
+        return super().handle_request(request)
 
 
-def scheduled_tags() -> dict[str, str]:
-    """The tags ``live_intraday_schedule`` puts on its run, from the schedule itself."""
-    _, schedules = build_automation(Deployment.build(LiveSettings(timezone="UTC")))
-    (schedule,) = [s for s in schedules if s.name == "live_intraday_schedule"]
-    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime.now(dt.UTC))
-    (request,) = schedule.evaluate_tick(context).run_requests or []
-    return dict(request.tags)
+def ask_for_today(sim: SimulatorServer, *, first_in_line: bool) -> tuple[int, float]:
+    """One refresh's request: how many backfill requests arrived between the ask and ours, and its wait (s)."""
+    transport = _NoteArrivals(sim)
+    with LiveClient.from_settings(load_settings(dotenv=False), transport=transport, first_in_line=first_in_line) as c:
+        asked = data_requests(sim)
+        c.get(TODAY.table, TODAY.path, window=today_so_far(dt.datetime.now(dt.UTC)))
+        assert transport.at_send is not None
+        return transport.at_send - asked, c.stats.seconds_locked_out
 
 
-def details_runs(progress: BackfillProgress) -> list[RunInfo]:
-    return [run for run in progress.runs if DETAILS in run.assets]
-
-
-def wait_for_a_busy_lane(stack: Stack, backfill_id: str) -> BackfillProgress:
-    """The backfill once a details run is in progress and at least one more waits behind it in the lane."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        stack.dagster.check_alive()
-        progress = backfill_progress(stack.client, backfill_id)
-        runs = details_runs(progress)
-        if any(r.status == "STARTED" for r in runs) and any(r.status == "QUEUED" for r in runs):
-            return progress
-        time.sleep(0.2)
-    raise AssertionError(f"the backfill never had a details run going with another queued: {progress.summary()}")
-
-
-def test_todays_refresh_starts_within_one_backfill_run_while_the_backfill_runs(stack: Stack) -> None:
-    days = last_complete_days(DAYS, dt.datetime.now(dt.UTC), "UTC")
-    plan = plan_backfill(select_assets(fetch_assets(stack.client), ["raw/conversations", DETAILS]), days)
-    backfill_id = launch_backfill(stack.client, plan, tags=default_tags("test"), title="long backfill")
-    stack.dagster.start_daemon()
-    wait_for_a_busy_lane(stack, backfill_id)
-
-    tags = scheduled_tags()
-    assert tags["dagster/priority"] == "10"
-    intraday_id = launch_job(stack.client, "live_intraday", tags=tags)
-    intraday = wait_for_run(stack.client, intraday_id, timeout=DEADLINE_SECONDS, alive=stack.dagster.check_alive)
-    final = wait_for_backfill(stack.client, backfill_id, timeout=DEADLINE_SECONDS, alive=stack.dagster.check_alive)
-    counters = stack.sim.counters()
-
-    runs = sorted(final.runs, key=lambda run: run.started_at or 0.0)
-    assert final.succeeded and all(run.status == "SUCCESS" for run in runs), final.summary()
-    assert final.partitions_materialized == final.partitions_targeted == plan.num_partitions, final.summary()
-    assert len(details_runs(final)) == DAYS  # one run per day of details
-    assert intraday.status == "SUCCESS" and intraday.started_at and intraday.ended_at
-    assert counters["max_in_flight_per_token"] <= 1 and counters["responses"].get("429", 0) == 0
-
-    # The lane: one API run at a time, the refresh included; the bound from the backfill's own runs.
-    lane = sorted([*runs, intraday], key=lambda run: run.started_at or 0.0)
-    for before, after in itertools.pairwise(lane):
-        assert before.ended_at is not None and after.started_at is not None
-        assert before.ended_at <= after.started_at, (before.describe(), after.describe())
-    longest_run = max(run.ended_at - run.started_at for run in runs)  # type: ignore[operator]
-    hand_over = max(after.started_at - before.ended_at for before, after in itertools.pairwise(lane))  # type: ignore[operator]
-    bound = longest_run + hand_over
-    waited = intraday.started_at - intraday.created_at
-    overtaken = [run for run in details_runs(final) if run.created_at < intraday.created_at < run.started_at]  # type: ignore[operator]
+def test_todays_refresh_starts_within_a_few_requests_while_a_30_day_backfill_runs(
+    make_simulator: Callable[..., SimulatorServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = make_simulator(latency_ms=LATENCY_MS, conversations_per_day=CONVERSATIONS_PER_DAY, timezone="UTC")
+    env = simulator_env(sim.base_url, tmp_path, LIVE_TIMEZONE="UTC")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    home = tmp_path / "dagster-home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((PROJECT / "dagster.yaml").read_text())
+    tables = [spec.table for spec in ENDPOINTS if step_of(spec) in (RawStep.DAILY, RawStep.DETAILS)]
+    last = dt.date(2026, 2, 28)
+    first = last - dt.timedelta(days=DAYS - 1)
+    backfill = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m", "live_assets.definitions",
+         "--select", ",".join(f"raw/{table}" for table in tables), "--partition-range", f"{first}...{last}"],
+        env={**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(PROJECT)}, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert sim.wait_until_in_flight(1, timeout=180), "the backfill never sent a request"
+        first_in_line = [ask_for_today(sim, first_in_line=True) for _ in range(ASKS)]
+        plain = [ask_for_today(sim, first_in_line=False) for _ in range(ASKS)]
+        backfill_running = backfill.poll() is None
+        step_started = time.perf_counter()
+        warehouse = WarehouseResource(duckdb_path=env["LIVE_DUCKDB_PATH"], landing_dir=env["LIVE_LANDING_DIR"])
+        resources = {"live_api": LiveApiResource(), "warehouse": warehouse}
+        result = dg.materialize(RAW_ASSETS, selection=raw_keys("conversations_today"), resources=resources)
+        step_seconds = time.perf_counter() - step_started  # its load may wait for the backfill's DuckDB writes
+        output, _ = backfill.communicate(timeout=900)
+    finally:
+        if backfill.poll() is None:
+            backfill.kill()
+            backfill.communicate(timeout=60)
+    assert backfill.returncode == 0, output[-4000:]
+    counters = sim.counters()
+    (event,) = result.get_asset_materialization_events()
+    step_wait = event.step_materialization_data.materialization.metadata["seconds_locked_out"].value
+    mean_request = counters["serving_seconds"] / max(counters["requests_total"], 1)
     print(
-        f"\nintraday refresh: queued {waited:.1f} s, ran {intraday.ended_at - intraday.started_at:.1f} s; bound "
-        f"{bound:.1f} s = longest backfill run {longest_run:.1f} s + longest hand-over {hand_over:.1f} s; "
-        f"backfill: {len(runs)} runs, {final.timings().get('total', float('nan')):.1f} s, "
-        f"{len(overtaken)} queued before the refresh started after it; {counters['requests_total']} requests, "
-        f"max in flight per token {counters['max_in_flight_per_token']}"
+        f"\ntoday first, while a {DAYS}-day backfill sends ({counters['requests_total']} requests, "
+        f"{mean_request * 1000:.0f} ms each on average): backfill requests let through before the refresh's "
+        f"first_in_line {[n for n, _ in first_in_line]} (waits {[round(s, 3) for _, s in first_in_line]} s), "
+        f"plain {[n for n, _ in plain]} (waits {[round(s, 3) for _, s in plain]} s); the today step waited "
+        f"{step_wait:.3f} s for the lock, {step_seconds:.1f} s in all"
     )
-    assert waited <= bound < ISSUE_BOUND_SECONDS / 10
-    assert overtaken, "the refresh waited for the backfill's queue instead of going before it"
+    assert backfill_running, "the backfill ended before the refreshes: nothing was measured"
+    assert counters["max_in_flight_per_bot"] == 1 and counters["responses"].get("429", 0) == 0
+    assert max(n for n, _ in first_in_line) <= FEW_REQUESTS, first_in_line
+    assert step_wait < STEP_WAIT_BOUND_SECONDS

@@ -235,9 +235,10 @@ def backfill(stack: BotStack, bots: tuple[str, ...], runs: int) -> tuple[list[di
     return done, stack.sim.counters()
 
 
-def test_a_run_over_several_bots_never_overlaps_one_of_their_own_runs(stack: BotStack) -> None:
+def test_a_run_over_several_bots_and_one_of_their_own_runs_share_the_token(stack: BotStack) -> None:
     """Two overlapping backfills: one bot over five days, and three bots over one day, which Dagster cuts
-    into one run over the three bots (fewer days than bots). That run holds each of its bots' lanes."""
+    into one run over the three bots (fewer days than bots). The runs may overlap; the bot they share
+    still sees one request at a time (the token lock)."""
     stop_daemon(stack)
     stack.sim.reset_counters()
     single = launch(stack, BOTS[:1])
@@ -248,11 +249,9 @@ def test_a_run_over_several_bots_never_overlaps_one_of_their_own_runs(stack: Bot
     assert all(run["status"] == "SUCCESS" for run in single_runs + several_runs)
     (wide,) = several_runs
     tags = {tag["key"]: tag["value"] for tag in wide["tags"]}
-    assert sorted(key for key in tags if key.startswith("live-lane/")) == [f"live-lane/{bot}" for bot in BOTS[:3]]
-    for run in single_runs:  # the two never ran at the same time: they share alpha's token
-        assert run["endTime"] <= wide["startTime"] or wide["endTime"] <= run["startTime"], (run, wide)
+    assert not [key for key in tags if key.startswith("live-lane")]  # Dagster's own queue: no tag of ours
     counters = stack.sim.counters()
-    assert counters["max_in_flight_per_token"] <= 1 and counters["responses"].get("429", 0) == 0
+    assert counters["max_in_flight_per_bot"] <= 1 and counters["responses"].get("429", 0) == 0
 
 
 def test_four_bots_run_side_by_side_one_request_per_token(stack: BotStack) -> None:
@@ -269,7 +268,7 @@ def test_four_bots_run_side_by_side_one_request_per_token(stack: BotStack) -> No
         f"[{stack.storage}] 1 bot: {one_s:.1f} s, {one['requests_total']} requests; "
         f"{len(BOTS)} bots: {four_s:.1f} s, {four['requests_total']} requests; ratio {four_s / one_s:.2f} "
         f"(target <= {TARGET_RATIO}); max in flight {four['max_in_flight']}, "
-        f"per token {four['max_in_flight_per_token']}; {len(BOTS)} bots' runs (s from the first start): {spans}"
+        f"per bot {four['max_in_flight_per_bot']}; {len(BOTS)} bots' runs (s from the first start): {spans}"
     )
     print("\n" + figure)
     artifacts = PROJECT_DIR / "artifacts"
@@ -277,7 +276,7 @@ def test_four_bots_run_side_by_side_one_request_per_token(stack: BotStack) -> No
     (artifacts / "many_bots.txt").write_text(figure + "\n", encoding="utf-8")
     for counters in (one, four):
         assert counters["responses"].get("429", 0) == 0, counters["responses"]
-        assert counters["max_in_flight_per_token"] <= 1
+        assert counters["max_in_flight_per_bot"] <= 1
     assert four["max_in_flight"] >= 2, "the bots never overlapped: the limits serialised them"
     assert four["requests_total"] >= len(BOTS) * (one["requests_total"] - one["logins"])
 
@@ -287,11 +286,6 @@ def test_four_bots_run_side_by_side_one_request_per_token(stack: BotStack) -> No
         for run in four_runs
     )
     assert starts == [f"{bot}|{FIRST.isoformat()}" for bot in BOTS]
-    # Launched as the UI does (no bot tag), each run holds its bot's run-queue lane (the coordinator's tag).
-    for run in four_runs:
-        tags = {tag["key"]: tag["value"] for tag in run["tags"]}
-        lanes = [key for key in tags if key.startswith("live-lane/")]
-        assert lanes == [f"live-lane/{tags['dagster/asset_partition_range_start'].split('|')[0]}"], tags
 
     # Every table holds all bots, keyed by _bot, each bot's own data.
     days = (LAST - FIRST).days + 1

@@ -212,19 +212,26 @@ def test_the_daily_schedule_rereads_the_lookback_days_in_one_run_per_bot(pipelin
 
 
 def test_a_ranged_runs_partitions_show_their_own_rows(pipeline: PipelineEnv):
-    """Dagster stores one result for every partition of a run: the run's figures are named run_*, each
-    day's own rows are in rows_by_day, and dagster/row_count is only set where it is the partition's."""
+    """A ranged run's result holds the run's figures (named run_*); each partition's materialization also
+    gets its own row count and changes (add_asset_metadata with its partition key)."""
     first, last = dt.date(2026, 2, 2), dt.date(2026, 2, 4)
     result = pipeline.materialize_raw("conversations", tags=range_tags(first, last))
-    (event,) = result.get_asset_materialization_events()[:1]
-    metadata = event.step_materialization_data.materialization.metadata
-    assert "dagster/row_count" not in metadata and "rows_loaded" not in metadata
-    by_day = {record.data["day"]: record.data["rows"] for record in metadata["rows_by_day"].value.records}
+    events = [
+        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(["raw", "conversations"])
+    ]
+    metadata_by_day = {e.partition: e.step_materialization_data.materialization.metadata for e in events}
     held = dict(
         pipeline.warehouse.query("SELECT CAST(_partition_day AS VARCHAR), count(*) FROM raw.conversations GROUP BY 1")
     )
-    assert by_day == held and len(by_day) == 3
-    assert metadata["run_rows_loaded"].value == sum(held.values())
+    assert len(held) == 3 and sorted(metadata_by_day) == sorted(held)
+    assert len(set(held.values())) > 1  # the days differ, so a shared figure would show
+    for day, metadata in metadata_by_day.items():
+        assert "rows_loaded" not in metadata
+        assert metadata["dagster/row_count"].value == held[day]
+        assert metadata["rows_added"].value == held[day]  # a first load: every row is new
+        assert metadata["run_rows_loaded"].value == sum(held.values())
+        by_day = {record.data["day"]: record.data["rows"] for record in metadata["rows_by_day"].value.records}
+        assert by_day == held
     single = pipeline.materialize_raw("conversations", partition_key=first.isoformat())
     own = single.get_asset_materialization_events()[0].step_materialization_data.materialization.metadata
     assert own["dagster/row_count"].value == held[first.isoformat()]

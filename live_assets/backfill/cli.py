@@ -12,8 +12,8 @@ assets get every day of the range, weekly assets the weeks wholly inside it, unp
 last N complete days in the bot's zone (``LIVE_TIMEZONE``).
 
 With a bots file the assets are partitioned by bot x date: ``--bot NAME`` (repeatable) chooses the bots,
-all of them by default, and the keys submitted are ``<bot>|<date>``. No lane is set on the backfill: the
-run coordinator (``live_assets/instance/coordinator.py``) gives each API run the lanes of its bots.
+all of them by default, and the keys submitted are ``<bot>|<date>``. Runs of one bot may overlap: their
+requests share the bot's token through the API client's token lock.
 
 Exit codes: 0 submitted (or, with ``--wait``, completed successfully); 1 the backfill or a run failed;
 2 bad arguments or the webserver refused the backfill; 3 Dagster unreachable or timed out.

@@ -1,7 +1,6 @@
 """Launch one job run through a running Dagster webserver and wait for it, as the UI's "Launch run" does.
 
-The run goes through the instance's run queue (and so through the bot lanes of
-``live_assets/instance/coordinator.py``) like a schedule's run: the tags given here are the ones a
+The run goes through the instance's run queue like a schedule's run: the tags given here are the ones a
 schedule's ``RunRequest`` would carry (``dagster/priority`` for today's refresh).
 """
 

@@ -13,8 +13,7 @@ no partitions would ask Dagster for *all* of its partitions.
 
 With a bots file the partitioned assets are ``bot`` x ``date`` (live_assets/partitions.py): each gets the
 ``<bot>|<date>`` keys of the chosen bots (default: every bot) and the days above, and the lists their
-bots. Such runs get their bots' lanes from the run coordinator (live_assets/instance/coordinator.py),
-not from a tag of the whole backfill, which would reach the KPI runs too.
+bots. Runs of one bot may overlap: the API client's token lock keeps one request in flight per bot.
 """
 
 from __future__ import annotations
@@ -554,9 +553,8 @@ def _changed(before: BackfillProgress, after: BackfillProgress) -> bool:
 def default_tags(launched_by: str = "cli") -> dict[str, str]:
     """The tag every launcher adds: where the backfill came from.
 
-    No bot lane: a backfill's tags go to every run it makes, KPI and check runs included,
-    and those call no API; the run coordinator (``live_assets/instance/coordinator.py``) gives each run that
-    calls the API its bot's lane as it is queued, so a backfill's KPI runs go side by side.
+    Nothing about the API's rule: a backfill's tags go to every run it makes, KPI and check runs
+    included, and the rule is kept by the API client's token lock, not by the run queue.
     """
     return {LAUNCHED_BY_TAG: launched_by}
 

@@ -8,11 +8,12 @@ presents the static token) and says, each on its own line, whether the login wor
 will renew and when it expires, whether the X-token is accepted and the user has the Reports
 permission; reads the agent and group lists and one recent complete day of every registry endpoint (the
 details of three conversations only) and compares each with the registry; probes the ``HOUR`` range
-limit and whether a second concurrent request is refused; estimates, from the measured latencies and
-the minimal request plan, the requests and time of an N-day backfill; and, when ``LIVE_START_DATE`` is
-unset, suggests a first day from the day it sampled. Exit 0 (all OK), 1 (warnings) or 2 (a wrong
-setting, or a mismatch that would lose or misplace data). ``--json FILE`` writes the report, which holds
-no secret and no end-user data. About 20 requests in all.
+limit and, with ``--probe-concurrency`` only (it breaks the one-request rule while it runs), whether a
+second concurrent request is refused; estimates, from the measured latencies and the minimal request
+plan, the requests and time of an N-day backfill; and, when ``LIVE_START_DATE`` is unset, suggests a
+first day from the day it sampled. Exit 0 (all OK), 1 (warnings) or 2 (a wrong setting, or a mismatch
+that would lose or misplace data). ``--json FILE`` writes the report, which holds no secret and no
+end-user data. About 20 requests in all.
 """
 
 from live_assets.check.findings import Finding, Report, Status

@@ -72,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bot", help="the bot of the bots file to check (default: the only one)")
     parser.add_argument("--days", type=int, default=30, help="days of the backfill to estimate (default 30)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON to FILE")
+    parser.add_argument(
+        "--probe-concurrency",
+        action="store_true",
+        help="also send a second request while one is in flight, to see whether the API refuses it (429): "
+        "this breaks the vendor's one-request rule while it runs, past the bot's token lock",
+    )
     options = parser.parse_args(argv)
     if options.days < 1:
         parser.error("--days must be at least 1")
@@ -83,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(problems)} setting(s) to fix before any request is sent (exit 2)", file=sys.stderr)
         return 2
     bot, settings = chosen
-    report = run_check(settings, bot, days=options.days)
+    report = run_check(settings, bot, days=options.days, probe_concurrency=options.probe_concurrency, say=print)
     if report.exit_code < 2 and start_date_unset(env):
         report.add(start_date_finding(report))
     print(report.render())

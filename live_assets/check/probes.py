@@ -1,8 +1,9 @@
 """The connection check itself: log in, read a sample of every endpoint, probe the limits, estimate.
 
-Every request goes through the same ``LiveClient`` the assets use, with the same settings, so what
-passes here passes there. The token cache is a temporary one: the check really logs in, which is the
-only way to know that the credentials (and so the renewal) work.
+Every request goes through the same ``LiveClient`` the assets use, with the same settings and the same
+token lock, so what passes here passes there and the check may run beside a backfill of the bot. The
+token cache is a temporary one: the check really logs in, which is the only way to know that the
+credentials (and so the renewal) work. Only ``--probe-concurrency`` sends a request past the lock.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from live_assets.check.estimate import backfill_estimate, sample_window
 from live_assets.check.findings import Finding, Report, Status
 from live_assets.check.shapes import compare_export, compare_rows, rows_of
 from live_assets.client import LiveApiError, LiveBadRequestError, LiveClient, LiveRateLimitedError, Window
+from live_assets.client.token_lock import UnlockedForProbe
 from live_assets.client.windows import day_start
 from live_assets.raw.endpoints import ENDPOINTS, BodyShape, EndpointSpec
 from live_assets.settings import LiveSettings
@@ -48,8 +50,13 @@ def run_check(
     days: int = 30,
     now: dt.datetime | None = None,
     client_factory: ClientFactory = LiveClient.from_settings,
+    probe_concurrency: bool = False,
+    say: Callable[[str], None] = lambda _line: None,
 ) -> Report:
-    """Check ``bot``'s connection and every endpoint against the registry; see ``live_assets.check``."""
+    """Check ``bot``'s connection and every endpoint against the registry; see ``live_assets.check``.
+
+    ``probe_concurrency`` also sends a second request while one is in flight (it breaks the vendor's
+    rule for that moment; ``say`` announces it before and after)."""
     day = recent_complete_day(settings.timezone, now)
     report = Report(bot=bot, base_url=settings.base_url, day=day.isoformat())
     with tempfile.TemporaryDirectory(prefix="live-check-") as cache:
@@ -59,7 +66,16 @@ def run_check(
                 return report
             latencies, per_day = _endpoints(report, client, settings, day)
             _hour_limit(report, client, day)
-        _concurrency(report, make, day)
+        if probe_concurrency:
+            say(
+                f"probing the one-request rule: a second request on bot {bot}'s token while one is in flight, "
+                "past the token lock; this breaks the vendor's rule while the probe runs"
+            )
+            _concurrency(report, make, day)
+            say("probe done: the bot's token lock is honoured again")
+        else:
+            finding = report.add(Finding("probe: one request in flight"))
+            finding.summary = "not probed (--probe-concurrency sends a second request at once, against the rule)"
     report.estimate = backfill_estimate(days, day, latencies, per_day)
     return report
 
@@ -161,7 +177,8 @@ def _concurrency(report: Report, make: Callable[..., LiveClient], day: dt.date) 
 
     Two clients share the token (through the cache); while the first fetches a week of conversations,
     the second asks for the group list. Neither retries, so a refusal is seen as it is; a second request
-    served before the first was answered ran alongside it; one answered after it says nothing.
+    served before the first was answered ran alongside it; one answered after it says nothing. The second
+    client has no token lock, on purpose: with it, it would wait for the first, and there is no probe.
     """
     finding = report.add(Finding("probe: one request in flight"))
     groups = next(spec for spec in ENDPOINTS if spec.path is contract.Path.GROUPS)
@@ -169,7 +186,8 @@ def _concurrency(report: Report, make: Callable[..., LiveClient], day: dt.date) 
     week = Window.for_days(day - dt.timedelta(days=6), day)
     done = threading.Event()
     answered = _AnswerClock()
-    with make(max_attempts=1, transport=answered) as first, make(max_attempts=1) as second:
+    unlocked = UnlockedForProbe()  # the second request must not wait for the first: that is the probe
+    with make(max_attempts=1, transport=answered) as first, make(max_attempts=1, token_lock=unlocked) as second:
         first.get(groups.table, groups.path)  # both hold the token before the probe starts
         second.get(groups.table, groups.path)
 

@@ -26,7 +26,7 @@ from typing import Final
 
 from filelock import FileLock, Timeout
 
-from live_assets.client.errors import TOKEN_EXPIRED_HINT, LiveAuthenticationError, LiveTokenExpiredError
+from live_assets.client.errors import TOKEN_EXPIRED_HINT, LiveApiError, LiveAuthenticationError, LiveTokenExpiredError
 from live_assets.secret import Secret
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,24 @@ CACHE_LOCK_TIMEOUT_SECONDS: Final = 300.0  # longer than any sane login, shorter
 # more with several runs), which is how accounts get locked. Changed credentials are a new cache key,
 # so a corrected password is used at once; the same ones are tried again after this hold.
 REFUSED_LOGIN_HOLD_SECONDS: Final = 600.0
+
+
+class TokenLockError(LiveApiError):
+    """The token cache folder (and so the token lock) cannot be used as configured: fix what it names."""
+
+
+def ensure_private_directory(directory: Path, variable: str = "LIVE_TOKEN_CACHE_DIR") -> None:
+    """Make ``directory`` (0700) or check that it is private: a folder other users may open could hold
+    a planted lock file or read the token cache, so it is refused, naming the fix."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.stat(directory)
+    if info.st_uid != os.getuid() or info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise TokenLockError(
+            f"the token cache folder {directory} is open to other users (mode {stat.S_IMODE(info.st_mode):o}, "
+            f"owner uid {info.st_uid}): run `chmod 700 {directory}` as its owner, or point {variable} at a "
+            "private folder",
+            endpoint="token lock",
+        )
 
 
 def default_token_cache_dir() -> Path:
@@ -94,7 +112,7 @@ class TokenCache:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the cross-process lock: logins happen inside it, so concurrent processes log in once."""
-        self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_private_directory(self._directory)
         try:
             self._lock.acquire()
         except Timeout:

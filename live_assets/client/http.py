@@ -4,9 +4,10 @@ Design choices, and why:
 
 - One ``httpx.Client`` per ``LiveClient``: keep-alive saves a TLS handshake per window, and a backfill
   makes hundreds of calls. TLS verification is always on; there is deliberately no switch.
-- One lock per client: the API allows one request in flight per token (docs/api-contract.md §1), and
-  a caller fetching the next window from a background thread while it loads the previous one must not
-  break that rule by accident.
+- The token lock (``token_lock``): the API allows one request in flight per token (docs/api-contract.md
+  §1), whoever sends it. Every request attempt and every login holds the bot's lock, shared by every
+  process of the machine (or, with ``LIVE_TOKEN_LOCK=postgres``, of the deployment), only while it is in
+  flight: a retry's back-off holds nothing. A thread lock per client keeps one call at a time as well.
 - One generic :meth:`LiveClient.get`: the endpoint registry (``live_assets.raw.endpoints``) is the one
   description of the endpoints, their paths and parameters; the client knows none of them.
 - Retries (``retrying``), the body check (``sniffing``) and the landing codec (``landing``) live in
@@ -16,12 +17,13 @@ Design choices, and why:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
@@ -48,6 +50,7 @@ from live_assets.client.login import LOGIN_ENDPOINT, attempt_login
 from live_assets.client.responses import ApiResponse, ClientStats
 from live_assets.client.retrying import RETRY_NOW, Failure, Retrier, RetryNow, retry_after_seconds
 from live_assets.client.sniffing import BodyEdges, shape_problem
+from live_assets.client.token_lock import TokenLock, token_lock_for
 from live_assets.client.windows import Window
 from live_assets.secret import Secret
 from live_assets.settings import LiveSettings
@@ -88,9 +91,15 @@ class LiveClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
+        token_lock: TokenLock | None = None,
+        first_in_line: bool = False,
     ) -> None:
         """``transport``, ``sleep``, ``rng`` and ``clock`` are for tests: they let a test drop a
-        connection, record the waits instead of waiting, and move time forward to age a token."""
+        connection, record the waits instead of waiting, and move time forward to age a token.
+
+        ``token_lock`` is the bot's lock (default: the file lock in the token-cache folder; see
+        ``token_lock``); ``first_in_line`` asks it to go before other callers waiting on this bot
+        (today's refresh, ahead of a backfill)."""
         if not isinstance(x_token, Secret):
             raise TypeError("x_token must be a Secret")
         if credentials is not None and static_token is not None:
@@ -113,6 +122,9 @@ class LiveClient:
             on_wait=lambda seconds: self._count(retries=1, seconds_waiting=seconds),
         )
         self._lock = threading.Lock()
+        self._cache_dir = token_cache_dir if token_cache_dir is not None else default_token_cache_dir()
+        self._token_lock = token_lock or token_lock_for(self.base_url, x_token, directory=self._cache_dir)
+        self._first_in_line = first_in_line
         self._stats = ClientStats()
         install_header_filter()
         self._http = httpx.Client(
@@ -125,8 +137,7 @@ class LiveClient:
         )
         cache = None
         if credentials is not None:
-            directory = token_cache_dir if token_cache_dir is not None else default_token_cache_dir()
-            cache = TokenCache(directory, cache_key(self.base_url, credentials[0], x_token, credentials[1]))
+            cache = TokenCache(self._cache_dir, cache_key(self.base_url, credentials[0], x_token, credentials[1]))
         self._tokens = TokenManager(
             login=self._log_in if credentials is not None else None,
             static_token=static_token,
@@ -137,9 +148,20 @@ class LiveClient:
     @classmethod
     def from_settings(cls, settings: LiveSettings, **overrides: Any) -> LiveClient:
         """A client from validated settings; credentials win over a static token when both are set
-        (the token cannot be renewed, the credentials can)."""
+        (the token cannot be renewed, the credentials can). The token lock follows ``LIVE_TOKEN_LOCK`` and
+        ``LIVE_TOKEN_CACHE_DIR``, also when ``token_cache_dir`` is overridden (the connection check keeps its
+        tokens apart, not its lock)."""
         settings.require_api_access()
         assert settings.x_token is not None  # require_api_access guarantees it
+        if "token_lock" not in overrides:
+            overrides["token_lock"] = token_lock_for(
+                settings.base_url,
+                settings.x_token,
+                kind=settings.token_lock,
+                directory=settings.token_cache_dir,
+                postgres=settings.token_lock_postgres,
+                password=settings.token_lock_password,
+            )
         credentials = None
         if settings.email and settings.password is not None:
             credentials = (settings.email, settings.password)
@@ -158,6 +180,7 @@ class LiveClient:
 
     def close(self) -> None:
         self._http.close()
+        self._token_lock.close()
 
     def __enter__(self) -> LiveClient:
         return self
@@ -218,7 +241,8 @@ class LiveClient:
             nonlocal attempts, rejections, logged_in_again
             attempts += 1
             token = self._located(self._tokens.current, endpoint, where)
-            outcome = self._attempt(endpoint, path, query, where, token, destination)
+            with self._holding_token_lock():
+                outcome = self._attempt(endpoint, path, query, where, token, destination)
             if not isinstance(outcome, _Unauthorized):
                 return outcome
             if not self._tokens.renewable:
@@ -239,6 +263,14 @@ class LiveClient:
             started = time.perf_counter()
             response = self.retrier.run(what, attempt)
             return replace(response, window=window, attempts=attempts, elapsed_seconds=time.perf_counter() - started)
+
+    @contextlib.contextmanager
+    def _holding_token_lock(self) -> Iterator[None]:
+        """Hold the bot's token lock for one request; the wait counts in ``stats.seconds_locked_out``."""
+        asked = time.perf_counter()
+        with self._token_lock.hold(first_in_line=self._first_in_line):
+            self._count(seconds_locked_out=time.perf_counter() - asked)
+            yield
 
     @staticmethod
     def _located(action: Callable[[], Secret], endpoint: str, where: str | None) -> Secret:
@@ -318,7 +350,12 @@ class LiveClient:
         and an unreachable server fail at once (see ``login.attempt_login``)."""
         assert self._credentials is not None
         email, password = self._credentials
-        token = self.retrier.run(LOGIN_ENDPOINT, lambda: attempt_login(self._http, self.base_url, email, password))
+
+        def attempt() -> tuple[Secret, float] | Failure:
+            with self._holding_token_lock():
+                return attempt_login(self._http, self.base_url, email, password)
+
+        token = self.retrier.run(LOGIN_ENDPOINT, attempt)
         self._count(logins=1)
         log.info("logged in to %s as %s", self.base_url, email)
         return token

@@ -75,6 +75,7 @@ class ClientStats:
     logins: int = 0
     bytes_received: int = 0
     seconds_waiting: float = 0.0
+    seconds_locked_out: float = 0.0  # waiting for the bot's token lock (another request in flight)
 
     def __sub__(self, other: ClientStats) -> ClientStats:
         return self._combined(other, operator.sub)
@@ -92,4 +93,5 @@ class ClientStats:
             "logins": self.logins,
             "bytes_received": self.bytes_received,
             "seconds_waiting": round(self.seconds_waiting, 3),
+            "seconds_locked_out": round(self.seconds_locked_out, 3),
         }

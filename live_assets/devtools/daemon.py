@@ -1,4 +1,7 @@
-"""``python -m live_assets.devtools.daemon run -w workspace.yaml``: the project's Dagster daemon.
+"""``python -m live_assets.devtools.daemon run -w workspace.yaml``: a quicker Dagster daemon for development.
+
+A convenience of ``make dev``, the demo and the tests, never needed for correctness: a deployment runs
+``dagster-daemon run`` (docs/deploy.md), and the vendor's rule lives in the API client's token lock.
 
 It is ``dagster-daemon run`` (same CLI, same daemons, instance, run queue and pools) with one change:
 the backfill daemon's sleep between iterations is capped at ``LIVE_BACKFILL_DAEMON_INTERVAL`` seconds

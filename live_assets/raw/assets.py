@@ -1,12 +1,13 @@
 """The raw assets: one subsettable multi-asset per cadence, its one step doing all of its API work.
 
 The registry (``endpoints.py``) describes each endpoint once; here the endpoints are grouped into the
-steps that fetch them: the daily endpoints, the per-conversation details (a step of their own, one day
-per run), the weekly ones, the agent and group lists, and today's conversations. Each step sends its
-requests one at a time (``engine.py``) and yields one result per selected asset; selecting one asset
-materializes that one only. Every step is in the ``live_api`` pool (a cap on API steps across bots);
-that no two requests share a bot's token, whatever runs overlap, is the run queue's bot lanes
-(``live_assets/instance/coordinator.py``): one API run per bot at a time.
+steps that fetch them: the daily endpoints, the per-conversation details (a step of their own: they
+read the conversations the daily step loaded), the weekly ones, the agent and group lists, and today's
+conversations. Each step sends its requests one at a time (``engine.py``) and yields one result per
+selected asset; selecting one asset materializes that one only. Every step is in the ``live_api`` pool,
+a cap on how many API steps run at once. That no two requests share a bot's token, whatever runs or
+processes overlap, is the client's token lock (``live_assets/client/token_lock.py``); today's refresh
+asks it to go first.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context annotation of decorated functions.
@@ -27,9 +28,8 @@ from live_assets.privacy.masking import Masking
 from live_assets.privacy.settings import load_privacy
 from live_assets.raw.endpoints import ENDPOINTS, EndpointSpec, Partitioning
 from live_assets.raw.engine import Progress, StepClients, Task, plan_tasks, run_tasks
-from live_assets.raw.lanes import may_release, release_lanes
 from live_assets.raw.loading import RawLoadError, sweep_partials
-from live_assets.raw.metadata import column_schema, result_metadata
+from live_assets.raw.metadata import column_schema, partition_metadata, result_metadata
 from live_assets.raw.today_lists import TODAY_LISTS, ListState, list_spec, list_states
 from live_assets.resources import LiveApiResource, WarehouseResource
 from live_assets.scope import BotScope, run_scope
@@ -55,14 +55,14 @@ class RawStep(enum.StrEnum):
     TODAY = "today"
 
 
-# How many partitions one run of a step covers in a backfill (None: the whole range, in one run). A
-# bot's lane is held for a whole run, so an intraday refresh of the same bot waits at most one of them:
-# the daily and weekly endpoints ask a few requests per week of range; the details ask one request per
-# conversation, so they go one day per run. The lists and today's refresh: one bot per run.
+# How many partitions one run of a step covers in a backfill (None: the whole range, in one run). The
+# dated steps take the range in one run (its windows are cut by the API's limits, ``plan_windows``): the
+# token lock, not the size of a run, keeps today's refresh from waiting behind a backfill. The lists and
+# today's refresh: one bot per run.
 PARTITIONS_PER_RUN: dict[RawStep, int | None] = {
     RawStep.DAILY: None,
     RawStep.WEEKLY: None,
-    RawStep.DETAILS: 1,
+    RawStep.DETAILS: None,
     RawStep.LISTS: 1,
     RawStep.TODAY: 1,
 }
@@ -183,7 +183,9 @@ def build_raw_step(step: RawStep, specs: Sequence[EndpointSpec], deployment: Dep
             for spec in selected:
                 for removed in sweep_partials(landing_dir / scope.bot / spec.table):
                     context.log.info(f"removed {removed.name}: a partial landing file left by a writer that died")
-        yield from _materialize(context, selected, scopes, store, landing_dir, masking)
+        yield from _materialize(
+            context, selected, scopes, store, landing_dir, masking, first_in_line=step is RawStep.TODAY
+        )
 
     return raw_step
 
@@ -195,12 +197,14 @@ def _materialize(
     store: Warehouse,
     landing_dir: Path,
     masking: Masking,
+    *,
+    first_in_line: bool = False,
 ) -> Iterator[dg.MaterializeResult]:
     loaded_at = dt.datetime.now(dt.UTC)
-    clients = StepClients(scopes)
+    clients = StepClients(scopes, first_in_line=first_in_line)
     failures: list[Progress] = []
-    # Dagster takes one result per asset for a run's whole range (dagster-io/dagster#21072): figures
-    # are the partition's own only when the run has one partition.
+    # A result covers the run's whole range: its figures are the run's, named run_*, unless the run has
+    # one partition; each partition's own go through add_asset_metadata(partition_key=...).
     single_partition = context.assets_def.partitions_def is None or len(context.partition_keys) == 1
     try:
         lists = list_states(store, scopes, loaded_at) if _is_today(selected) else []
@@ -213,21 +217,10 @@ def _materialize(
             landing_dir,
             loaded_at,
             _now_in,
-            reuse_since=_run_started_at(context) if context.retry_number else None,
             masking=masking,
         )
-        released: list[str] = []
-        unreleased: list[Exception] = []
-
-        def requests_done() -> None:  # on the fetching thread: no Dagster event from here
-            try:
-                released.extend(release_lanes(context.instance, context.run, context.op_def.name))
-            except Exception as error:  # the lanes then stay held until the run ends: slower, never unsafe
-                unreleased.append(error)
-
         reported: set[str] = set()
-        lanes_given_back = requests_done if may_release(selected) else None
-        for progress in run_tasks(tasks, clients, store, loaded_at, context.log.info, lanes_given_back):
+        for progress in run_tasks(tasks, clients, store, loaded_at, context.log.info):
             if progress.spec not in selected:  # a list today's step fetched to judge with (today_lists.py)
                 _log_list(context, progress)
                 continue
@@ -236,14 +229,13 @@ def _materialize(
                 context.log.error(f"{progress.spec.table}: {progress.error}")
                 failures.append(progress)
                 continue
+            if not single_partition:
+                for key, figures in partition_metadata(store, progress, scopes).items():
+                    context.add_asset_metadata(figures, asset_key=progress.spec.asset_key_path, partition_key=key)
             metadata = result_metadata(store, progress, scopes, single_partition=single_partition)
             if lists and progress.spec.partitioning is Partitioning.TODAY:
                 metadata["lists_used"] = dg.MetadataValue.md("\n".join(f"- {state.describe()}" for state in lists))
             yield dg.MaterializeResult(asset_key=progress.spec.asset_key_path, metadata=metadata)
-        if released:
-            context.log.info(f"every request sent: released the run-queue lanes {', '.join(released)}")
-        for error in unreleased:
-            context.log.warning(f"the run-queue lanes stay held until the run ends: {error}")
         for spec in selected:  # an endpoint with nothing to ask for in this range
             if spec.table not in reported:
                 empty = Progress(spec)
@@ -293,11 +285,6 @@ def _log_list(context: dg.AssetExecutionContext, progress: Progress) -> None:
         context.log.warning(f"raw.{progress.spec.table} not fetched with today's refresh: {progress.error}")
     else:
         context.log.info(f"raw.{progress.spec.table}: {progress.rows} row(s) loaded for today's service level")
-
-
-def _run_started_at(context: dg.AssetExecutionContext) -> float | None:
-    record = context.instance.get_run_record_by_id(context.run_id)
-    return record.start_time if record is not None else None
 
 
 def build_raw_assets(deployment: Deployment) -> list[dg.AssetsDefinition]:

@@ -107,8 +107,7 @@ class EndpointSpec:
     feeds_kpis: bool = False
     # Asked once per parent row instead of by date windows.
     children_of: ChildRequests | None = None
-    # Fetched in a step of its own, one day per run: one request per conversation, so that a backfill
-    # never holds a bot's lane for long (an intraday refresh waits at most one such run).
+    # Fetched in a step of its own, after the step that loads its parents (the conversations it asks about).
     own_step: bool = False
     # The columns that identify a row: a re-read's changes (``raw/changes.py``) are counted by it. Empty:
     # rows are compared whole, as multisets (a changed row counts as one removed and one added).

@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from live_assets.client import ClientStats, LiveClient, Window, compressed_file_problem
-from live_assets.privacy.masking import EndpointMasker, Masking
+from live_assets.client import ClientStats, LiveClient, Window
+from live_assets.privacy.masking import Masking
 from live_assets.raw.changes import DayChanges
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec, Partitioning
 from live_assets.raw.fetching import fetch_children, fetch_window, plan_requests, today_so_far
-from live_assets.raw.loading import Landed, ensure_table, landing_path, load_landed
+from live_assets.raw.loading import Landed, ensure_table, load_landed
 from live_assets.raw.statements import quote_identifier
 from live_assets.scope import BotScope
 from live_assets.warehouse import Warehouse
@@ -88,13 +88,14 @@ def missing_children(warehouse: Warehouse, spec: EndpointSpec, bot: str, day: dt
 class StepClients:
     """One client per bot of the step, opened on first use and closed with the step."""
 
-    def __init__(self, scopes: Sequence[BotScope]) -> None:
+    def __init__(self, scopes: Sequence[BotScope], *, first_in_line: bool = False) -> None:
         self._settings = {scope.bot: scope.settings for scope in scopes}
         self._clients: dict[str, LiveClient] = {}
+        self._first_in_line = first_in_line  # today's refresh goes before a backfill at the token lock
 
     def __call__(self, bot: str) -> LiveClient:
         if bot not in self._clients:
-            self._clients[bot] = LiveClient.from_settings(self._settings[bot])
+            self._clients[bot] = LiveClient.from_settings(self._settings[bot], first_in_line=self._first_in_line)
         return self._clients[bot]
 
     def stats(self) -> ClientStats:
@@ -109,13 +110,6 @@ class StepClients:
         self._clients.clear()
 
 
-def landed_since(path: Path, since: float | None) -> bool:
-    """Whether ``path`` is a whole landing file that this run wrote (at or after ``since``)."""
-    if since is None or not path.is_file() or path.stat().st_mtime < since:
-        return False
-    return compressed_file_problem(path) is None
-
-
 def plan_tasks(
     specs: Sequence[EndpointSpec],
     scopes: Sequence[BotScope],
@@ -124,16 +118,10 @@ def plan_tasks(
     landing_dir: Path,
     loaded_at: dt.datetime,
     now: Callable[[str], dt.datetime],
-    reuse_since: float | None = None,
     masking: Masking | None = None,
 ) -> list[Task]:
-    """Every request of the step, endpoint after endpoint and, within one, bot after bot.
-
-    ``reuse_since`` (a retry of the step): a window whose landing file this run already wrote whole is
-    loaded from it rather than asked again, so a load that failed (a warehouse held by another process)
-    costs no request on the retry. ``masking`` rewrites personal fields before each response lands
-    (``LIVE_PII``).
-    """
+    """Every request of the step, endpoint after endpoint and, within one, bot after bot. ``masking``
+    rewrites personal fields before each response lands (``LIVE_PII``)."""
     tasks: list[Task] = []
     stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
     for spec in specs:
@@ -171,39 +159,19 @@ def plan_tasks(
                 Task(
                     spec,
                     bot,
-                    lambda spec=spec, bot=bot, window=window, lang=settings.export_lang, masker=masker: reuse_or_fetch(  # type: ignore[misc]
-                        clients,
+                    lambda spec=spec, bot=bot, window=window, lang=settings.export_lang, masker=masker: fetch_window(  # type: ignore[misc]
+                        clients(bot),
                         spec,
                         window,
                         landing_dir=landing_dir,
                         bot=bot,
                         export_lang=lang,
-                        since=reuse_since,
                         masker=masker,
                     ),
                 )
                 for window in windows
             ]
     return tasks
-
-
-def reuse_or_fetch(
-    clients: StepClients,
-    spec: EndpointSpec,
-    window: Window | None,
-    *,
-    landing_dir: Path,
-    bot: str,
-    export_lang: str,
-    since: float | None,
-    masker: EndpointMasker | None = None,
-) -> Landed:
-    path = landing_path(landing_dir, bot, spec, window)
-    if landed_since(path, since):
-        return Landed(spec, path, window, path.stat().st_size, 0)
-    return fetch_window(
-        clients(bot), spec, window, landing_dir=landing_dir, bot=bot, export_lang=export_lang, masker=masker
-    )
 
 
 def _blocked_by(spec: EndpointSpec, failed: set[str]) -> bool:
@@ -216,13 +184,9 @@ def run_tasks(
     store: Warehouse,
     loaded_at: dt.datetime,
     log: Callable[[str], None],
-    requests_done: Callable[[], None] | None = None,
 ) -> Iterator[Progress]:
     """Fetch on one thread and load here, one request in flight; yield each endpoint's progress once it
-    is done or has failed, in the order the endpoints' last tasks come.
-
-    ``requests_done`` is called on the fetching thread once every task has been fetched without an error
-    (the step will send no more requests), before the last loads are done."""
+    is done or has failed, in the order the endpoints' last tasks come."""
     progress: dict[str, Progress] = {}
     for task in tasks:
         progress.setdefault(task.spec.table, Progress(task.spec)).tasks += 1
@@ -232,14 +196,12 @@ def run_tasks(
     stop = threading.Event()
 
     def fetch_all() -> None:
-        every_task_fetched = True
         try:
             for task in tasks:
                 if stop.is_set():
                     return
                 with failed_lock:
                     if _blocked_by(task.spec, failed):
-                        every_task_fetched = False
                         continue
                 before = clients.stats()
                 landed: Landed | None = None
@@ -248,10 +210,7 @@ def run_tasks(
                     landed = task.fetch()
                 except BaseException as raised:  # handed to the loading thread, which owns the endpoint
                     error = raised
-                    every_task_fetched = False
                 handed.put(_Fetched(task, landed, error, clients.stats() - before))
-            if every_task_fetched and requests_done is not None:
-                requests_done()
         finally:
             handed.put(_END)
 

@@ -1,9 +1,10 @@
 """What a raw asset's materialization tells the UI: its column schema, and figures that tell the truth.
 
-Dagster records one result for every partition of a run (dagster-io/dagster#21072), so a figure of
-the whole run shown on one partition's page would be another day's too. Run-wide figures therefore
-carry a ``run_`` name, ``rows_by_day`` gives each partition its own count, and ``dagster/row_count``
-is set only when the run has one partition, where it is that partition's own.
+A step's result covers every partition of its run, so a figure of the whole run carries a ``run_``
+name (``rows_by_day`` and ``changes_by_day`` lay the run out day by day). Each partition's own figures
+(``dagster/row_count``, the rows added, removed and changed) go on that partition's materialization
+through Dagster's ``add_asset_metadata(..., partition_key=...)`` (:func:`partition_metadata`); a run of
+one partition carries them in its result.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ def result_metadata(
         f"{prefix}requests": progress.stats.requests,
         f"{prefix}bytes_received": progress.stats.bytes_received,
         f"{prefix}retries": progress.stats.retries,
+        # Waiting for the bot's token lock while another process's request was in flight (a backfill).
+        f"{prefix}seconds_locked_out": round(progress.stats.seconds_locked_out, 3),
         f"{prefix}windows": dg.MetadataValue.md("\n".join(f"- `{w}`" for w in progress.windows) or "-"),
         "bots": ", ".join(scope.bot for scope in scopes),
     }
@@ -132,6 +135,29 @@ def result_metadata(
         metadata["first_day"] = min(scope.first_day for scope in dated).isoformat()  # type: ignore[type-var]
         metadata["last_day"] = max(scope.last_day for scope in dated).isoformat()  # type: ignore[type-var]
     return metadata
+
+
+def partition_metadata(
+    warehouse: Warehouse, progress: Progress, scopes: Sequence[BotScope]
+) -> dict[str, dict[str, object]]:
+    """Each dated partition of the run (its key) and its own figures: the rows held now, and what this
+    run's load added, removed and changed there."""
+    spec = progress.spec
+    if not progress.tasks or not any(_dated(spec, scope) for scope in scopes):
+        return {}
+    held = {(bot, day): rows for bot, day, rows in _rows_by_day(warehouse, spec, scopes)}
+    changes = {(bot, change.day): change for bot, change in progress.changes}
+    figures: dict[str, dict[str, object]] = {}
+    for scope in scopes:
+        for span in scope.spans:
+            change = changes.get((scope.bot, span.first_day))
+            figures[span.key] = {
+                "dagster/row_count": held.get((scope.bot, span.first_day), 0),
+                "rows_added": change.added if change else 0,
+                "rows_removed": change.removed if change else 0,
+                "rows_changed": change.changed if change else 0,
+            }
+    return figures
 
 
 def _changes_record(bot: str, day: object, change: DayChanges | None) -> dg.TableRecord:

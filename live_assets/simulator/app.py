@@ -172,7 +172,8 @@ class SimulatorApp:
         headers = _headers(scope)
         is_data = path in HANDLERS and method == "GET"
         token = headers.get(contract.AUTH_HEADER.lower()) if is_data else None
-        self.counters.begin(path, token, login=path == contract.LOGIN_PATH)
+        bot = headers.get(contract.X_TOKEN_HEADER.lower()) if is_data else None
+        self.counters.begin(path, token, login=path == contract.LOGIN_PATH, bot=bot)
         status: int | None = None
         try:
             if is_data:
@@ -184,7 +185,7 @@ class SimulatorApp:
         except _ConnectionDropped:
             status = None
         finally:
-            self.counters.end(path, token, status, time.perf_counter() - began)
+            self.counters.end(path, token, status, time.perf_counter() - began, bot=bot)
 
     async def _other(self, method: str, path: str, receive: Receive) -> Reply:
         if path == contract.LOGIN_PATH and method == "POST":

@@ -25,6 +25,10 @@ class Counters:
         self.max_in_flight = 0
         self.in_flight_per_token: Counter[str] = Counter()
         self.max_in_flight_per_token = 0
+        # By X-token (the bot), whichever bearer tokens carry them: processes that log in on their own
+        # get tokens of their own, and still share the bot.
+        self.in_flight_per_bot: Counter[str] = Counter()
+        self.max_in_flight_per_bot = 0
         self.serving_seconds = 0.0
         self.serving_seconds_by_path: Counter[str] = Counter()
         self.faults_injected: Counter[str] = Counter()
@@ -32,11 +36,11 @@ class Counters:
     def reset(self) -> None:
         """Zero every figure; requests still in flight keep their (token) slots."""
         with self._lock:
-            in_flight, per_token = self.in_flight, self.in_flight_per_token
+            in_flight, per_token, per_bot = self.in_flight, self.in_flight_per_token, self.in_flight_per_bot
             self._reset()
-            self.in_flight, self.in_flight_per_token = in_flight, per_token
+            self.in_flight, self.in_flight_per_token, self.in_flight_per_bot = in_flight, per_token, per_bot
 
-    def begin(self, path: str, token: str | None, login: bool) -> int:
+    def begin(self, path: str, token: str | None, login: bool, bot: str | None = None) -> int:
         """Count a request arriving; returns how many requests its token now has in flight."""
         with self._lock:
             self.requests[path] += 1
@@ -45,6 +49,9 @@ class Counters:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self._changed.notify_all()
+            if bot is not None:
+                self.in_flight_per_bot[bot] += 1
+                self.max_in_flight_per_bot = max(self.max_in_flight_per_bot, self.in_flight_per_bot[bot])
             if token is None:
                 return 0
             self.in_flight_per_token[token] += 1
@@ -52,11 +59,15 @@ class Counters:
             self.max_in_flight_per_token = max(self.max_in_flight_per_token, held)
             return held
 
-    def end(self, path: str, token: str | None, status: int | None, seconds: float) -> None:
+    def end(self, path: str, token: str | None, status: int | None, seconds: float, bot: str | None = None) -> None:
         """Count a request leaving (``status`` None: the connection was dropped)."""
         label = "dropped" if status is None else str(status)
         with self._lock:
             self.in_flight = max(0, self.in_flight - 1)
+            if bot is not None:
+                self.in_flight_per_bot[bot] -= 1
+                if self.in_flight_per_bot[bot] <= 0:
+                    del self.in_flight_per_bot[bot]
             if token is not None:
                 self.in_flight_per_token[token] -= 1
                 if self.in_flight_per_token[token] <= 0:
@@ -85,6 +96,7 @@ class Counters:
                 "responses_by_path": {path: dict(c) for path, c in self.responses_by_path.items()},
                 "max_in_flight": self.max_in_flight,
                 "max_in_flight_per_token": self.max_in_flight_per_token,
+                "max_in_flight_per_bot": self.max_in_flight_per_bot,
                 "serving_seconds": round(self.serving_seconds, 6),
                 "serving_seconds_by_path": {path: round(s, 6) for path, s in self.serving_seconds_by_path.items()},
                 "faults_injected": dict(self.faults_injected),

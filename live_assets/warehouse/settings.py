@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import enum
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from live_assets.secret import Secret
-from live_assets.settings import LiveSettings, SettingsError, _parse_positive_float, _secret, _text
+from live_assets.settings import LiveSettings, SettingsError, _parse_positive_float, _secret, _text, holds_password
 from live_assets.warehouse.base import WarehouseBase
 from live_assets.warehouse.duckdb import DEFAULT_LOCK_TIMEOUT_SECONDS, LOCK_TIMEOUT_VARIABLE, Warehouse
 
@@ -24,10 +23,6 @@ CATALOG_VARIABLE = "LIVE_DUCKLAKE_CATALOG"
 PASSWORD_VARIABLE = "LIVE_DUCKLAKE_PASSWORD"
 DATA_PATH_VARIABLE = "LIVE_DUCKLAKE_DATA_PATH"
 PUBLISH_DIR_VARIABLE = "LIVE_PUBLISH_DIR"
-
-# A password in the connection string (keyword form or URI) would be echoed by DuckDB's connection errors.
-_KEYWORD_PASSWORD = re.compile(r"(^|\s)password\s*=", re.IGNORECASE)
-_URI_PASSWORD = re.compile(r"^postgres(ql)?://[^/@]*:[^/@]*@", re.IGNORECASE)
 
 
 class Backend(enum.StrEnum):
@@ -60,7 +55,7 @@ class WarehouseSettings:
         catalog = _text(env, CATALOG_VARIABLE)
         data_path = _text(env, DATA_PATH_VARIABLE)
         publish_dir = _text(env, PUBLISH_DIR_VARIABLE)
-        if catalog is not None and (_KEYWORD_PASSWORD.search(catalog) or _URI_PASSWORD.match(catalog)):
+        if catalog is not None and holds_password(catalog):  # DuckDB's connection errors repeat the string
             # The value itself is never repeated: it holds a password.
             raise SettingsError(
                 f"{CATALOG_VARIABLE} must not hold the password (DuckDB repeats the connection string in its "

@@ -49,7 +49,7 @@ def degraded_stretch(now: dt.datetime) -> Degradation:
 
 
 def intraday_tags() -> dict[str, str]:
-    """The tags of a ``live_intraday_schedule`` run (its priority in the bot's lane), and the demo's own."""
+    """The tags of a ``live_intraday_schedule`` run (its run-queue priority), and the demo's own."""
     return {PRIORITY_TAG: INTRADAY_PRIORITY, LAUNCHED_BY_TAG: "demo"}
 
 
