@@ -31,7 +31,7 @@ browser: $(CHROMIUM)
 postgres:
 	.ci/postgres
 
-# The whole pipeline through Dagster on the simulator, then the KPI tables and reports/live-report.html.
+# The whole pipeline through Dagster on the simulator, then the KPI tables and data/reports/live-report.html.
 # Options pass through, e.g. make demo DEMO_ARGS="--days 7" (see python -m live_assets.devtools.demo --help).
 demo: $(STAMP)
 	$(BIN)/python -m live_assets.devtools.demo $(DEMO_ARGS)

@@ -161,6 +161,13 @@ def test_the_demo_over_two_days_succeeds_and_writes_its_report(demo: Demo) -> No
     assert received and int(received[1]) >= 1, output
     assert re.search(r"^ +\[\w+\] \[live-assets\] ALERT default · .+: SLA", output, re.MULTILINE), output
     assert re.search(r"^ +Page: http://127\.0\.0\.1:\d+/assets/kpi/sla_intraday$", output, re.MULTILINE), output
+    # The demo names its pages: the week's report, and today's page that the refresh wrote beside it.
+    today_page = demo.root / "reports" / "default" / "today.html"
+    assert (
+        f"Report of the week: {report}" in output
+        and f"Today's page (rewritten at every refresh): {today_page}" in output
+    )
+    assert "Atendimento" in today_page.read_text(encoding="utf-8")
 
     # The same numbers are in DuckDB, where make dev will find them.
     warehouse = Warehouse(demo.root / "data" / "live.duckdb")

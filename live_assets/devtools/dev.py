@@ -49,6 +49,7 @@ from live_assets.devtools.stack import (
     simulator_settings_env,
     start_process,
 )
+from live_assets.report.settings import REPORT_DIR_ENV, ReportSettings
 from live_assets.settings import (
     KEPT_START_DATE_FILE,
     START_DATE_ENV,
@@ -141,12 +142,13 @@ def real_api_requested() -> bool:
     return bool(os.environ.get(API_BASE_URL_ENV, "").strip())
 
 
-def real_api_env(settings: LiveSettings, token_cache: Path) -> dict[str, str]:
+def real_api_env(settings: LiveSettings, token_cache: Path, report_dir: Path) -> dict[str, str]:
     """The user's own settings, with the paths made absolute (Dagster's processes run in DAGSTER_HOME)."""
     return {
         "LIVE_DUCKDB_PATH": str(settings.duckdb_path.resolve()),
         "LIVE_LANDING_DIR": str(settings.landing_dir.resolve()),
         "LIVE_TOKEN_CACHE_DIR": str(token_cache.resolve()),
+        REPORT_DIR_ENV: str(report_dir.resolve()),
     }
 
 
@@ -196,9 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else f"the default: set {START_DATE_ENV}"
     )
     token_cache = settings.token_cache_dir or settings.duckdb_path.parent / "token-cache"
+    report_dir = ReportSettings.from_env(os.environ).report_dir
     simulator: ManagedProcess | None = None
     if real_api_requested():
-        api_env = real_api_env(settings, token_cache)
+        api_env = real_api_env(settings, token_cache, report_dir)
         api_line = f"REAL BOT at {settings.base_url} (LIVE_API_BASE_URL)"
         print(
             f"make dev: talking to the REAL Live API at {settings.base_url}: requests count against your bot",
@@ -216,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             landing_dir=settings.landing_dir,
             token_cache_dir=token_cache,
             settings=settings,
+            report_dir=report_dir,
         )
         api_line = f"simulator on {base_url} (demo account; set LIVE_API_BASE_URL for a real bot)"
     env = {**dict(os.environ), **api_env, "DAGSTER_HOME": str(home)}
@@ -240,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"DAGSTER_HOME:      {home}" + (" (from DAGSTER_HOME)" if home_from == "DAGSTER_HOME" else ""),
             f"First day:         {settings.start_date} ({start_from})",
             f"DuckDB:            {env['LIVE_DUCKDB_PATH']}",
+            f"Reports:           {env[REPORT_DIR_ENV]}/<bot>/ (weekly/, daily/, custom/, today.html)",
             f"Logs:              {log_dir}/webserver.log, daemon.log" + (", simulator.log" if simulator else ""),
             f"Backfill by CLI:   python -m live_assets.backfill --url {dagster.url} --days 14 --wait",
             "Stop:              Ctrl-C",

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 
 from live_assets.backfill.graphql import DagsterGraphQL
+from live_assets.report.settings import DEFAULT_REPORT_DIR, REPORT_DIR_ENV
 from live_assets.settings import LiveSettings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -97,7 +98,13 @@ def dagster_executable(name: str) -> str:
 
 
 def simulator_settings_env(
-    base_url: str, *, duckdb_path: Path, landing_dir: Path, token_cache_dir: Path, settings: LiveSettings
+    base_url: str,
+    *,
+    duckdb_path: Path,
+    landing_dir: Path,
+    token_cache_dir: Path,
+    settings: LiveSettings,
+    report_dir: Path = DEFAULT_REPORT_DIR,
 ) -> dict[str, str]:
     """The LIVE_* settings that point Dagster's processes at a simulator and at these (absolute) files.
 
@@ -118,6 +125,7 @@ def simulator_settings_env(
         "LIVE_DUCKDB_PATH": str(duckdb_path.resolve()),
         "LIVE_LANDING_DIR": str(landing_dir.resolve()),
         "LIVE_TOKEN_CACHE_DIR": str(token_cache_dir.resolve()),
+        REPORT_DIR_ENV: str(report_dir.resolve()),
         "LIVE_EXPORT_LANG": settings.export_lang,
         "LIVE_API_MAX_ATTEMPTS": str(settings.max_attempts),
         "LIVE_API_TIMEOUT": str(settings.timeout_seconds),

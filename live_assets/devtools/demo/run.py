@@ -62,6 +62,7 @@ from live_assets.report.data import ReportData
 from live_assets.report.i18n import Words
 from live_assets.report.period import Period
 from live_assets.report.settings import ReportSettings
+from live_assets.report.today import TODAY_FILE
 from live_assets.settings import LiveSettings, SettingsError, keep_start_date, load_settings, read_environment
 from live_assets.warehouse import Warehouse
 
@@ -131,6 +132,18 @@ class DemoOutcome:
             )
         return lines
 
+    def report_lines(self) -> list[str]:
+        """Where the pages are: the demo's week, today's page and the report assets' files of the bot."""
+        if self.report_path is None:
+            return []
+        lines = [f"Report of the week: {self.report_path}"]
+        bot_dir = self.report_path.parent / DEMO_BOT
+        if (bot_dir / TODAY_FILE).is_file():
+            lines.append(f"Today's page (rewritten at every refresh): {bot_dir / TODAY_FILE}")
+        if bot_dir.is_dir():
+            lines.append(f"Every report of the bot: {bot_dir}/ (weekly/, daily/, custom/)")
+        return lines
+
     @property
     def exit_code(self) -> int:
         return EXIT_FAILED if self.problems else EXIT_OK
@@ -142,7 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Materialize the last complete days of every asset through Dagster, check them, report the KPIs.",
     )
     parser.add_argument("--days", type=int, default=14, help="how many complete days to backfill (default: 14)")
-    parser.add_argument("--output", type=Path, default=Path("reports"), help="folder of the HTML report")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="the reports' folder: the demo's week and the report assets' files (default: LIVE_REPORT_DIR)",
+    )
     parser.add_argument(
         "--data-dir", type=Path, help="put the DuckDB file and landing folder here (default: LIVE_DUCKDB_PATH, ...)"
     )
@@ -173,7 +190,7 @@ def resolve_paths(args: argparse.Namespace, settings: LiveSettings) -> DemoPaths
         landing_dir=landing_dir.resolve(),
         token_cache_dir=token_cache.resolve(),
         dagster_home=choose_dagster_home(args.dagster_home).path.resolve(),
-        output_dir=args.output.resolve(),
+        output_dir=(args.output or ReportSettings.from_env(os.environ).report_dir).resolve(),
     )
 
 
@@ -184,6 +201,7 @@ def simulator_env(base_url: str, paths: DemoPaths, settings: LiveSettings) -> di
         landing_dir=paths.landing_dir,
         token_cache_dir=paths.token_cache_dir,
         settings=settings,
+        report_dir=paths.output_dir,
     )
 
 
@@ -375,9 +393,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 130
     for line in outcome.closing_lines():
         print(line, file=out)
-    print(
-        f"Open the Dagster UI on the same data: `{DEV_HINT}` (then http://127.0.0.1:3000). "
-        f"Report: {outcome.report_path}",
-        file=out,
-    )
+    print(f"Open the Dagster UI on the same data: `{DEV_HINT}` (then http://127.0.0.1:3000).", file=out)
+    for line in outcome.report_lines():
+        print(line, file=out)
     return outcome.exit_code
