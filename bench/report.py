@@ -44,6 +44,7 @@ from bench.plain_client import PlainPass, plain_pass, planned_requests
 from bench.postgres import LocalPostgres
 from bench.processes import SimulatorOptions
 from bench.steps import LoadRate, Overhead, measure_loads, measure_overhead
+from bench.timeline import time_by_kind
 from bench.today_wait import TodayWait, measure_today_wait
 from bench.variants import Instance, Variant, empty_warehouse
 from bench.workload import (
@@ -480,6 +481,8 @@ def render(
         "serving time of its endpoints, shared by requests where two steps call one endpoint):",
         "",
         *timeline_lines(reps),
+        "",
+        f"In sum: {time_by_kind(reps[0].ours.timeline)}.",
         end(variant.slug),
     ]
     return "\n".join(lines) + "\n"

@@ -122,6 +122,21 @@ def test_the_event_log_timing_prints_its_figure(tmp_path: Path) -> None:
     )
 
 
+def test_the_demo_is_timed_on_a_fresh_clone(tmp_path: Path) -> None:
+    """``python -m bench.demo`` (what ``python -m bench --demo`` adds to its block) at one day: the committed tree
+    cloned, the demo run there to its end with no setting of the caller's, its wall time printed."""
+    command = [sys.executable, "-m", "bench.demo", "--days", "1", "--dir", str(tmp_path)]
+    env = {**os.environ, "LIVE_DUCKDB_PATH": str(tmp_path / "elsewhere.duckdb")}  # the demo must not see it
+    done = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr[-4000:]
+    assert re.fullmatch(
+        r"make demo on a fresh clone of [0-9a-f]{7,}: \d+\.\d s after the install \(exit 0\)\n", done.stdout
+    ), done.stdout
+    clone = tmp_path / "clone"
+    assert (clone / ".dagster_home").is_dir() and (clone / "reports" / "live-report.html").is_file()
+    assert not (tmp_path / "elsewhere.duckdb").exists()
+
+
 def test_the_production_variants_run_on_the_local_postgres(tmp_path: Path) -> None:
     """``--instance postgres --warehouse ducklake`` (deploy/dagster.yaml, a DuckLake) at smoke size: their block
     sits beside the default's in the side-by-side table, and their databases are dropped afterwards."""
