@@ -270,6 +270,8 @@ def figures(reps: list[Repetition], demo: DemoRun | None = None) -> list[tuple[s
         None if intraday_mb is None else intraday_mb <= 500, ".0f")  # fmt: skip
     limit_429 = max(r.ours.responses_429 + (r.naive.responses_429 if r.naive else 0) for r in reps)
     add("429 responses", limit_429, "0", limit_429 == 0, ".0f")
+    in_flight = max(r.ours.max_in_flight_on_bot for r in reps)
+    add("requests in flight at once on the bot (most seen)", in_flight, "1", in_flight <= 1, ".0f")
     if demo is not None:
         passed = demo.returncode == 0
         add("make demo on a fresh clone (s, after the install)", demo.seconds if passed else None,

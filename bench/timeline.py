@@ -126,7 +126,9 @@ def read_timeline(
     requests_by_path = counters.get("requests", {})
     entries: list[TimelineEntry] = []
     with DagsterInstance.from_config(str(dagster_home)) as instance:
-        records = [r for r in instance.get_run_records() if r.start_time and r.end_time]
+        # Runs that ended before the submission (a freshness check the automation sensor started while the
+        # plain client ran) are not the backfill's.
+        records = [r for r in instance.get_run_records() if r.start_time and r.end_time and r.end_time > submitted_at]
         for record in sorted(records, key=lambda r: r.start_time or 0.0):
             run = record.dagster_run
             created = record.create_timestamp.timestamp() - submitted_at

@@ -157,6 +157,12 @@ class WorkloadResult:
         return float(self.counters.get("serving_seconds", 0.0))
 
     @property
+    def max_in_flight_on_bot(self) -> int:
+        """The most requests the simulator had in flight at once for the bot (by X-token where it counts so,
+        else by bearer token)."""
+        return int(self.counters.get("max_in_flight_per_bot", self.counters.get("max_in_flight_per_token", 0)))
+
+    @property
     def responses_429(self) -> int:
         return int(self.counters.get("responses", {}).get("429", 0))
 

@@ -43,6 +43,7 @@ FIGURES = (
     "intraday refresh (s): request, load, KPIs, alerts, delivery",
     "intraday refresh peak memory (MB RSS)",
     "429 responses",
+    "requests in flight at once on the bot (most seen)",
 )
 
 
@@ -77,6 +78,7 @@ def test_the_benchmark_prints_every_figure_at_smoke_size(tmp_path: Path) -> None
     assert float(_value(output, TICK)) > 0
     assert float(_value(output, "naive (one run per partition) ÷ ours")) > 0
     assert _value(output, "429 responses") == "0"
+    assert _value(output, "requests in flight at once on the bot (most seen)") == "1"
     written = report.read_text()
     assert written.startswith("# Benchmarks\n\nNotes kept across runs.")
     assert "Command: `python -m bench --days 1" in written and "cores" in written and "GiB memory" in written
