@@ -72,7 +72,6 @@ class PlainPass:
     requests: int
     bytes_received: int
     serving_seconds: float
-    requests_by_path: dict[str, int]
 
 
 def plain_pass(sim: SimulatorProcess, requests: list[PlannedRequest], export_lang: str) -> PlainPass:
@@ -96,4 +95,7 @@ def plain_pass(sim: SimulatorProcess, requests: list[PlannedRequest], export_lan
     seconds = time.perf_counter() - began
     counters = sim.counters()
     sent = Counter(str(r.spec.path) for r in requests)
-    return PlainPass(seconds, len(requests), received, float(counters["serving_seconds"]), dict(sent))
+    seen = {path: counters["requests"].get(path, 0) for path in sent}
+    if seen != dict(sent):  # another client on this simulator: the pass would not time what it claims
+        raise RuntimeError(f"the simulator received {seen} during the plain client's pass, which sent {dict(sent)}")
+    return PlainPass(seconds, len(requests), received, float(counters["serving_seconds"]))
