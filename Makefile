@@ -55,10 +55,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check live_assets live_assets_tests bench
 	$(BIN)/ruff format --check live_assets live_assets_tests bench
 
-# Issue 7's figures against the simulator (90 days, 3,000 conversations a day, 100 ms + 20 µs/row,
-# 3 repetitions and one naive run: 15-30 minutes); writes its block of BENCHMARKS.md. Options pass through,
-# e.g. make bench BENCH_ARGS="--days 14 --repetitions 1", or a variant: BENCH_ARGS="--instance postgres",
-# "--warehouse ducklake" (both on the local PostgreSQL of make postgres), "--stock-daemon".
+# Our backfill ÷ a plain httpx client of the same requests, the simulator on a core of its own, and the
+# other figures of issues 7 and 21 (90 days, 3,000 conversations a day, 100 ms + 20 µs/row, 3 repetitions
+# and one naive run: 20-40 minutes); writes its block of BENCHMARKS.md. Options pass through, e.g.
+# make bench BENCH_ARGS="--days 14 --repetitions 1", "--demo" (make demo on a fresh clone), or a variant:
+# BENCH_ARGS="--instance postgres", "--warehouse ducklake" (both on the local PostgreSQL of make postgres),
+# "--stock-daemon".
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

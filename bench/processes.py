@@ -1,13 +1,14 @@
 """The simulator in a process of its own, and psutil sampling of Dagster's process trees.
 
 The simulator runs apart from the benchmark and from Dagster so that its event loop, which does the
-API's work (and whose serving time is the floor the benchmark compares against), never competes for
-the GIL with the code being measured.
+API's work, never competes for the GIL with the code being measured; when the benchmark split the
+machine's cores (``bench/cores.py``) it runs on a core of its own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 import psutil
 
+from bench.cores import api_command_prefix
 from live_assets.devtools.stack import free_port, simulator_settings_env
 from live_assets.settings import LiveSettings
 
@@ -62,12 +64,14 @@ class SimulatorProcess:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
+        self.cores: tuple[int, ...] = ()  # the cores the running simulator may use, read from the kernel
         self._http = httpx.Client(timeout=30.0)
 
     def start(self, timeout: float = 60.0) -> None:
         o = self.options
         command = [
-            sys.executable, "-m", "live_assets.simulator", "--host", "127.0.0.1", "--port", str(self.port),
+            *api_command_prefix(), sys.executable, "-m", "live_assets.simulator",
+            "--host", "127.0.0.1", "--port", str(self.port),
             "--seed", str(o.seed), "--timezone", o.timezone, "--conversations-per-day", str(o.conversations_per_day),
             "--latency-ms", str(o.latency_ms), "--latency-per-row-us", str(o.latency_per_row_us),
             "--token-ttl", "86400", *(("--degrade", o.degrade) if o.degrade else ()),
@@ -81,6 +85,7 @@ class SimulatorProcess:
                 raise RuntimeError(f"the simulator exited: {self.log_path.read_text(errors='replace')[-2000:]}")
             with contextlib.suppress(httpx.TransportError):
                 if self._http.get(f"{self.base_url}/_sim/counters").status_code == 200:
+                    self.cores = tuple(sorted(os.sched_getaffinity(self._process.pid)))
                     return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the simulator did not answer on {self.base_url} within {timeout:.0f} s")

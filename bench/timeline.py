@@ -9,6 +9,7 @@ its paths' serving time, in proportion to the requests it sent there.
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,13 @@ from live_assets.raw.endpoints import endpoint_of_asset
 REQUEST_FIGURES = ("requests", "run_requests")
 
 
+class Kind(enum.StrEnum):
+    RUN = "run"
+    API = "API step"  # a raw step: it sent requests
+    CHECK = "check"  # a step that evaluated asset checks and materialized nothing
+    ASSET = "asset step"  # any other step that materialized something: the KPIs (and reports)
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     """A run or one of its steps, in seconds from the backfill's submission; ``serving`` is the API's share."""
@@ -29,6 +37,38 @@ class TimelineEntry:
     seconds: float
     serving: float | None = None
     requests: int | None = None
+    kind: Kind = Kind.ASSET
+    queued: float | None = None  # a run: when it was created
+
+
+def step_kinds(logs: list[Any]) -> dict[str, Kind]:
+    """step key -> check (it evaluated checks, materialized nothing) or asset step, from a run's events."""
+    materialized: set[str] = set()
+    checked: set[str] = set()
+    for entry in logs:
+        event = entry.dagster_event
+        if entry.step_key is None or event is None:
+            continue
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialized.add(entry.step_key)
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            checked.add(entry.step_key)
+    return {step: Kind.CHECK for step in checked - materialized} | {step: Kind.ASSET for step in materialized}
+
+
+def time_by_kind(entries: list[TimelineEntry]) -> str:
+    """Where the time went, summed (runs overlap, so the sums are not wall time): one sentence."""
+    runs = [e for e in entries if e.kind is Kind.RUN]
+    waited = sum(e.start - e.queued for e in runs if e.queued is not None)
+    api = [e for e in entries if e.kind is Kind.API]
+    beyond = sum(e.seconds - (e.serving or 0.0) for e in api)
+    checks = sum(e.seconds for e in entries if e.kind is Kind.CHECK)
+    assets = sum(e.seconds for e in entries if e.kind is Kind.ASSET)
+    return (
+        f"{len(runs)} runs waited {waited:.1f} s in all from their creation to their start; the API steps spent "
+        f"{beyond:.1f} s beyond the API's serving time; check steps took {checks:.1f} s and the other asset "
+        f"steps (KPIs) {assets:.1f} s (sums over runs that overlap, not wall time)"
+    )
 
 
 def _figure(metadata: Mapping[str, Any], names: tuple[str, ...]) -> int | None:
@@ -86,7 +126,9 @@ def read_timeline(
     requests_by_path = counters.get("requests", {})
     entries: list[TimelineEntry] = []
     with DagsterInstance.from_config(str(dagster_home)) as instance:
-        records = [r for r in instance.get_run_records() if r.start_time and r.end_time]
+        # Runs that ended before the submission (a freshness check the automation sensor started while the
+        # plain client ran) are not the backfill's.
+        records = [r for r in instance.get_run_records() if r.start_time and r.end_time and r.end_time > submitted_at]
         for record in sorted(records, key=lambda r: r.start_time or 0.0):
             run = record.dagster_run
             created = record.create_timestamp.timestamp() - submitted_at
@@ -95,8 +137,14 @@ def read_timeline(
             # check partition: each a write to the event log.
             logs = instance.all_logs(run.run_id)
             label = f"run {run.run_id[:8]} (queued at {created:.1f} s, {len(logs):,} {event_log} events)"
-            entries.append(TimelineEntry(label, record.start_time - submitted_at, record.end_time - record.start_time))
+            entries.append(
+                TimelineEntry(
+                    label, record.start_time - submitted_at, record.end_time - record.start_time, kind=Kind.RUN,
+                    queued=created,
+                )
+            )  # fmt: skip
             api_steps = requests_by_step(logs)
+            kinds = step_kinds(logs)
             for step in sorted(instance.get_run_step_stats(run.run_id), key=lambda st: st.start_time or 0.0):
                 if step.start_time is None or step.end_time is None:
                     continue
@@ -109,6 +157,7 @@ def read_timeline(
                         step.end_time - step.start_time,
                         serving,
                         sum(paths.values()) if paths else None,
+                        Kind.API if paths else kinds.get(step.step_key, Kind.ASSET),
                     )
                 )
     return entries

@@ -11,18 +11,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.plain_client import planned_requests
 from bench.postgres import LocalPostgres
 from bench.processes import MemoryPeaks, SimulatorOptions, SimulatorProcess, sampling
 from bench.steps import environment
 from bench.timeline import TimelineEntry, read_timeline
 from bench.variants import Provisioned, Variant, provisioned
-from live_assets.backfill.days import DayRange, cadence_days, parse_partition_date
+from live_assets.backfill.days import DayRange, cadence_days
 from live_assets.backfill.graphql import DagsterGraphQL
 from live_assets.backfill.runs import LAUNCH_RUN, repository_of
 from live_assets.backfill.submit import (
@@ -39,7 +40,6 @@ from live_assets.devtools.daemon import INTERVAL_ENV
 from live_assets.devtools.stack import PROJECT_DAEMON, STOCK_DAEMON, LocalDagster
 from live_assets.kpis.tables import SLA_INTRADAY
 from live_assets.raw.endpoints import ENDPOINTS, ENDPOINTS_BY_TABLE, Partitioning
-from live_assets.raw.fetching import plan_requests
 from live_assets.settings import LiveSettings
 
 BOT = "default"
@@ -122,28 +122,9 @@ def benchmark_plan(client: DagsterGraphQL, days: DayRange, *, with_reports: bool
     return plan_backfill(assets, days)
 
 
-def target_days(asset: AssetInfo, keys: tuple[str, ...] | None) -> tuple[dt.date, dt.date] | None:
-    """The first and last day an asset's partition keys cover (a weekly key covers its 7 days)."""
-    if keys is None:
-        return None
-    width = cadence_days(asset.partition_description) or 1
-    dates = sorted(parse_partition_date(key) for key in keys)
-    return dates[0], dates[-1] + dt.timedelta(days=width - 1)
-
-
 def minimal_requests(plan: BackfillPlan) -> dict[str, int]:
     """The fewest requests per API path the window planner allows for the plan's raw assets."""
-    minimal: dict[str, int] = defaultdict(int)
-    for target in plan.targets:
-        if target.asset.key[0] != "raw":
-            continue
-        spec = ENDPOINTS_BY_TABLE[target.asset.key[1]]
-        span = target_days(target.asset, target.partition_keys)
-        if spec.partitioning is Partitioning.NONE or span is None:
-            minimal[spec.path.value] += 1
-        else:
-            minimal[spec.path.value] += len(plan_requests(spec, span[0], span[1]))
-    return dict(minimal)
+    return dict(Counter(str(request.spec.path) for request in planned_requests(plan)))
 
 
 def path_tables(plan: BackfillPlan) -> dict[str, list[str]]:
@@ -174,6 +155,12 @@ class WorkloadResult:
     @property
     def serving_seconds(self) -> float:
         return float(self.counters.get("serving_seconds", 0.0))
+
+    @property
+    def max_in_flight_on_bot(self) -> int:
+        """The most requests the simulator had in flight at once for the bot (by X-token where it counts so,
+        else by bearer token)."""
+        return int(self.counters.get("max_in_flight_per_bot", self.counters.get("max_in_flight_per_token", 0)))
 
     @property
     def responses_429(self) -> int:

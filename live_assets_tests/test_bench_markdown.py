@@ -22,13 +22,15 @@ LAKE = Variant(warehouse=Backend.DUCKLAKE)
 PRODUCTION = Variant(instance=Instance.POSTGRES)
 
 
-def block(variant: Variant, wall: float, days: int = 90, text: str = "figures") -> str:
+def block(variant: Variant, wall: float, days: int = 90, text: str = "figures", plain: float | None = 64.0) -> str:
     figures = {
         "slug": variant.slug, "title": variant.title, "when": "2026-12-04", "days": days, "repetitions": 3,
-        "workload": [days, 3000, 100.0, 20.0, False], "wall_seconds": wall, "floor_ratio": wall / 60,
+        "workload": [days, 3000, 100.0, 20.0, False, [1]], "wall_seconds": wall, "floor_ratio": wall / 60,
         "naive_ratio": None, "load_rows_per_second": 80_000.0, "requests_ratio": 1.0, "peak_rss_mb": 400.0,
         "responses_429": 0,
     }  # fmt: skip
+    if plain is not None:  # a block from before issue 21 has no plain client
+        figures |= {"plain_seconds": plain, "plain_ratio": wall / plain, "today_first_request_seconds": 4.3}
     return "\n".join([begin(variant.slug), figures_comment(figures), text, end(variant.slug)])
 
 
@@ -43,7 +45,7 @@ def test_each_variant_keeps_its_block_and_the_table_sets_them_side_by_side(tmp_p
     report.write_text(f"# Benchmarks\n\n{LEGACY_BEGIN}\nold figures\n{LEGACY_END}\n\n## Reading the figures\n\nKept.\n")
     write_report(report, LAKE.slug, block(LAKE, 84.0))
     write_report(report, DEFAULT.slug, block(DEFAULT, 70.0))
-    write_report(report, PRODUCTION.slug, block(PRODUCTION, 77.0, days=7))
+    write_report(report, PRODUCTION.slug, block(PRODUCTION, 77.0, days=7, plain=None))
     write_report(report, LAKE.slug, block(LAKE, 80.5, text="rerun"))
     text = report.read_text()
     assert text.startswith("# Benchmarks\n\n" + COMPARE_BEGIN) and text.endswith("## Reading the figures\n\nKept.\n")
@@ -52,5 +54,10 @@ def test_each_variant_keeps_its_block_and_the_table_sets_them_side_by_side(tmp_p
         assert text.count(begin(variant.slug)) == text.count(end(variant.slug)) == 1
     table = rows(text)
     assert list(table) == [DEFAULT.title, PRODUCTION.title, LAKE.title]  # the shipped configuration first
-    assert table[LAKE.title][3:5] == ["80.5", "1.15"]  # 80.5 / 70.0, the same workload
-    assert table[PRODUCTION.title][2:5] == ["7 × 3", "77.0", "n/a"]  # another workload: no ratio
+    # wall, plain client, ours ÷ plain (80.5 / 64.0), ÷ default's wall (80.5 / 70.0: the same workload), today's wait
+    assert table[LAKE.title][3:8] == ["80.5", "64.0", "1.26", "1.15", "4.3"]
+    assert table[DEFAULT.title][3:7] == ["70.0", "64.0", "1.09", "1.00"]
+    # Another workload: no ratio to the default; written before the plain client: its cells read n/a.
+    assert table[PRODUCTION.title][2:8] == ["7 × 3", "77.0", "n/a", "n/a", "n/a", "n/a"]
+    header = text.split(COMPARE_BEGIN, 1)[1].splitlines()[1]
+    assert "| plain client (s) | ours ÷ plain client (aim ≤ 1.25) |" in header
