@@ -31,10 +31,13 @@ def sim_session() -> Iterator[SimulatorServer]:
 
 
 @pytest.fixture
-def sim(sim_session: SimulatorServer) -> SimulatorServer:
+def sim(sim_session: SimulatorServer) -> Iterator[SimulatorServer]:
+    """The session's simulator, clean; its faults are cleared again after the test, since module fixtures
+    on the same worker (the report's warehouse, ...) read ``sim_session`` directly."""
     sim_session.clear_faults()
     sim_session.reset_counters()
-    return sim_session
+    yield sim_session
+    sim_session.clear_faults()
 
 
 @pytest.fixture

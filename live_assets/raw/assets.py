@@ -217,6 +217,7 @@ def _materialize(
             landing_dir,
             loaded_at,
             _now_in,
+            reuse_since=_run_started_at(context) if context.retry_number else None,
             masking=masking,
         )
         reported: set[str] = set()
@@ -285,6 +286,11 @@ def _log_list(context: dg.AssetExecutionContext, progress: Progress) -> None:
         context.log.warning(f"raw.{progress.spec.table} not fetched with today's refresh: {progress.error}")
     else:
         context.log.info(f"raw.{progress.spec.table}: {progress.rows} row(s) loaded for today's service level")
+
+
+def _run_started_at(context: dg.AssetExecutionContext) -> float | None:
+    record = context.instance.get_run_record_by_id(context.run_id)
+    return record.start_time if record is not None else None
 
 
 def build_raw_assets(deployment: Deployment) -> list[dg.AssetsDefinition]:

@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from live_assets.client import ClientStats, LiveClient, Window
-from live_assets.privacy.masking import Masking
+from live_assets.client import ClientStats, LiveClient, Window, compressed_file_problem
+from live_assets.privacy.masking import EndpointMasker, Masking
 from live_assets.raw.changes import DayChanges
 from live_assets.raw.endpoints import ENDPOINTS_BY_TABLE, EndpointSpec, Partitioning
 from live_assets.raw.fetching import fetch_children, fetch_window, plan_requests, today_so_far
-from live_assets.raw.loading import Landed, ensure_table, load_landed
+from live_assets.raw.loading import Landed, ensure_table, landing_path, load_landed
 from live_assets.raw.statements import quote_identifier
 from live_assets.scope import BotScope
 from live_assets.warehouse import Warehouse
@@ -110,6 +110,13 @@ class StepClients:
         self._clients.clear()
 
 
+def landed_since(path: Path, since: float | None) -> bool:
+    """Whether ``path`` is a whole landing file that this run wrote (at or after ``since``)."""
+    if since is None or not path.is_file() or path.stat().st_mtime < since:
+        return False
+    return compressed_file_problem(path) is None
+
+
 def plan_tasks(
     specs: Sequence[EndpointSpec],
     scopes: Sequence[BotScope],
@@ -118,10 +125,16 @@ def plan_tasks(
     landing_dir: Path,
     loaded_at: dt.datetime,
     now: Callable[[str], dt.datetime],
+    reuse_since: float | None = None,
     masking: Masking | None = None,
 ) -> list[Task]:
-    """Every request of the step, endpoint after endpoint and, within one, bot after bot. ``masking``
-    rewrites personal fields before each response lands (``LIVE_PII``)."""
+    """Every request of the step, endpoint after endpoint and, within one, bot after bot.
+
+    ``reuse_since`` (a retry of the step): a window whose landing file this run already wrote whole is
+    loaded from it rather than asked again, so a load that failed (a warehouse held by another process)
+    costs no request on the retry. ``masking`` rewrites personal fields before each response lands
+    (``LIVE_PII``).
+    """
     tasks: list[Task] = []
     stamp = loaded_at.strftime("%Y%m%dT%H%M%S%f")
     for spec in specs:
@@ -159,19 +172,39 @@ def plan_tasks(
                 Task(
                     spec,
                     bot,
-                    lambda spec=spec, bot=bot, window=window, lang=settings.export_lang, masker=masker: fetch_window(  # type: ignore[misc]
-                        clients(bot),
+                    lambda spec=spec, bot=bot, window=window, lang=settings.export_lang, masker=masker: reuse_or_fetch(  # type: ignore[misc]
+                        clients,
                         spec,
                         window,
                         landing_dir=landing_dir,
                         bot=bot,
                         export_lang=lang,
+                        since=reuse_since,
                         masker=masker,
                     ),
                 )
                 for window in windows
             ]
     return tasks
+
+
+def reuse_or_fetch(
+    clients: StepClients,
+    spec: EndpointSpec,
+    window: Window | None,
+    *,
+    landing_dir: Path,
+    bot: str,
+    export_lang: str,
+    since: float | None,
+    masker: EndpointMasker | None = None,
+) -> Landed:
+    path = landing_path(landing_dir, bot, spec, window)
+    if landed_since(path, since):
+        return Landed(spec, path, window, path.stat().st_size, 0)
+    return fetch_window(
+        clients(bot), spec, window, landing_dir=landing_dir, bot=bot, export_lang=export_lang, masker=masker
+    )
 
 
 def _blocked_by(spec: EndpointSpec, failed: set[str]) -> bool:
