@@ -46,7 +46,7 @@ dev: $(STAMP)
 # the 20 slowest tests, so that the next change sees what it costs. Three workers on CI's two cores: about
 # half of the suite's time is spent waiting on other processes (Dagster runs and daemons, the simulator's
 # latency, Chromium), which a third worker fills.
-TEST_WORKERS ?= 5
+TEST_WORKERS ?= 3
 test: $(STAMP) $(CHROMIUM) postgres
 	$(BIN)/ruff check live_assets live_assets_tests bench
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20
