@@ -12,7 +12,7 @@ import sys
 
 from live_assets import contract
 from live_assets.client import LiveClient
-from live_assets.client.token_lock import token_lock_for
+from live_assets.client.token_lock import token_lock_of
 from live_assets.settings import load_settings
 
 
@@ -20,14 +20,7 @@ def main(argv: list[str]) -> int:
     settings = load_settings(dotenv=False)
     assert settings.x_token is not None
     if argv[0] == "hold":
-        lock = token_lock_for(
-            settings.base_url,
-            settings.x_token,
-            kind=settings.token_lock,
-            directory=settings.token_cache_dir,
-            postgres=settings.token_lock_postgres,
-            password=settings.token_lock_password,
-        )
+        lock = token_lock_of(settings)
         with lock.hold():
             print("held", flush=True)
             sys.stdin.read()  # until the test kills this process

@@ -86,25 +86,32 @@ class Demo:
 ZONE = zone_at_local_hour(14, dt.datetime.now(dt.UTC))
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Demo]:
-    targets = tmp_path / "targets.yaml"
+@contextlib.contextmanager
+def running_demo(root: Path, days: int, **env: str) -> Iterator[Demo]:
+    """The demo over ``days`` in ``root``, in a zone where it is 14:00, judging groups from 5 offered chats,
+    at a third of the default volume (the path through Dagster is the same, the runs shorter)."""
+    targets = root / "targets.yaml"
     targets.write_text("defaults: {min_offered: 5}\n")
     runner = Demo(
-        tmp_path,
-        "--days", "2",
-        "--data-dir", str(tmp_path / "data"),
-        "--dagster-home", str(tmp_path / "dagster_home"),
-        "--output", str(tmp_path / "reports"),
+        root,
+        "--days", str(days),
+        "--data-dir", str(root / "data"),
+        "--dagster-home", str(root / "dagster_home"),
+        "--output", str(root / "reports"),
         "--timeout", str(DEMO_DEADLINE_SECONDS - 60),
-        # A third of the default volume: the path through Dagster is the same, the runs shorter.
         "--conversations-per-day", "100",
-        env={"LIVE_TIMEZONE": ZONE, "LIVE_TARGETS_FILE": str(targets)},
+        env={"LIVE_TIMEZONE": ZONE, "LIVE_TARGETS_FILE": str(targets), **env},
     )  # fmt: skip
     try:
         yield runner
     finally:
         runner.stop()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    with running_demo(tmp_path, 2) as runner:
+        yield runner
 
 
 def test_make_demo_runs_the_demo_module() -> None:

@@ -18,36 +18,20 @@ from pathlib import Path
 import pytest
 
 from live_assets.backfill.check_outcomes import EXECUTIONS_QUERY, parse_executions
-from live_assets.backfill.days import zone_at_local_hour
 from live_assets.backfill.graphql import DagsterGraphQL
 from live_assets.devtools.stack import LocalDagster
 from live_assets_tests.report_world import PageReader
-from live_assets_tests.test_demo import DEMO_DEADLINE_SECONDS, Demo
+from live_assets_tests.test_demo import DEMO_DEADLINE_SECONDS, ZONE, Demo, running_demo
 
 pytestmark = pytest.mark.slow
 
-ZONE = zone_at_local_hour(14, dt.datetime.now(dt.UTC))
 METRIC_LABELS = ("SLA %", "abandonment %", "wait p90")
 
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
-    targets = tmp_path / "targets.yaml"
-    targets.write_text("defaults: {min_offered: 5}\n")
-    runner = Demo(
-        tmp_path,
-        "--days", "7",
-        "--data-dir", str(tmp_path / "data"),
-        "--dagster-home", str(tmp_path / "dagster_home"),
-        "--output", str(tmp_path / "reports"),
-        "--timeout", str(DEMO_DEADLINE_SECONDS - 60),
-        "--conversations-per-day", "100",
-        env={"LIVE_TIMEZONE": ZONE, "LIVE_TARGETS_FILE": str(targets), "LIVE_REPORT_LANG": "en"},
-    )  # fmt: skip
-    try:
+    with running_demo(tmp_path, 7, LIVE_REPORT_LANG="en") as runner:
         yield runner
-    finally:
-        runner.stop()
 
 
 def groups_in_closing_line(output: str) -> tuple[dt.date, dt.date, set[str]]:

@@ -50,7 +50,7 @@ from live_assets.client.login import LOGIN_ENDPOINT, attempt_login
 from live_assets.client.responses import ApiResponse, ClientStats
 from live_assets.client.retrying import RETRY_NOW, Failure, Retrier, RetryNow, retry_after_seconds
 from live_assets.client.sniffing import BodyEdges, shape_problem
-from live_assets.client.token_lock import TokenLock, token_lock_for
+from live_assets.client.token_lock import TokenLock, token_lock_for, token_lock_of
 from live_assets.client.windows import Window
 from live_assets.secret import Secret
 from live_assets.settings import LiveSettings
@@ -154,14 +154,7 @@ class LiveClient:
         settings.require_api_access()
         assert settings.x_token is not None  # require_api_access guarantees it
         if "token_lock" not in overrides:
-            overrides["token_lock"] = token_lock_for(
-                settings.base_url,
-                settings.x_token,
-                kind=settings.token_lock,
-                directory=settings.token_cache_dir,
-                postgres=settings.token_lock_postgres,
-                password=settings.token_lock_password,
-            )
+            overrides["token_lock"] = token_lock_of(settings)
         credentials = None
         if settings.email and settings.password is not None:
             credentials = (settings.email, settings.password)

@@ -34,7 +34,7 @@ from typing import Any, Final, Protocol
 from live_assets.client.auth import TokenLockError, default_token_cache_dir, ensure_private_directory
 from live_assets.client.errors import LiveApiError
 from live_assets.secret import Secret
-from live_assets.settings import TOKEN_LOCK_FILE, TOKEN_LOCK_POSTGRES
+from live_assets.settings import TOKEN_LOCK_FILE, TOKEN_LOCK_POSTGRES, LiveSettings
 
 POSTGRES_CONNECT_TIMEOUT_SECONDS: Final = 10
 POSTGRES_APPLICATION_NAME: Final = "live-assets token lock"
@@ -236,3 +236,17 @@ def token_lock_for(
             raise TokenLockError("LIVE_TOKEN_LOCK=postgres needs LIVE_TOKEN_LOCK_POSTGRES", endpoint="token lock")
         return PostgresTokenLock(postgres, password, identity)
     return FileTokenLock(directory if directory is not None else default_token_cache_dir(), identity)
+
+
+def token_lock_of(settings: LiveSettings) -> TokenLock:
+    """The lock of the bot these settings send on (``LIVE_TOKEN_LOCK``, ``LIVE_TOKEN_CACHE_DIR``, ...)."""
+    if settings.x_token is None:
+        raise TokenLockError("no X-token: the token lock is keyed by the bot's X-token", endpoint="token lock")
+    return token_lock_for(
+        settings.base_url,
+        settings.x_token,
+        kind=settings.token_lock,
+        directory=settings.token_cache_dir,
+        postgres=settings.token_lock_postgres,
+        password=settings.token_lock_password,
+    )
