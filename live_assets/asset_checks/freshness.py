@@ -25,7 +25,7 @@ in the single-bot case.
 import datetime as dt
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -140,6 +140,20 @@ def build_bot_freshness_checks(
     return checks
 
 
+def _result(
+    check_key: dg.AssetCheckKey, passed: bool, description: str, metadata: dict[str, Any]
+) -> dg.AssetCheckResult:
+    """A freshness result: a warning when late, as Dagster's own freshness checks."""
+    return dg.AssetCheckResult(
+        passed=passed,
+        asset_key=check_key.asset_key,
+        check_name=check_key.name,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata=metadata,
+    )
+
+
 def _bot_freshness_check(
     name: str,
     specs: Sequence[dg.AssetCheckSpec],
@@ -166,14 +180,7 @@ def _bot_freshness_check(
                 description = f"every bot's latest complete {grain.value} partition is materialized" + (
                     "" if expected else " (none due yet)"
                 )
-            yield dg.AssetCheckResult(
-                passed=not late,
-                asset_key=check_key.asset_key,
-                check_name=check_key.name,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=description,
-                metadata=metadata,
-            )
+            yield _result(check_key, not late, description, metadata)
 
     return the_check
 
@@ -217,14 +224,7 @@ def _single_freshness_check(
                 description = f"partition {expected} " + ("is materialized" if passed else "is missing (late)")
             if passed:
                 metadata[FRESH_UNTIL_METADATA_KEY] = dg.MetadataValue.timestamp(fresh_until)
-            yield dg.AssetCheckResult(
-                passed=passed,
-                asset_key=check_key.asset_key,
-                check_name=check_key.name,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=description,
-                metadata=metadata,
-            )
+            yield _result(check_key, passed, description, metadata)
 
     return the_check
 
