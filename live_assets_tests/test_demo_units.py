@@ -329,3 +329,20 @@ def test_a_zone_shows_the_asked_hour_whatever_the_hour_in_utc(utc_hour: int) -> 
     now = dt.datetime(2026, 3, 4, utc_hour, 30, tzinfo=dt.UTC)
     for hour in (14, 22):
         assert now.astimezone(ZoneInfo(zone_at_local_hour(hour, now))).hour == hour
+
+
+def test_the_demos_data_line_names_a_check_still_running_instead_of_counting_it() -> None:
+    from live_assets.devtools.demo.run import DemoOutcome
+
+    outcome = DemoOutcome(days=DayRange(dt.date(2026, 12, 5), dt.date(2026, 12, 6)))
+    outcome.checks = [
+        CheckSummary("raw/conversations", "unique", (execution("SUCCEEDED", "d1", 1.0),)),
+        CheckSummary("kpi/sla_daily", "freshness_check", (execution("IN_PROGRESS", None, 2.0),)),
+    ]
+    (line,) = outcome.closing_lines()
+    assert line == (
+        "Data: all runs succeeded, 1 of 1 checks passed for 2026-12-05..2026-12-06 "
+        "(1 still being evaluated: kpi/sla_daily:freshness_check)."
+    )
+    outcome.checks.append(CheckSummary("kpi/sla_daily", "values_in_range", (execution("FAILED", "d1", 3.0),)))
+    assert outcome.closing_lines()[0].startswith("Data: all runs succeeded, 1 of 2 checks passed")

@@ -119,12 +119,17 @@ class DemoOutcome:
         if self.problems:
             lines = ["The demo found problems:", *(f"  - {problem}" for problem in self.problems)]
         else:
-            checks = self.data_checks
+            # A check whose latest evaluation is still running (the freshness sensor may start one as the
+            # backfill ends) has no verdict yet: it is named, not counted.
+            pending = [f"{c.asset}:{c.check}" for c in self.data_checks if c.status == "pending"]
+            checks = [c for c in self.data_checks if c.status != "pending"]
             passed = sum(c.status == "passed" for c in checks)
             warned = [f"{c.asset}:{c.check}" for c in checks if c.status == "warning"]
+            notes = [f"{len(warned)} warned: {', '.join(warned)}"] if warned else []
+            notes += [f"{len(pending)} still being evaluated: {', '.join(pending)}"] if pending else []
             lines = [
                 f"Data: all runs succeeded, {passed} of {len(checks)} checks passed for {self.days}"
-                + (f" ({len(warned)} warned: {', '.join(warned)})." if warned else ".")
+                + (f" ({'; '.join(notes)})." if notes else ".")
             ]
         if self.service_level and self.report is not None:
             lines.append(
