@@ -172,11 +172,17 @@ def test_the_code_location_has_the_checks_and_their_sensor_with_a_bots_file() ->
         assert (partitions.get_partition_keys() if partitions else None) == bots
 
 
-def test_a_new_deployment_without_a_complete_week_says_no_data_yet() -> None:
-    """Without a bots file, a weekly KPI whose first week is not over is "no data yet", not a crash."""
-    this_monday = dt.date.today() - dt.timedelta(days=dt.date.today().weekday())
-    weekly = dg.WeeklyPartitionsDefinition(start_date=this_monday.isoformat(), day_offset=1)
-    daily = dg.DailyPartitionsDefinition(start_date=(dt.date.today() - dt.timedelta(days=3)).isoformat())
+MONDAY = dt.date(2026, 12, 7)
+
+
+@pytest.mark.parametrize("hour", ["00:05", "03:00", "14:00", "23:55"])
+def test_a_new_deployment_without_a_complete_week_says_no_data_yet(hour: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a bots file, a weekly KPI whose first week is not over is "no data yet", not a crash; the
+    daily one owes yesterday from 03:00 and the day before until then (the pipeline's clock, fixed)."""
+    now = dt.datetime.combine(MONDAY, dt.time.fromisoformat(hour), tzinfo=dt.UTC)
+    monkeypatch.setenv(clock.TEST_NOW_VARIABLE, now.isoformat())
+    weekly = dg.WeeklyPartitionsDefinition(start_date=MONDAY.isoformat(), day_offset=1)
+    daily = dg.DailyPartitionsDefinition(start_date=(MONDAY - dt.timedelta(days=3)).isoformat())
 
     def stand_in(name: str, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         @dg.asset(key=["kpi", name], partitions_def=partitions)
@@ -195,5 +201,5 @@ def test_a_new_deployment_without_a_complete_week_says_no_data_yet() -> None:
     outcomes = {e.asset_key.path[-1]: (e.passed, e.description) for e in result.get_asset_check_evaluations()}
     no_data = (True, "no data yet: no weekly partition is complete by the deadline")
     assert outcomes["sla_weekly"] == outcomes["agent_weekly"] == no_data
-    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1 if dt.datetime.now(dt.UTC).hour >= 3 else 2)).date()
-    assert outcomes["sla_daily"] == (False, f"partition {yesterday.isoformat()} is missing (late)")
+    owed = MONDAY - dt.timedelta(days=1 if now.hour >= 3 else 2)
+    assert outcomes["sla_daily"] == (False, f"partition {owed.isoformat()} is missing (late)")
