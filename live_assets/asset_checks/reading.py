@@ -25,6 +25,7 @@ CHECKS_PACKAGE = "live_assets.asset_checks"
 
 @dataclass(frozen=True)
 class Reading:
+    bot: str
     missing_tables: list[str]
     columns: list[str]
     rows: list[tuple]
@@ -56,11 +57,11 @@ def read_range(
         existing = present_tables(connection)
         missing = [table for table in tables if table not in existing]
         if missing:
-            return Reading(missing_tables=missing, columns=[], rows=[])
+            return Reading(bot=bot, missing_tables=missing, columns=[], rows=[])
         text = sql if sql_file is None else queries.read_sql(CHECKS_PACKAGE, sql_file)
         assert text is not None, "give sql_file or sql"
         result = queries.run_script(connection, text, parameters)
-    return Reading(missing_tables=[], columns=result.columns, rows=result.rows)
+    return Reading(bot=bot, missing_tables=[], columns=result.columns, rows=result.rows)
 
 
 def missing_tables_verdicts(spans: list[PartitionSpan], reading: Reading) -> dict[str, Verdict]:

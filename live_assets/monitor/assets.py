@@ -17,9 +17,9 @@ from typing import Any, Final
 import dagster as dg
 
 from live_assets import clock as pipeline_clock
+from live_assets.asset_checks.by_partition import PartitionSpan, evaluations
 from live_assets.asset_checks.by_partition import Verdict as CheckVerdict
-from live_assets.asset_checks.by_partition import evaluations
-from live_assets.asset_checks.reading import missing_tables_verdicts, read_range
+from live_assets.asset_checks.reading import Reading, verdicts_by_bot
 from live_assets.kpis.assets import KINDS, KPI_GROUP, OWNERS
 from live_assets.kpis.refresh import refresh_intraday
 from live_assets.kpis.tables import SLA_DAILY, SLA_INTRADAY, group_day_figures_script
@@ -34,7 +34,6 @@ from live_assets.raw.metadata import markdown_preview
 from live_assets.report import delivery as report_delivery
 from live_assets.report.today import TodaySettings, write_today
 from live_assets.resources import LiveApiResource, WarehouseResource
-from live_assets.scope import run_scope
 from live_assets.secret import Secret
 from live_assets.warehouse import Warehouse
 
@@ -214,27 +213,17 @@ def build_daily_targets_check(
         context: dg.AssetCheckExecutionContext, live_api: LiveApiResource, warehouse: WarehouseResource
     ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
         judged: list[tuple[str, dt.date, list[Judgement]]] = []
-        verdicts: dict[str, CheckVerdict] = {}
-        for scope in run_scope(context, live_api):
-            assert scope.first_day is not None and scope.last_day is not None
-            reading = read_range(
-                warehouse.warehouse(),
-                None,
-                tables=tables,
-                bot=scope.bot,
-                first_day=scope.first_day,
-                last_day=scope.last_day,
-                sql=group_day_figures_script(),
-            )
-            if reading.missing_tables:
-                verdicts |= missing_tables_verdicts(list(scope.spans), reading)
-                continue
-            records = reading.records()
-            for span in scope.spans:
+
+        def decide(spans: list[PartitionSpan], reading: Reading) -> dict[str, CheckVerdict]:
+            records, verdicts = reading.records(), {}
+            for span in spans:
                 day_rows = [row for row in records if row["day"] == span.first_day]
-                judgements = judge_rows(scope.bot, day_rows, targets)
-                judged.append((scope.bot, span.first_day, judgements))
+                judgements = judge_rows(reading.bot, day_rows, targets)
+                judged.append((reading.bot, span.first_day, judgements))
                 verdicts[span.key] = CheckVerdict(*targets_metadata(judgements))
+            return verdicts
+
+        verdicts = verdicts_by_bot(context, live_api, warehouse, None, tables, decide, sql=group_day_figures_script())
         if judged:
             store_day_verdicts(warehouse.warehouse(), judged)
         yield from evaluations(context, verdicts, severity=dg.AssetCheckSeverity.WARN)
