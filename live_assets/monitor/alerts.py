@@ -40,7 +40,9 @@ from live_assets.warehouse import Warehouse
 
 ALERTS_TABLE: Final = "monitor.alerts"
 STALE_AFTER: Final = dt.timedelta(days=1)
-_OPEN_ALERTS = f"SELECT * FROM {ALERTS_TABLE} WHERE bot = $bot AND resolved_at IS NULL"
+_OPEN_ALERTS = (
+    f"SELECT * FROM {ALERTS_TABLE} WHERE bot = $bot AND resolved_at IS NULL ORDER BY opened_at, group_name, metric"
+)
 _UPDATE_OPEN = (
     f'UPDATE {ALERTS_TABLE} SET value = $value, offered = $offered, lost = $lost, "window" = $window, '
     "last_evaluated_at = $now WHERE alert_id = $alert_id"
@@ -83,6 +85,14 @@ class Evaluation:
     failures: list[str] = field(default_factory=list)
     pending: int = 0  # notifications still unsent after this evaluation
     days: set[dt.date] = field(default_factory=set)  # the days of the alerts it wrote (to publish them)
+
+
+def open_alerts(connection: Any, bot: str) -> list[dict[str, Any]]:
+    """The bot's alerts still open, oldest first, every column of ``monitor.alerts``: what the evaluation
+    updates, today's page shows and the demo prints."""
+    cursor = connection.execute(_OPEN_ALERTS, {"bot": bot})
+    columns = [column[0] for column in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def ensure_alerts_table(connection: Any) -> None:
@@ -135,17 +145,12 @@ def update_state(
         evaluation = Evaluation(days={day})
         replace_verdicts(connection, bot=bot, span=Span.TODAY, day=day, judgements=judgements, judged_at=now)
         ensure_alerts_table(connection)
-        cursor = connection.execute(_OPEN_ALERTS, {"bot": bot})
-        columns = [column[0] for column in cursor.description]
-        open_alerts = {
-            (row["group_id"], row["metric"]): row
-            for row in (dict(zip(columns, r, strict=True)) for r in cursor.fetchall())
-        }
-        for key, alert in open_alerts.items():
+        still_open = {(row["group_id"], row["metric"]): row for row in open_alerts(connection, bot)}
+        for key, alert in still_open.items():
             evaluation.days.add(alert["day"])
             _follow(connection, evaluation, alert, by_key.get(key), day, now, page)
         for key, judgement in by_key.items():
-            current = open_alerts.get(key)
+            current = still_open.get(key)
             if judgement.verdict is not Verdict.OFF_TARGET or (current is not None and current["day"] == day):
                 continue
             window = _window(judgement.figures, day)

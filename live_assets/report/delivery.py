@@ -30,10 +30,10 @@ from live_assets.kpis import queries
 from live_assets.kpis.conditions import LOOKBACK
 from live_assets.monitor import delivery
 from live_assets.monitor.messages import TITLE_PREFIX
+from live_assets.report.data import REPORT_PACKAGE
 from live_assets.secret import Secret
 from live_assets.warehouse import Warehouse
 
-REPORT_PACKAGE: Final = "live_assets.report"
 DELIVERIES_TABLE: Final = "monitor.report_deliveries"
 # A report of a period older than the automation's own horizon is a backfill's: written, not sent.
 DELIVER_WITHIN: Final = LOOKBACK

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from live_assets.kpis import queries
+from live_assets.monitor.alerts import open_alerts
 from live_assets.monitor.judging import METRICS_BY_NAME, Judgement, Verdict
 from live_assets.monitor.targets import Targets
 from live_assets.report import svg
@@ -28,7 +28,6 @@ from live_assets.report.service_level import ALERT_METRICS
 from live_assets.report.today_style import TODAY_CSS
 from live_assets.warehouse import Warehouse
 
-REPORT_PACKAGE: Final = "live_assets.report"
 TODAY_FILE: Final = "today.html"
 HALF_HOUR: Final = dt.timedelta(minutes=30)
 WIDE, NARROW = 760, 400  # the chart's widths in SVG units: a screen's, a phone's
@@ -77,15 +76,9 @@ def next_refresh(now: dt.datetime, minutes: int, zone: ZoneInfo) -> dt.datetime:
 
 
 def read_open_alerts(warehouse: Warehouse, bot: str) -> list[dict[str, Any]]:
+    """The bot's open alerts, newest first (the refresh evaluated them just before writing the page)."""
     with warehouse.connect() as connection:
-        (present,) = connection.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'monitor' AND table_name = 'alerts'"
-        ).fetchone()  # type: ignore[misc]
-        if not present:
-            return []
-        cursor = connection.execute(queries.read_sql(REPORT_PACKAGE, "today_alerts.sql"), {"bot": bot})
-        columns = [column[0] for column in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        return sorted(open_alerts(connection, bot), key=lambda alert: alert["opened_at"], reverse=True)
 
 
 class TodayPage:

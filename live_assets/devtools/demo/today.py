@@ -20,6 +20,7 @@ from live_assets.backfill.runs import launch_job, wait_for_run
 from live_assets.backfill.submit import LAUNCHED_BY_TAG, RunInfo
 from live_assets.devtools.demo.webhook import Receiver
 from live_assets.kpis import queries
+from live_assets.monitor.alerts import open_alerts
 from live_assets.monitor.verdict_table import Span, StoredVerdict, read_verdicts, service_level_summary
 from live_assets.names import PRIORITY_TAG
 from live_assets.simulator.config import Degradation
@@ -84,7 +85,8 @@ def refresh_today(
     outcome = TodayOutcome(run)
     if run.status == "SUCCESS":
         outcome.groups = _records(warehouse, "day_so_far.sql", bot)
-        outcome.open_alerts = _records(warehouse, "open_alerts.sql", bot)
+        with warehouse.connect() as connection:
+            outcome.open_alerts = open_alerts(connection, bot)
         if outcome.groups:
             day = outcome.groups[0]["day"]
             with warehouse.connect() as connection:
