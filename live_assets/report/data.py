@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from live_assets.kpis import queries
+from live_assets.monitor.alerts import ALERTS_TABLE
 from live_assets.monitor.targets import GroupTargets, Targets
 from live_assets.monitor.verdict_table import VERDICTS_TABLE, Span, StoredVerdict, read_verdicts
 from live_assets.report.completeness import CheckOutcome, TableCompleteness, read_completeness
@@ -25,7 +26,6 @@ from live_assets.warehouse import Warehouse
 
 REPORT_PACKAGE = "live_assets.report"
 WORST_HOURS = 3
-ALERTS_TABLE = "monitor.alerts"
 
 
 def ratio(part: float | None, whole: float | None) -> float | None:
