@@ -207,7 +207,7 @@ def _materialize(
     # one partition; each partition's own go through add_asset_metadata(partition_key=...).
     single_partition = context.assets_def.partitions_def is None or len(context.partition_keys) == 1
     try:
-        lists = list_states(store, scopes, loaded_at) if _is_today(selected) else []
+        lists = _lists_to_judge_with(context, store, scopes, loaded_at) if _is_today(selected) else []
         tasks = _list_tasks(lists, scopes, clients, store, landing_dir, loaded_at, masking)
         tasks += plan_tasks(
             selected,
@@ -248,6 +248,15 @@ def _materialize(
         clients.close()
     if failures:
         raise _failure(failures) from failures[0].error
+
+
+def _lists_to_judge_with(
+    context: dg.AssetExecutionContext, store: Warehouse, scopes: Sequence[BotScope], now: dt.datetime
+) -> list[ListState]:
+    """The lists today's step checks (and fetches when missing or old), except those its own run
+    materializes: their step sends that request already, and a second one would break the minimal plan."""
+    in_run = {key for key in context.run.asset_selection or () if key.path[:1] == ["raw"]}
+    return [state for state in list_states(store, scopes, now) if dg.AssetKey(["raw", state.table]) not in in_run]
 
 
 def _is_today(selected: Sequence[EndpointSpec]) -> bool:
