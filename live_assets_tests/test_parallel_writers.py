@@ -13,9 +13,12 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import pytest
 
+from live_assets.raw import engine
 from live_assets.simulator import SimulatorServer
 from live_assets.warehouse import Warehouse
 from live_assets_tests.layout import KPI_ASSETS, RAW_ASSETS, raw_keys
@@ -69,7 +72,9 @@ def test_parallel_runs_share_the_duckdb_file(sim: SimulatorServer, tmp_path: Pat
     assert warehouse.query("SELECT count(*) FROM raw.histogram") == [(96,)]
 
 
-def test_two_runs_of_the_same_messages_and_kpi_partition_at_once_leave_one_copy(pipeline: PipelineEnv) -> None:
+def test_two_runs_of_the_same_messages_and_kpi_partition_at_once_leave_one_copy(
+    pipeline: PipelineEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Both runs see the same conversations without messages, fetch them, and load them; the KPI refreshes
     overlap too. Each load replaces its conversations (or days) in one transaction: one copy remains."""
 
@@ -78,6 +83,17 @@ def test_two_runs_of_the_same_messages_and_kpi_partition_at_once_leave_one_copy(
     both = [*RAW_ASSETS, *KPI_ASSETS]
     selection = [*raw_keys("conversation_messages"), dg.AssetKey(["kpi", "sla_daily"])]
     barrier = threading.Barrier(2)
+    # The runs share this process: each one's list of conversations to ask for is read for real, and
+    # neither sends a request before the other has read its own, so both always fetch the whole day.
+    planned = threading.Barrier(2)
+    read_missing = engine.missing_children
+
+    def missing_children_once_both_planned(*args: Any) -> list[int]:
+        missing = read_missing(*args)
+        planned.wait(timeout=60)
+        return missing
+
+    monkeypatch.setattr(engine, "missing_children", missing_children_once_both_planned)
     results: list[bool] = []
 
     def run() -> None:
@@ -93,8 +109,8 @@ def test_two_runs_of_the_same_messages_and_kpi_partition_at_once_leave_one_copy(
 
     warehouse = pipeline.warehouse
     conversations = len(pipeline.sim.conversations(DAY_A))
-    # The runs overlapped (both fetched details the other was fetching too), and the table holds one copy.
-    assert conversations < pipeline.sim.counters()["requests"]["/live/public/conversation/detail"] <= 2 * conversations
+    # Both runs fetched every conversation's messages, and the table holds one copy.
+    assert pipeline.sim.counters()["requests"]["/live/public/conversation/detail"] == 2 * conversations
     assert warehouse.query("SELECT count(DISTINCT conversation_id) FROM raw.conversation_messages") == [
         (conversations,)
     ]
