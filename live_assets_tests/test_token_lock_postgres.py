@@ -18,7 +18,7 @@ from live_assets.client.token_lock import PostgresTokenLock, TokenLockUnavailabl
 from live_assets.secret import Secret
 from live_assets.settings import load_settings
 from live_assets.simulator import DEMO_X_TOKEN, SimulatorServer
-from live_assets_tests.test_many_bots import PG_DB, PG_ROLE, postgres_env
+from live_assets_tests.lake import LakeDatabase, created_lake_database
 from live_assets_tests.test_token_lock import (
     REQUESTS_PER_PROCESS,
     assert_released_at_once_when_killed,
@@ -30,21 +30,22 @@ from live_assets_tests.test_token_lock import (
 
 pytestmark = pytest.mark.slow
 
-DSN = f"host=127.0.0.1 port=5432 dbname={PG_DB} user={PG_ROLE}"
-
 
 @pytest.fixture(scope="module")
-def pg_password() -> Iterator[str]:
-    yield postgres_env()["DAGSTER_PG_PASSWORD"]
+def lock_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LakeDatabase]:
+    """A database and role of its own (advisory locks are per database): the Dagster database of
+    test_many_bots, which may run on another worker meanwhile, is neither dropped nor locked out."""
+    with created_lake_database(tmp_path_factory.mktemp("unused-lake-data")) as database:
+        yield database
 
 
-def lock_env(base_url: str, root: Path, password: str, name: str) -> dict[str, str]:
+def lock_env(base_url: str, root: Path, database: LakeDatabase, name: str) -> dict[str, str]:
     return child_env(
         base_url,
         root,
         LIVE_TOKEN_LOCK="postgres",
-        LIVE_TOKEN_LOCK_POSTGRES=DSN,
-        LIVE_TOKEN_LOCK_PASSWORD=password,
+        LIVE_TOKEN_LOCK_POSTGRES=database.catalog,
+        LIVE_TOKEN_LOCK_PASSWORD=database.password,
         LIVE_TOKEN_CACHE_DIR=str(root / f"tokens-{name}"),  # a machine of its own
     )
 
@@ -52,11 +53,11 @@ def lock_env(base_url: str, root: Path, password: str, name: str) -> dict[str, s
 def test_processes_with_the_postgres_lock_send_one_request_at_a_time(
     make_simulator: Callable[..., SimulatorServer],
     tmp_path: Path,
-    pg_password: str,
+    lock_database: LakeDatabase,
     killed_at_exit: list[subprocess.Popen[str]],  # noqa: F811
 ) -> None:
     sim = make_simulator(latency_ms=20)
-    envs = [lock_env(sim.base_url, tmp_path, pg_password, str(n)) for n in range(3)]
+    envs = [lock_env(sim.base_url, tmp_path, lock_database, str(n)) for n in range(3)]
     send_together(envs, killed_at_exit)
     counters = sim.counters()
     assert counters["requests"][str(contract.Path.GROUPS)] == 3 * REQUESTS_PER_PROCESS
@@ -66,16 +67,20 @@ def test_processes_with_the_postgres_lock_send_one_request_at_a_time(
 
 def test_a_postgres_lock_holder_killed_with_sigkill_releases_at_once(
     tmp_path: Path,
-    pg_password: str,
+    lock_database: LakeDatabase,
     killed_at_exit: list[subprocess.Popen[str]],  # noqa: F811
 ) -> None:
-    env = lock_env("http://127.0.0.1:9", tmp_path, pg_password, "holder")
+    env = lock_env("http://127.0.0.1:9", tmp_path, lock_database, "holder")
     settings = load_settings(env, dotenv=False)
     assert settings.x_token is not None
-    lock = PostgresTokenLock(DSN, Secret(pg_password), token_identity(settings.base_url, settings.x_token))
+    lock = PostgresTokenLock(
+        lock_database.catalog, Secret(lock_database.password), token_identity(settings.base_url, settings.x_token)
+    )
     holder = spawn(env, "hold")
     killed_at_exit.append(holder)
-    probe = PostgresTokenLock(DSN, Secret(pg_password), token_identity(settings.base_url, settings.x_token))
+    probe = PostgresTokenLock(
+        lock_database.catalog, Secret(lock_database.password), token_identity(settings.base_url, settings.x_token)
+    )
 
     def is_free() -> bool:
         cursor = probe._cursor()
@@ -107,9 +112,11 @@ def test_an_unreachable_postgres_is_a_clear_retryable_error_without_the_password
     assert failed.value.is_retryable
 
 
-def test_a_lock_whose_connection_was_lost_reconnects_at_its_next_request(pg_password: str) -> None:
-    lock = PostgresTokenLock(DSN, Secret(pg_password), token_identity("https://live.example", Secret("x")))
-    other = PostgresTokenLock(DSN, Secret(pg_password), "another identity")
+def test_a_lock_whose_connection_was_lost_reconnects_at_its_next_request(lock_database: LakeDatabase) -> None:
+    lock = PostgresTokenLock(
+        lock_database.catalog, Secret(lock_database.password), token_identity("https://live.example", Secret("x"))
+    )
+    other = PostgresTokenLock(lock_database.catalog, Secret(lock_database.password), "another identity")
     try:
         with lock.hold():
             pid = lock._connection.get_backend_pid()
