@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also time `make demo` on a fresh clone of the committed tree (bench/demo.py)",
     )
     parser.add_argument("--demo-days", type=int, help="the demo's --days (default: the demo's own)")
+    parser.add_argument(
+        "--backfill-only",
+        action="store_true",
+        help="measure the backfill and the plain client only: no today's refresh behind a backfill, naive runs, "
+        "client overhead, loads or intraday refresh (a quick comparison of instances and warehouses)",
+    )
     parser.add_argument("--timeout", type=float, default=3600.0, help="give up on a workload after this many seconds")
     parser.add_argument("--work-dir", type=Path, help="keep the instances, logs and DuckDB files here")
     return parser
@@ -155,6 +161,10 @@ class Repetition:
         return self.naive.wall_seconds / self.ours.wall_seconds if self.naive else None
 
 
+def naive_repetitions(args: argparse.Namespace) -> int:
+    return 0 if args.backfill_only else args.naive_repetitions
+
+
 def run_repetition(
     args: argparse.Namespace,
     work: Path,
@@ -186,11 +196,13 @@ def run_repetition(
         )
         ours = run_ours(stack, days, say, args.timeout, with_reports=args.with_reports)
         say(f"  ours: {ours.wall_seconds:.1f} s wall, {ours.serving_seconds:.1f} s serving, {ours.summary}")
+        if args.backfill_only:
+            return Repetition(ours, None, None, plain=plain)
         today = measure_today_wait(stack, plan, say, args.timeout)
         wait = _fmt(today.tick_to_first_request, ".1f")
         say(f"  today's refresh: first request {wait} s after its tick, run {today.run_status}")
     naive = None
-    if index < args.naive_repetitions:
+    if index < naive_repetitions(args):
         naive_days = days if not args.naive_days else DayRange(days.last - dt.timedelta(args.naive_days - 1), days.last)
         say(f"repetition {index + 1}: the naive way, one run per partition, {naive_days}")
         with running_stack(root / "naive", options, variant, postgres) as stack:
@@ -418,6 +430,22 @@ def aim_line(variant: Variant, reps: list[Repetition]) -> str:
     )
 
 
+def _after_text(args: argparse.Namespace) -> str:
+    if args.backfill_only:
+        return "Nothing measured after it (`--backfill-only`)."
+    return "After it, today's refresh ticked while a second backfill of the same days runs (bench/today_wait.py)."
+
+
+def _steps_text(args: argparse.Namespace, days: DayRange, reps: list[Repetition]) -> str:
+    if args.backfill_only:
+        return "Client overhead, loads and intraday refresh: not measured (`--backfill-only`). "
+    return (
+        f"Client overhead: conversation details of {days.last} at {args.overhead_latency_ms:g} ms. "
+        f"Intraday refresh: the `live_intraday` job's steps in a fresh process (bench/intraday.py), the day so far "
+        f"at 22:00 in the bot's zone ({_intraday_text(reps)}), alerts delivered to a local JSON webhook. "
+    )
+
+
 def _demo_text(demo: DemoRun | None) -> str:
     if demo is None:
         return "`make demo` on a fresh clone: not measured (`--demo`)."
@@ -460,13 +488,9 @@ def render(
         f"asset but {left_out(args)}, through the webserver's `launchPartitionBackfill` (the UI's path), "
         f"{variant_of(args).describe()}, schedules held (`LIVE_SCHEDULES_STOPPED`). Before it, on the same stack, "
         f"the plain client (bench/plain_client.py): {args.plain_warmups} untimed pass(es) to warm the simulator, "
-        f"then one timed. After it, today's refresh ticked while a second backfill of the same days runs "
-        f"(bench/today_wait.py). {len(reps)} repetition(s), "
-        f"{min(args.naive_repetitions, len(reps))} with the naive way ({naive_days} days, one run per partition). "
-        f"Client overhead: conversation details of {days.last} at {args.overhead_latency_ms:g} ms. "
-        f"Intraday refresh: the `live_intraday` job's steps in a fresh process (bench/intraday.py), the day so far "
-        f"at 22:00 in the bot's zone ({_intraday_text(reps)}), alerts delivered to a local JSON webhook. "
-        f"{_demo_text(demo)}",
+        f"then one timed. {_after_text(args)} {len(reps)} repetition(s), "
+        f"{min(naive_repetitions(args), len(reps))} with the naive way ({naive_days} days, one run per partition). "
+        f"{_steps_text(args, days, reps)}{_demo_text(demo)}",
         "",
         *table,
         "",

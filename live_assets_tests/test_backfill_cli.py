@@ -5,11 +5,10 @@ The test starts what a deployment runs (``dagster-webserver`` and ``dagster-daem
 user would, and checks the outcome in three places: the command's exit code and output, the runs in
 the instance (tagged by the backfill, launched through the queue), and the rows in DuckDB.
 
-Timing: the backfill daemon sleeps 30 s between iterations (``DEFAULT_DAEMON_INTERVAL_SECONDS``). One
-iteration launches the runs, a later one sees them finished and marks the backfill complete, so a
-backfill costs at least one full interval on top of its runs. The daemon is started right after the
-command line submits, which makes its first iteration pick the backfill up at once instead of up
-to 30 s later; the remaining interval is the real path's floor.
+Timing: one daemon iteration launches the runs, a later one sees them finished and marks the backfill
+complete. The daemon is the project's (``live_assets.devtools.daemon``, iterations at most 1 s apart, as
+``make dev`` runs it), started right after the command line submits, so that its first iteration picks
+the backfill up at once.
 """
 
 from __future__ import annotations
