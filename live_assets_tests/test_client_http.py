@@ -14,6 +14,7 @@ import stat
 import threading
 import traceback
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -574,12 +575,15 @@ def _login_in_another_process(base_url: str, cache_dir: str, barrier: Any) -> st
 
 
 def test_concurrent_processes_log_in_once(harness: Harness) -> None:
+    # concurrent.futures, whose exit waits for its idle workers to end; multiprocessing.Pool's exit
+    # terminates them, and once left a worker blocked on the pool's queue lock, hanging the test.
     context = multiprocessing.get_context("spawn")
     processes = 3
-    with context.Manager() as manager, context.Pool(processes) as pool:
+    with context.Manager() as manager, ProcessPoolExecutor(processes, mp_context=context) as pool:
         barrier = manager.Barrier(processes)
-        args = [(harness.server.base_url, str(harness.cache_dir), barrier)] * processes
-        logins = pool.starmap(_login_in_another_process, args)
+        args = (harness.server.base_url, str(harness.cache_dir), barrier)
+        futures = [pool.submit(_login_in_another_process, *args) for _ in range(processes)]
+        logins = [future.result(timeout=120) for future in futures]
     assert sorted(logins) == ["0", "0", "1"]
     assert harness.logins() == 1
 
