@@ -135,9 +135,6 @@ def bots_env(
     (root / "bots.yaml").write_text(yaml.safe_dump(bots_document(bots)))
     return {
         **simulator_env(base_url, root),
-        # Held: an intraday tick of the wall clock (every 15 minutes) would add its runs and requests to
-        # the backfills these tests count.
-        "LIVE_SCHEDULES_STOPPED": "true",
         "LIVE_BOTS_FILE": str(root / "bots.yaml"),
         "LIVE_TEST_EMAIL": DEMO_EMAIL,
         "LIVE_TEST_PASSWORD": DEMO_PASSWORD,
