@@ -33,6 +33,11 @@ class WarehouseConflictError(WarehouseBusyError):
     """Other writers kept changing the same tables: the transaction was retried and given up."""
 
 
+def sql_string(text: str) -> str:
+    """``text`` as an SQL string literal (for the statements that take no parameters: ATTACH, SET)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def is_conflict(error: BaseException) -> bool:
     """Whether ``error`` is a commit that lost to a concurrent writer (DuckLake's optimistic concurrency)."""
     return isinstance(error, duckdb.TransactionException) and "conflict" in str(error).lower()

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,15 +25,17 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from live_assets.warehouse.base import WarehouseBase, WarehouseBusyError
+from live_assets.warehouse.base import WarehouseBase, WarehouseBusyError, sql_string
 
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
 LOCK_LOG_INTERVAL_SECONDS = 10.0
 LOCK_TIMEOUT_VARIABLE = "LIVE_WAREHOUSE_LOCK_TIMEOUT"
-# DuckDB checkpoints when the last connection to a file closes, and every connection here is closed
-# right after its work: a commit that writes more than this to the write-ahead log checkpoints at once
+# DuckDB checkpoints a file when it is detached, and every connection here detaches it right after its
+# work: a commit that writes more than this to the write-ahead log checkpoints at once
 # instead, and skips the log (a loaded window's rows were written twice, ~40 ms of a 7-day window).
 CHECKPOINT_THRESHOLD = "1MB"
+# The names DuckDB gives its own catalogs: a file named after one is attached under another name.
+RESERVED_CATALOGS = frozenset({"memory", "system", "temp", "main"})
 # DuckDB's message: ... Conflicting lock is held in /usr/bin/python3.11 (PID 7991) [by user x]. ...
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
 
@@ -99,6 +103,8 @@ class Warehouse(WarehouseBase):
         if logger is not None:
             self.logger = logger
         self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout)
+        self._instance_lock = threading.Lock()
+        self._owned: tuple[int, duckdb.DuckDBPyConnection] | None = None
 
     def __repr__(self) -> str:
         return f"Warehouse({str(self.path)!r})"
@@ -109,7 +115,14 @@ class Warehouse(WarehouseBase):
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection held under the cross-process lock, closed (and the lock freed) on exit."""
+        """A connection whose default database is the file, held under the cross-process lock; on exit the
+        file is detached (checkpointed, DuckDB's lock released) and the lock freed.
+
+        The connection is a cursor of this object's in-memory DuckDB, which ``ATTACH``es the
+        file for the outermost ``connect`` and ``DETACH``es it at its end: opening a DuckDB database costs
+        milliseconds of catalog set-up (most of a short load), attaching a file to one already open does
+        not. What other processes see is unchanged: the file is open only while the lock is held.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.lock_timeout
         try:
@@ -121,25 +134,51 @@ class Warehouse(WarehouseBase):
                 None,
             ) from None
         try:
-            connection = self._open(deadline)
+            instance = self._instance()
+            outermost = self._lock.lock_counter == 1  # a nested connect of this thread finds the file attached
+            if outermost:
+                self._attach(instance, deadline)
             try:
-                connection.execute("SET checkpoint_threshold = $size", {"size": CHECKPOINT_THRESHOLD})
-                if self.memory_limit:
-                    connection.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
-                yield connection
+                cursor = instance.cursor()
+                try:
+                    cursor.execute(f"USE {self._alias}")
+                    yield cursor
+                finally:
+                    cursor.close()
             finally:
-                connection.close()
+                if outermost:
+                    instance.execute(f"DETACH {self._alias}")
         finally:
             self._lock.release()
 
-    def _open(self, deadline: float) -> duckdb.DuckDBPyConnection:
-        """Open the file, waiting while another process holds DuckDB's lock on it, until ``deadline``."""
+    @property
+    def _alias(self) -> str:
+        """The name ``duckdb.connect(path)`` gives the file (its stem), quoted; ``warehouse`` where the stem is
+        one of DuckDB's own catalogs."""
+        stem = self.path.name.split(".", 1)[0]
+        name = "warehouse" if stem.lower() in RESERVED_CATALOGS else stem
+        return '"' + name.replace('"', '""') + '"'
+
+    def _instance(self) -> duckdb.DuckDBPyConnection:
+        """This warehouse's in-memory DuckDB (a forked child makes its own), with its settings; it goes with
+        the object."""
+        with self._instance_lock:
+            if self._owned is None or self._owned[0] != os.getpid():
+                config = {"temp_directory": f"{self.path}.tmp", "checkpoint_threshold": CHECKPOINT_THRESHOLD}
+                if self.memory_limit:
+                    config["memory_limit"] = self.memory_limit
+                self._owned = (os.getpid(), duckdb.connect(config=config))
+            return self._owned[1]
+
+    def _attach(self, instance: duckdb.DuckDBPyConnection, deadline: float) -> None:
+        """Attach the file, waiting while another process holds DuckDB's lock on it, until ``deadline``."""
         started = time.monotonic()
         next_log = started
         pause = 0.05
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                instance.execute(f"ATTACH {sql_string(str(self.path))} AS {self._alias}")
+                return
             except duckdb.IOException as error:
                 holder = lock_holder(error)
                 if holder is None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from live_assets.warehouse.base import sql_string
+
 
 class ExtensionError(RuntimeError):
     """An extension is neither shipped for this DuckDB nor downloadable here."""
@@ -34,7 +36,7 @@ def load_extension(connection: duckdb.DuckDBPyConnection, name: str) -> str:
     """Load ``name`` into ``connection`` from its wheel, or else by DuckDB's ``INSTALL``; where it came from."""
     path = packaged_extension(name)
     if path is not None:
-        connection.execute(f"LOAD '{_quoted(str(path))}'")
+        connection.execute(f"LOAD {sql_string(str(path))}")
         return str(path)
     try:
         connection.execute(f"INSTALL {name}")
@@ -46,7 +48,3 @@ def load_extension(connection: duckdb.DuckDBPyConnection, name: str) -> str:
             f"failed: {error}"
         ) from error
     return f"INSTALL {name}"
-
-
-def _quoted(text: str) -> str:
-    return text.replace("'", "''")

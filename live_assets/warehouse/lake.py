@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import duckdb
 
 from live_assets.secret import Secret
-from live_assets.warehouse.base import WarehouseBase, WarehouseBusyError
+from live_assets.warehouse.base import WarehouseBase, WarehouseBusyError, sql_string
 from live_assets.warehouse.extensions import load_extension
 
 LAKE_ALIAS = "lake"
@@ -35,10 +35,6 @@ _instances_lock = threading.Lock()
 
 class WarehouseUnavailableError(WarehouseBusyError):
     """The DuckLake catalog could not be attached (PostgreSQL down, refused, or the data path unreachable)."""
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class LakeWarehouse(WarehouseBase):
@@ -111,8 +107,8 @@ class LakeWarehouse(WarehouseBase):
             if self._password is not None:
                 self._create_password_secret(instance, self._password)
             instance.execute(
-                f"ATTACH {_quoted('ducklake:postgres:' + self.catalog)} AS {LAKE_ALIAS} "
-                f"(DATA_PATH {_quoted(self.data_path)})"
+                f"ATTACH {sql_string('ducklake:postgres:' + self.catalog)} AS {LAKE_ALIAS} "
+                f"(DATA_PATH {sql_string(self.data_path)})"
             )
         except duckdb.Error as error:
             instance.close()
@@ -130,7 +126,7 @@ class LakeWarehouse(WarehouseBase):
         """Give libpq the password through a DuckDB secret, not the connection string (which DuckDB repeats
         in its errors); this statement's own error is not repeated either, since it holds the password."""
         try:
-            instance.execute(f"CREATE SECRET (TYPE postgres, PASSWORD {_quoted(password.reveal())})")
+            instance.execute(f"CREATE SECRET (TYPE postgres, PASSWORD {sql_string(password.reveal())})")
         except duckdb.Error:
             raise WarehouseUnavailableError(
                 "could not hand LIVE_DUCKLAKE_PASSWORD to DuckDB's postgres extension (CREATE SECRET failed)"
