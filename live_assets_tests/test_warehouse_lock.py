@@ -111,6 +111,28 @@ def test_a_writer_goes_on_once_the_holder_lets_go(held_file: tuple[Path, subproc
     assert warehouse.query("SELECT count(*) FROM notes") == [(1,)]
 
 
+def test_the_file_is_released_and_checkpointed_between_connections(tmp_path: Path) -> None:
+    """One warehouse object keeps its DuckDB between connections, never the file: after each ``connect``,
+    another process opens it for writing, and no write-ahead log is left behind."""
+    path = tmp_path / "live.duckdb"
+    warehouse = Warehouse(path, lock_timeout=5)
+    other_process = (
+        "import duckdb, sys\nwith duckdb.connect(sys.argv[1]) as c:\n"
+        "    c.execute('INSERT INTO notes VALUES (2)')\n    print(c.execute('SELECT current_database()').fetchone()[0])"
+    )
+    for round_ in range(2):
+        with warehouse.transaction() as connection:
+            if round_ == 0:
+                connection.execute("CREATE TABLE notes (n INTEGER)")
+            connection.execute("INSERT INTO notes VALUES (1)")
+            with warehouse.connect() as nested:  # the same thread: the file stays attached
+                assert nested.execute("SELECT current_database()").fetchone() == ("live",)
+        assert not Path(f"{path}.wal").exists()
+        done = subprocess.run([sys.executable, "-c", other_process, str(path)], capture_output=True, text=True)
+        assert done.returncode == 0 and done.stdout.strip() == "live", done.stderr
+    assert warehouse.query("SELECT n, count(*) FROM notes GROUP BY n ORDER BY n") == [(1, 2), (2, 2)]
+
+
 def test_other_duckdb_errors_are_not_waited_for(tmp_path: Path) -> None:
     not_a_database = tmp_path / "live.duckdb"
     not_a_database.write_text("this is not a DuckDB file\n")

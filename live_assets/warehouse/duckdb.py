@@ -147,7 +147,7 @@ class Warehouse(WarehouseBase):
                     cursor.close()
             finally:
                 if outermost:
-                    instance.execute(f"DETACH {self._alias}")
+                    self._detach(instance)
         finally:
             self._lock.release()
 
@@ -169,6 +169,16 @@ class Warehouse(WarehouseBase):
                     config["memory_limit"] = self.memory_limit
                 self._owned = (os.getpid(), duckdb.connect(config=config))
             return self._owned[1]
+
+    def _detach(self, instance: duckdb.DuckDBPyConnection) -> None:
+        """Detach the file (its checkpoint); if that fails, close the instance, so the file is not left open."""
+        try:
+            instance.execute(f"DETACH {self._alias}")
+        except BaseException:
+            with self._instance_lock:
+                self._owned = None
+            instance.close()
+            raise
 
     def _attach(self, instance: duckdb.DuckDBPyConnection, deadline: float) -> None:
         """Attach the file, waiting while another process holds DuckDB's lock on it, until ``deadline``."""
