@@ -5,6 +5,7 @@ from __future__ import annotations
 # ================================================================================================
 # Simulator fixtures (owner: simulator). A real uvicorn server per config, on a free port.
 #   sim_session     - session-scoped simulator, default config (seed 7, 300 conversations/day, UTC)
+#   report_world    - session-scoped: two weeks loaded and computed (report_world.py); copy before use
 #   sim             - the same server, counters reset and scheduled faults cleared for each test
 #   make_simulator  - factory: make_simulator(**SimulatorConfig overrides) -> a started server,
 #                     stopped at the end of the test
@@ -13,6 +14,7 @@ from __future__ import annotations
 #   sim_client      - sim_client_for(sim)
 # ================================================================================================
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +22,7 @@ import pytest
 
 from live_assets import contract
 from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD, SimulatorConfig, SimulatorServer
+from live_assets_tests.report_world import build_world
 
 DEFAULT_SIMULATOR_CONFIG = SimulatorConfig(seed=7, conversations_per_day=300, timezone="UTC")
 
@@ -28,6 +31,14 @@ DEFAULT_SIMULATOR_CONFIG = SimulatorConfig(seed=7, conversations_per_day=300, ti
 def sim_session() -> Iterator[SimulatorServer]:
     with SimulatorServer(DEFAULT_SIMULATOR_CONFIG) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def report_world(sim_session: SimulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The two weeks of ``report_world.build_world``, built once: the report modules (one xdist group, see
+    scheduling.py) each take a copy (``copy_world``) and never write to this one."""
+    with build_world(sim_session, tmp_path_factory.mktemp("report-world")) as path:
+        yield path
 
 
 @pytest.fixture

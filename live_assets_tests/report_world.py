@@ -63,8 +63,8 @@ def resources(root: Path) -> dict[str, object]:
 
 @contextlib.contextmanager
 def build_world(sim: Any, root: Path) -> Iterator[Path]:
-    """The DuckDB file of two weeks loaded and computed by real runs against the simulator (a module
-    fixture of each test file calls it)."""
+    """The DuckDB file of two weeks loaded and computed by real runs against the simulator: built once per
+    worker (conftest.py's ``report_world``), each module working on a copy (:func:`copy_world`)."""
     with pytest.MonkeyPatch.context() as patch:
         for name, value in simulator_env(sim.base_url, root).items():
             patch.setenv(name, value)
@@ -75,6 +75,12 @@ def build_world(sim: Any, root: Path) -> Iterator[Path]:
         dg.materialize(everything, selection=selection, tags=range_tags(FIRST, LAST), resources=resources(root))
         dg.materialize(everything, selection=weekly, tags=range_tags(FIRST, WEEK[0]), resources=resources(root))
         yield root / "live.duckdb"
+
+
+def copy_world(world: Path, folder: Path) -> Path:
+    """A module's own copy of the built world: its whole folder (the DuckDB file, the landed files)."""
+    shutil.copytree(world.parent, folder, dirs_exist_ok=True)
+    return folder / world.name
 
 
 def variant(source: Path, folder: Path, statements: str) -> Path:

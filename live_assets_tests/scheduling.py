@@ -34,8 +34,17 @@ XDIST_GROUPS: Final[dict[str, str]] = {
     "test_monitor_alerts.py": "test_monitor_alerts",
     "test_monitor_publish.py": "test_monitor_publish",  # test_monitor_alerts' loaded day
     "test_privacy.py": "test_privacy",
-    "test_report.py": "test_report",
-    "test_report_browser.py": "test_report_browser",
+    # The report modules copy one two-week world (conftest.py's session fixture report_world): in one
+    # group, it is built once in the run instead of once per worker that runs one of their tests.
+    "test_report.py": "report_world",
+    "test_report_browser.py": "report_world",
+    "test_report_custom.py": "report_world",
+    "test_report_delivery.py": "report_world",
+    "test_report_service_level.py": "report_world",
+    # Its module fixtures: the pages of two refreshes and a browser (which also clears the screenshots'
+    # folder: two workers would clear each other's).
+    "test_report_today.py": "test_report_today",
+    "test_token_lock_postgres.py": "test_token_lock_postgres",  # a PostgreSQL database and role of its own
     "test_simulator_consistency.py": "test_simulator_consistency",
     "test_simulator_data.py": "test_simulator_data",
 }

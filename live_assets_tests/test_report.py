@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
@@ -30,7 +28,7 @@ from live_assets_tests.report_world import (
     ONE_GROUP,
     WEEK,
     PageReader,
-    build_world,
+    copy_world,
     targets,
     variant,
 )
@@ -39,9 +37,8 @@ EN = Words("en")
 
 
 @pytest.fixture(scope="module")
-def world(sim_session: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with build_world(sim_session, tmp_path_factory.mktemp("report-world")) as path:
-        yield path
+def world(report_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_world(report_world, tmp_path_factory.mktemp("report-world"))
 
 
 def render(path: Path, period: Period, out: Path, lang: str = "en") -> tuple[str, PageReader]:

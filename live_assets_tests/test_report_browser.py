@@ -9,7 +9,6 @@ import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
@@ -18,7 +17,7 @@ from live_assets.devtools.stack import PROJECT_DIR
 from live_assets.report.build import write_report
 from live_assets.report.period import Period
 from live_assets.warehouse import Warehouse
-from live_assets_tests.report_world import ALERTS_DDL, DAY, FORTY_GROUPS, ONE_GROUP, WEEK, build_world, targets, variant
+from live_assets_tests.report_world import ALERTS_DDL, DAY, FORTY_GROUPS, ONE_GROUP, WEEK, copy_world, targets, variant
 from live_assets_tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -55,24 +54,24 @@ FIND_OVERFLOW = """() => {
 
 
 @pytest.fixture(scope="module")
-def pages(sim_session: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+def pages(report_world: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The reports to look at, written from the real-runs warehouse and its edge-case copies."""
     root = tmp_path_factory.mktemp("report-pages")
-    with build_world(sim_session, root / "world") as world:
-        cases = {
-            "weekly-es": (world, Period(*WEEK), "es"),
-            "daily-pt-alerts": (variant(world, root / "alerts", ALERTS_DDL), Period(DAY, DAY), "pt"),
-            "empty-en": (world, Period(dt.date(2025, 1, 6), dt.date(2025, 1, 12)), "en"),
-            "one-group-en": (variant(world, root / "one", ONE_GROUP), Period(*WEEK), "en"),
-            "forty-groups-es": (variant(world, root / "forty", FORTY_GROUPS), Period(*WEEK), "es"),
-        }
-        written = {}
-        for name, (path, period, lang) in cases.items():
-            report = write_report(
-                Warehouse(path), period, "default", root / f"{name}.html", targets=targets(), timezone="UTC", lang=lang
-            )
-            written[name] = report.path
-        yield written
+    world = copy_world(report_world, root / "world")
+    cases = {
+        "weekly-es": (world, Period(*WEEK), "es"),
+        "daily-pt-alerts": (variant(world, root / "alerts", ALERTS_DDL), Period(DAY, DAY), "pt"),
+        "empty-en": (world, Period(dt.date(2025, 1, 6), dt.date(2025, 1, 12)), "en"),
+        "one-group-en": (variant(world, root / "one", ONE_GROUP), Period(*WEEK), "en"),
+        "forty-groups-es": (variant(world, root / "forty", FORTY_GROUPS), Period(*WEEK), "es"),
+    }
+    written = {}
+    for name, (path, period, lang) in cases.items():
+        report = write_report(
+            Warehouse(path), period, "default", root / f"{name}.html", targets=targets(), timezone="UTC", lang=lang
+        )
+        written[name] = report.path
+    return written
 
 
 @pytest.fixture(scope="module")

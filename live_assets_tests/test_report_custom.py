@@ -8,9 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import duckdb
@@ -23,7 +21,7 @@ from live_assets.report.settings import ReportSettings
 from live_assets.secret import Secret
 from live_assets.settings import LiveSettings
 from live_assets_tests.monitor_support import Receiver, running_receiver
-from live_assets_tests.report_world import WEEK, PageReader, build_world
+from live_assets_tests.report_world import WEEK, PageReader, copy_world
 
 EXAMPLES = PROJECT_DIR / "deploy" / "custom_reports"
 SETTINGS = LiveSettings(start_date=dt.date(2025, 1, 1))
@@ -39,9 +37,8 @@ GROUP BY ALL ORDER BY offered DESC, group_name
 
 
 @pytest.fixture(scope="module")
-def world(sim_session: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with build_world(sim_session, tmp_path_factory.mktemp("custom-world")) as path:
-        yield path
+def world(report_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_world(report_world, tmp_path_factory.mktemp("custom-world"))
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from live_assets.settings import LiveSettings
 from live_assets.warehouse import Warehouse
 from live_assets_tests.mail_support import RECIPIENT, Mailbox, running_mailbox
 from live_assets_tests.monitor_support import Receiver, running_receiver
-from live_assets_tests.report_world import DAY, WEEK, build_world, targets
+from live_assets_tests.report_world import DAY, WEEK, copy_world, targets
 
 # The Monday after the week: the weekly report is new then (the clock the assets are given).
 MONDAY_AFTER = dt.datetime(2025, 3, 17, 9, 0, tzinfo=dt.UTC)
@@ -35,9 +35,8 @@ LIVE = LiveSettings(start_date=dt.date(2025, 1, 1))
 
 
 @pytest.fixture(scope="module")
-def world(sim_session: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with build_world(sim_session, tmp_path_factory.mktemp("delivery-world")) as path:
-        yield path
+def world(report_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_world(report_world, tmp_path_factory.mktemp("delivery-world"))
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ the week, on a warehouse built by real runs against the simulator.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
@@ -26,7 +24,7 @@ from live_assets.report.period import Period
 from live_assets.warehouse import Warehouse
 from live_assets_tests.layout import KPI_ASSETS, RAW_ASSETS, daily_partitions
 from live_assets_tests.pipeline import range_tags
-from live_assets_tests.report_world import ALERTS_DDL, WEEK, PageReader, build_world, resources, targets, variant
+from live_assets_tests.report_world import ALERTS_DDL, WEEK, PageReader, copy_world, resources, targets, variant
 
 SLA_DAILY = dg.AssetKey(["kpi", "sla_daily"])
 # The simulator's group 2 without any SLA threshold: neither the day's SLA rows nor the group list have one.
@@ -37,9 +35,8 @@ UPDATE raw.groups SET sla_threshold = NULL WHERE id = 2
 
 
 @pytest.fixture(scope="module")
-def world(sim_session: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with build_world(sim_session, tmp_path_factory.mktemp("report-verdicts")) as path:
-        yield path
+def world(report_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_world(report_world, tmp_path_factory.mktemp("report-verdicts"))
 
 
 def judge_week(path: Path) -> list[dg.AssetCheckEvaluation]:
