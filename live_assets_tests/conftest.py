@@ -22,7 +22,6 @@ import pytest
 
 from live_assets import contract
 from live_assets.simulator import DEMO_EMAIL, DEMO_PASSWORD, SimulatorConfig, SimulatorServer
-from live_assets_tests.report_world import build_world
 
 DEFAULT_SIMULATOR_CONFIG = SimulatorConfig(seed=7, conversations_per_day=300, timezone="UTC")
 
@@ -37,6 +36,9 @@ def sim_session() -> Iterator[SimulatorServer]:
 def report_world(sim_session: SimulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The two weeks of ``report_world.build_world``, built once: the report modules (one xdist group, see
     scheduling.py) each take a copy (``copy_world``) and never write to this one."""
+    # Imported here: report_world loads Dagster and the asset layout, which most test sessions never need.
+    from live_assets_tests.report_world import build_world
+
     with build_world(sim_session, tmp_path_factory.mktemp("report-world")) as path:
         yield path
 
