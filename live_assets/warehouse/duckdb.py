@@ -68,6 +68,14 @@ def lock_holder(error: BaseException) -> LockHolder | None:
     return LockHolder(found["program"], int(found["pid"])) if found else None
 
 
+def _catalog_name(path: Path) -> str:
+    """The name ``duckdb.connect(path)`` gives the file (its stem), quoted; ``warehouse`` where the stem is
+    one of DuckDB's own catalogs."""
+    stem = path.name.split(".", 1)[0]
+    name = "warehouse" if stem.lower() in RESERVED_CATALOGS else stem
+    return '"' + name.replace('"', '""') + '"'
+
+
 class WarehouseLockedError(WarehouseBusyError):
     """Another process held the DuckDB file for the whole lock timeout; nothing was written.
 
@@ -104,6 +112,7 @@ class Warehouse(WarehouseBase):
             self.logger = logger
         self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout)
         self._instance_lock = threading.Lock()
+        self._alias = _catalog_name(self.path)
         self._owned: tuple[int, duckdb.DuckDBPyConnection] | None = None
 
     def __repr__(self) -> str:
@@ -150,14 +159,6 @@ class Warehouse(WarehouseBase):
                     self._detach(instance)
         finally:
             self._lock.release()
-
-    @property
-    def _alias(self) -> str:
-        """The name ``duckdb.connect(path)`` gives the file (its stem), quoted; ``warehouse`` where the stem is
-        one of DuckDB's own catalogs."""
-        stem = self.path.name.split(".", 1)[0]
-        name = "warehouse" if stem.lower() in RESERVED_CATALOGS else stem
-        return '"' + name.replace('"', '""') + '"'
 
     def _instance(self) -> duckdb.DuckDBPyConnection:
         """This warehouse's in-memory DuckDB (a forked child makes its own), with its settings; it goes with
