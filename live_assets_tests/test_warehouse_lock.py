@@ -32,17 +32,19 @@ HOLDER = (
 
 
 class Recorder(logging.Handler):
-    """Keeps the records; ``on_first`` runs when the first one arrives (the writer is then waiting)."""
+    """Keeps the records; ``act`` runs when record number ``at`` arrives (each wait for the file starts with
+    one: the writer is then waiting)."""
 
-    def __init__(self, on_first=None) -> None:
+    def __init__(self, act=None, at: int = 1) -> None:
         super().__init__()
         self.records: list[logging.LogRecord] = []
-        self.on_first = on_first
+        self.act = act
+        self.at = at
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
-        if len(self.records) == 1 and self.on_first:
-            self.on_first()
+        if len(self.records) == self.at and self.act:
+            self.act()
 
 
 def recording_logger(name: str, handler: Recorder) -> logging.Logger:
@@ -100,7 +102,7 @@ def test_a_writer_goes_on_once_the_holder_lets_go(held_file: tuple[Path, subproc
         holder.stdin.write("\n")
         holder.stdin.flush()
 
-    recorder = Recorder(on_first=let_go)
+    recorder = Recorder(act=let_go)
     warehouse = Warehouse(path, lock_timeout=60, logger=recording_logger("goes_on", recorder))
     with warehouse.transaction() as connection:
         connection.execute("INSERT INTO notes VALUES (1)")
@@ -168,11 +170,11 @@ def test_the_backend_settings() -> None:
     assert "hunter2" not in repr(WarehouseSettings.from_env({"LIVE_DUCKLAKE_PASSWORD": "hunter2"}))
 
 
-HOLD_FOR = (
-    "import duckdb, sys, time\n"
+HOLD_UNTIL_TOLD = (
+    "import duckdb, sys\n"
     "connection = duckdb.connect(sys.argv[1], read_only=True)\n"
     "print('ready', flush=True)\n"
-    "time.sleep(float(sys.argv[2]))\n"
+    "sys.stdin.readline()\n"
     "connection.close()\n"
 )
 
@@ -181,17 +183,35 @@ HOLD_FOR = (
 def test_a_step_whose_load_found_the_file_held_reloads_its_landed_files_on_the_retry(
     pipeline: PipelineEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The requests are spent before the load finds the file held: the retry loads what was landed."""
+    """The requests are spent before the load finds the file held: the retry loads what was landed.
+
+    The holder lets go when the retry starts waiting for the file (the second "is held" line of the step's
+    warehouse logger), whatever delay the retry policy's jitter drew: one retry, every time."""
     day = "2026-03-04"
     pipeline.materialize_raw("groups")  # the file exists, as in a deployment
     monkeypatch.setenv("LIVE_WAREHOUSE_LOCK_TIMEOUT", "1")
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_FOR, str(pipeline.root / "live.duckdb"), "4"], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        [sys.executable, "-c", HOLD_UNTIL_TOLD, str(pipeline.root / "live.duckdb")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdin is not None and holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+
+    def let_go() -> None:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+
+    recorder = Recorder(act=let_go, at=2)
+    step_logger = logging.getLogger("dagster.builtin.live_assets.warehouse")  # the resource's get_dagster_logger
+    step_logger.addHandler(recorder)
     pipeline.sim.reset_counters()
-    result = pipeline.materialize_raw("conversations", partition_key=day)
-    holder.wait(timeout=60)
+    try:
+        result = pipeline.materialize_raw("conversations", partition_key=day)
+    finally:
+        step_logger.removeHandler(recorder)
+        holder.stdin.close()  # lets go too, if the step never waited twice
+        holder.wait(timeout=60)
+    assert len(recorder.records) == 2 and all("is held by" in r.getMessage() for r in recorder.records)
     retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     assert result.success and len(retried) == 1
     assert pipeline.sim.counters()["requests"]["/live/public/conversation/list"] == 1  # not asked again
